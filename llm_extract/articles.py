@@ -1,0 +1,182 @@
+"""Reading articles: bytes from a file, stdin or a string, to one `Article`.
+
+`Article.text` is the body the model sees and the one string every evidence
+offset in the project points into: the file's text with any BOM and the
+` date YYYY-MM-DD` header removed, line ends normalised to `\\n`, HTML reduced
+to text, and surrounding white space stripped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
+from pydantic import BaseModel, Field
+
+from llm_extract.errors import ArticleError
+
+__all__ = ["MAX_ARTICLE_BYTES", "Article", "detect_language", "load_article"]
+
+MAX_ARTICLE_BYTES = 5_000_000
+"""Larger inputs are refused: no news article is this long, a dump or a binary is."""
+
+_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+")
+_RU_MONTHS = {
+    "января": 1, "февраля": 2, "марта": 3, "апреля": 4, "мая": 5, "июня": 6,
+    "июля": 7, "августа": 8, "сентября": 9, "октября": 10, "ноября": 11, "декабря": 12,
+}  # fmt: skip
+_DATELINE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(_RU_MONTHS) + r")\s+(\d{4})\b", re.IGNORECASE)
+_DATELINE_WINDOW = 600
+"""A dateline stands near the top; a date deeper in is about an event, not the article."""
+_HTML_HINT = re.compile(r"^\s*(<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+_HTML_TAGS = re.compile(r"</?(p|div|span|br|a|article|section|h[1-6])\b[^>]*>", re.IGNORECASE)
+
+
+class Article(BaseModel):
+    id: str = Field(description="File stem, or a content hash for text given directly.")
+    text: str = Field(description="The body the model sees; every offset points into it.")
+    published: dt.date | None = None
+    language: str = Field(description="ISO 639-1 code guessed from the script: ru, uk, en, or und.")
+    source: str = Field(description="Where the text came from: a path, '<stdin>' or '<text>'.")
+    encoding: str = "utf-8"
+
+
+def load_article(source: str | Path, *, article_id: str | None = None) -> Article:
+    """Load an article from a path, '-' for stdin, or the article text itself.
+
+    A `str` that names an existing file is read as a path; any other string is
+    taken as the text. Pass a `Path` to insist on a file.
+    """
+    if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        if str(path) == "-":
+            return _from_bytes(sys.stdin.buffer.read(), source="<stdin>", article_id=article_id)
+        if not path.is_file():
+            raise ArticleError(f"{path}: no such file")
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(
+                f"{path}: {size:,} bytes is over the {MAX_ARTICLE_BYTES:,}-byte limit for one article"
+            )
+        return _from_bytes(path.read_bytes(), source=str(path), article_id=article_id or path.stem)
+    return _from_bytes(source.encode("utf-8"), source="<text>", article_id=article_id)
+
+
+def _looks_like_path(value: str) -> bool:
+    if value == "-":
+        return True
+    if "\n" in value or len(value) > 4096:
+        return False
+    try:
+        return Path(value).is_file()
+    except OSError:
+        return False
+
+
+def _from_bytes(data: bytes, *, source: str, article_id: str | None) -> Article:
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleError(
+            f"{source}: {len(data):,} bytes is over the {MAX_ARTICLE_BYTES:,}-byte limit for one article"
+        )
+    if not data.strip():
+        raise ArticleError(f"{source}: the article is empty")
+    raw, encoding = _decode(data, source)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if _is_html(raw):
+        raw = _html_to_text(raw)
+    published: dt.date | None = None
+    header = _HEADER.match(raw)
+    if header:
+        try:
+            published = dt.date.fromisoformat(header.group(1))
+        except ValueError:
+            raise ArticleError(f"{source}: the header date {header.group(1)!r} is not a real date") from None
+        raw = raw[header.end() :]
+    text = raw.strip()
+    if not text:
+        raise ArticleError(f"{source}: the article has a header but no body")
+    if published is None:
+        published = _dateline(text)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return Article(
+        id=article_id or f"text-{digest}",
+        text=text,
+        published=published,
+        language=detect_language(text),
+        source=source,
+        encoding=encoding,
+    )
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str]:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ArticleError(f"{source}: this is a binary file, not text (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise ArticleError(
+            f"{source}: the bytes are not UTF-8 and no other text encoding fits; "
+            "re-save the file as UTF-8"
+        )
+    text = str(best)
+    if _control_ratio(text) > 0.01 or _letter_ratio(text) < 0.5:
+        raise ArticleError(
+            f"{source}: the bytes are not UTF-8 and decode as {best.encoding} only to "
+            "garbage; re-save the file as UTF-8"
+        )
+    return text, best.encoding
+
+
+def _control_ratio(text: str) -> float:
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t")
+    return controls / max(len(text), 1)
+
+
+def _letter_ratio(text: str) -> float:
+    visible = [c for c in text if not c.isspace()]
+    return sum(1 for c in visible if c.isalpha()) / max(len(visible), 1)
+
+
+def _is_html(text: str) -> bool:
+    return bool(_HTML_HINT.match(text)) or len(_HTML_TAGS.findall(text[:20_000])) >= 3
+
+
+def _html_to_text(markup: str) -> str:
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
+        tag.decompose()
+    lines = (" ".join(line.split()) for line in soup.get_text("\n").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _dateline(text: str) -> dt.date | None:
+    match = _DATELINE.search(text[:_DATELINE_WINDOW])
+    if not match:
+        return None
+    day, month, year = int(match.group(1)), _RU_MONTHS[match.group(2).lower()], int(match.group(3))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def detect_language(text: str) -> str:
+    """Guess the language from the script: enough to route Russian, Ukrainian and English."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "und"
+    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    if cyrillic / len(letters) >= 0.5:
+        ukrainian = sum(1 for c in letters if c in "іїєґІЇЄҐ")
+        russian = sum(1 for c in letters if c in "ыэъёЫЭЪЁ")
+        return "uk" if ukrainian > russian else "ru"
+    latin = sum(1 for c in letters if c.isascii())
+    return "en" if latin / len(letters) >= 0.5 else "und"

@@ -1,0 +1,37 @@
+"""The `llm-extract` command: thin wrappers over the library, one module per command group."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Annotated
+
+import typer
+
+from llm_extract.cli.contract import schema
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="llm-extract",
+    help="Extract meetings, delegations and positions from diplomatic news, grounded and scored.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(version("llm-extract"))
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Extract meetings, delegations and positions from diplomatic news, grounded and scored."""
+
+
+app.command()(schema)

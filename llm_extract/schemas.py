@@ -1,0 +1,435 @@
+"""The data contract: records a model fills in and the results we store.
+
+Field descriptions are written for the model: they are what it reads in the
+JSON Schema. The one part of a record the model does not fill is an
+evidence span's offsets, which grounding adds afterwards; those fields say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
+
+__all__ = [
+    "ORGANISATIONS",
+    "SCHEMAS",
+    "ArticleExtraction",
+    "Delegation",
+    "EventDate",
+    "Evidence",
+    "ExtractionResult",
+    "Location",
+    "MatchKind",
+    "Meeting",
+    "MeetingFormat",
+    "MeetingStatus",
+    "Participant",
+    "Position",
+    "Precision",
+    "PromptInfo",
+    "Speech",
+    "Stance",
+    "Usage",
+    "json_schema",
+    "schema_hash",
+]
+
+ORGANISATIONS: frozenset[str] = frozenset({"EU", "NATO", "UN", "OSCE", "IAEA", "ICRC"})
+"""Sides that are organisations rather than countries."""
+
+
+def _country_code(value: str) -> str:
+    code = value.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. RU, US, UA)")
+    return code
+
+
+def _side(value: str) -> str:
+    side = value.strip()
+    if side.upper() in ORGANISATIONS:
+        return side.upper()
+    if len(side) == 2:
+        return _country_code(side)
+    known = ", ".join(sorted(ORGANISATIONS))
+    raise ValueError(
+        f"{value!r} is neither an ISO 3166-1 alpha-2 country code nor a known organisation ({known})"
+    )
+
+
+def _non_empty(value: str) -> str:
+    text = " ".join(value.split())
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+Side = Annotated[str, AfterValidator(_side)]
+Text = Annotated[str, AfterValidator(_non_empty)]
+
+_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _iso_date(value: str) -> str:
+    value = value.strip()
+    if not _ISO_DATE.match(value):
+        raise ValueError(f"{value!r} is not an ISO date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+    parts = [int(p) for p in value.split("-")]
+    try:
+        dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a real date: {err}") from None
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+
+
+class MatchKind(StrEnum):
+    """How grounding found a quote in the article."""
+
+    EXACT = "exact"
+    NORMALISED = "normalised"
+    FUZZY = "fuzzy"
+
+
+class Evidence(BaseModel):
+    """A verbatim quote from the article, with its place in `Article.text`."""
+
+    text: Text = Field(
+        description=(
+            "A short verbatim quote copied character for character from the article "
+            "(one sentence or clause) that states this fact. Never paraphrase or translate."
+        )
+    )
+    start: int | None = Field(
+        default=None,
+        ge=0,
+        description="Filled by the tool after grounding; leave empty.",
+    )
+    end: int | None = Field(
+        default=None,
+        ge=0,
+        description="Filled by the tool after grounding; leave empty.",
+    )
+    match: MatchKind | None = Field(
+        default=None,
+        description="Filled by the tool after grounding; leave empty.",
+    )
+
+    @model_validator(mode="after")
+    def _offsets_pair(self) -> Evidence:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("start and end are set together or not at all")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("end must be greater than start")
+        return self
+
+    @property
+    def grounded(self) -> bool:
+        return self.start is not None
+
+
+class Participant(BaseModel):
+    """A person named in the article."""
+
+    name: Text = Field(
+        description=(
+            "Full name in the nominative case, in the article's language and spelling "
+            "(e.g. 'Стив Уиткофф', 'Кирилл Дмитриев'); first name plus surname when the "
+            "article gives the first name anywhere."
+        )
+    )
+    name_en: str | None = Field(
+        default=None, description="The usual English spelling of the name (e.g. 'Steve Witkoff')."
+    )
+    role: str | None = Field(
+        default=None,
+        description=(
+            "Role or title as the article states it, in the nominative case "
+            "(e.g. 'специальный посланник президента США')."
+        ),
+    )
+    organisation: str | None = Field(
+        default=None,
+        description="Organisation or body the person belongs to, if stated (e.g. 'Кремль', 'ГРУ').",
+    )
+
+
+class Delegation(BaseModel):
+    """One side at a meeting."""
+
+    side: Side = Field(
+        description=(
+            "ISO 3166-1 alpha-2 code of the country the delegation represents "
+            "(RU, US, UA, ...) or an organisation (EU, NATO, UN, OSCE)."
+        )
+    )
+    head: Participant | None = Field(
+        default=None,
+        description="Who leads this side at the meeting (a leader meeting in person leads it).",
+    )
+    members: list[Participant] = Field(
+        default_factory=list,
+        description="Everyone else named as taking part for this side; the head is not repeated.",
+    )
+
+
+class Location(BaseModel):
+    place: str | None = Field(
+        default=None, description="City or place name as in the article, nominative (e.g. 'Абу-Даби')."
+    )
+    country: CountryCode | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code of the country the place is in."
+    )
+    venue: str | None = Field(
+        default=None, description="Building or venue if named (e.g. 'Кремль', 'Белый дом')."
+    )
+
+
+class Precision(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class EventDate(BaseModel):
+    """When a meeting took or takes place, resolved to the calendar."""
+
+    start: IsoDate = Field(
+        description=(
+            "ISO date, as precise as the article allows: YYYY-MM-DD, YYYY-MM or YYYY. "
+            "Resolve relative expressions ('накануне', 'в четверг') against the "
+            "publication date."
+        )
+    )
+    end: IsoDate | None = Field(
+        default=None, description="Last day for a multi-day meeting or a range; else empty."
+    )
+    text: str | None = Field(
+        default=None,
+        description="The date expression exactly as the article words it (e.g. 'в минувшие выходные').",
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def precision(self) -> Precision:
+        return (Precision.YEAR, Precision.MONTH, Precision.DAY)[self.start.count("-")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EventDate:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class MeetingStatus(StrEnum):
+    HELD = "held"
+    ONGOING = "ongoing"
+    PLANNED = "planned"
+    PROPOSED = "proposed"
+    CANCELLED = "cancelled"
+    POSTPONED = "postponed"
+
+
+class MeetingFormat(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+class Meeting(BaseModel):
+    """A contact between named sides: talks, a visit, a call; past, ongoing or to come."""
+
+    status: MeetingStatus = Field(
+        description=(
+            "held: took place; ongoing: under way at publication; planned: agreed or "
+            "scheduled; proposed: suggested but not agreed; cancelled; postponed."
+        )
+    )
+    format: MeetingFormat | None = Field(
+        default=None,
+        description="in_person, phone or video; empty when the article does not say.",
+    )
+    date: EventDate | None = Field(default=None, description="Empty when no date can be told.")
+    location: Location | None = Field(default=None, description="Empty when no place is named.")
+    delegations: list[Delegation] = Field(
+        default_factory=list,
+        description="One entry per side taking part, with the named people of that side.",
+    )
+    topics: list[str] = Field(
+        default_factory=list,
+        description="Short noun phrases for what was or will be discussed (e.g. 'урегулирование на Украине').",
+    )
+    outcomes: list[str] = Field(
+        default_factory=list,
+        description="Short phrases for what the meeting produced or agreed, if stated.",
+    )
+    evidence: list[Evidence] = Field(
+        min_length=1,
+        description="One to three verbatim quotes that state the meeting took or will take place.",
+    )
+
+
+class Stance(StrEnum):
+    """What kind of position a statement takes."""
+
+    SUPPORT = "support"
+    OPPOSE = "oppose"
+    DEMAND = "demand"
+    PROPOSE = "propose"
+    ASSESSMENT = "assessment"
+    DECLINE = "decline"
+
+
+class Speech(StrEnum):
+    DIRECT = "direct"
+    REPORTED = "reported"
+
+
+class Position(BaseModel):
+    """A stance a person or side takes on an issue, as the article reports it."""
+
+    holder: Participant | None = Field(
+        default=None, description="The person who holds or states the position, if named."
+    )
+    side: Side | None = Field(
+        default=None,
+        description="Country code or organisation the holder speaks for (RU, US, UA, EU, ...).",
+    )
+    issue: Text = Field(
+        description="The issue, as a short noun phrase in the article's language (e.g. 'контроль над Донбассом')."
+    )
+    stance: Stance = Field(
+        description=(
+            "support: backs or welcomes; oppose: rejects or objects; demand: sets a "
+            "condition or insists; propose: puts forward an idea or plan; assessment: "
+            "judges or characterises (e.g. calls talks constructive); decline: refuses "
+            "to disclose or comment."
+        )
+    )
+    summary: Text = Field(description="One line in the article's language: who holds what stance.")
+    quote: Evidence | None = Field(
+        default=None,
+        description="The holder's own words verbatim, when the article quotes them; else empty.",
+    )
+    speech: Speech = Field(
+        description="direct: the article quotes the holder's words; reported: it paraphrases them."
+    )
+    evidence: list[Evidence] = Field(
+        min_length=1, description="One or two verbatim quotes that show the position."
+    )
+
+    @model_validator(mode="after")
+    def _has_holder(self) -> Position:
+        if self.holder is None and self.side is None:
+            raise ValueError("a position needs a holder, a side, or both")
+        return self
+
+
+class ArticleExtraction(BaseModel):
+    """Everything the article states about meetings and positions."""
+
+    meetings: list[Meeting] = Field(
+        default_factory=list,
+        description=(
+            "Every meeting the article states, including past and planned ones mentioned "
+            "in passing. One entry per distinct meeting."
+        ),
+    )
+    positions: list[Position] = Field(
+        default_factory=list, description="Every position a named person or side takes."
+    )
+
+
+class PromptInfo(BaseModel):
+    name: str
+    hash: str
+
+
+class Usage(BaseModel):
+    """Tokens across every attempt, re-asks included."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            requests=self.requests + other.requests,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+        )
+
+
+class ExtractionResult(BaseModel):
+    """One article's outcome as stored: a JSONL line of `extract`, a file of an eval run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article_id: str
+    source: str
+    published: dt.date | None = None
+    model: str
+    mode: str | None = None
+    status: Literal["ok", "failed"]
+    error: str | None = Field(default=None, description="Why the article failed, when it did.")
+    extraction: ArticleExtraction | None = None
+    prompt: PromptInfo | None = None
+    schema_hash: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = Field(default=0, description="Calls made, transport retries included.")
+    reasks: int = Field(default=0, description="Re-asks after a validation or grounding failure.")
+    latency_s: float | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExtractionResult:
+        if self.status == "ok" and self.extraction is None:
+            raise ValueError("an ok result carries an extraction")
+        if self.status == "failed" and not self.error:
+            raise ValueError("a failed result says why")
+        return self
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "article_extraction": ArticleExtraction,
+    "extraction_result": ExtractionResult,
+}
+"""What `llm-extract schema` exports: the model-facing record and the stored result."""
+
+
+def json_schema(name: str = "article_extraction") -> dict[str, object]:
+    """The JSON Schema other apps validate against; `schemas/*.schema.json` are these."""
+    try:
+        model = SCHEMAS[name]
+    except KeyError:
+        raise KeyError(f"unknown schema {name!r}; choose from {', '.join(SCHEMAS)}") from None
+    schema = model.model_json_schema(mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": name, **schema}
+
+
+def schema_hash() -> str:
+    """Short hash of what the model is asked to fill: results with equal hashes are comparable."""
+    blob = json.dumps(ArticleExtraction.model_json_schema(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]

@@ -95,7 +95,9 @@ def _from_bytes(data: bytes, *, source: str, article_id: str | None) -> Article:
         try:
             published = dt.date.fromisoformat(header.group(1))
         except ValueError:
-            raise ArticleError(f"{source}: the header date {header.group(1)!r} is not a real date") from None
+            raise ArticleError(
+                f"{source}: the header date {header.group(1)!r} is not a real date"
+            ) from None
         raw = raw[header.end() :]
     text = raw.strip()
     if not text:

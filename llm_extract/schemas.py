@@ -192,7 +192,8 @@ class Delegation(BaseModel):
 
 class Location(BaseModel):
     place: str | None = Field(
-        default=None, description="City or place name as in the article, nominative (e.g. 'Абу-Даби')."
+        default=None,
+        description="City or place name as in the article, nominative (e.g. 'Абу-Даби').",
     )
     country: CountryCode | None = Field(
         default=None, description="ISO 3166-1 alpha-2 code of the country the place is in."

@@ -33,6 +33,7 @@ _RU_MONTHS = {
 _DATELINE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(_RU_MONTHS) + r")\s+(\d{4})\b", re.IGNORECASE)
 _DATELINE_WINDOW = 600
 """A dateline stands near the top; a date deeper in is about an event, not the article."""
+_ARTICLE_SUFFIXES = frozenset({".txt", ".text", ".html", ".htm", ".md"})
 _HTML_HINT = re.compile(r"^\s*(<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
 _HTML_TAGS = re.compile(r"</?(p|div|span|br|a|article|section|h[1-6])\b[^>]*>", re.IGNORECASE)
 
@@ -68,10 +69,13 @@ def load_article(source: str | Path, *, article_id: str | None = None) -> Articl
 
 
 def _looks_like_path(value: str) -> bool:
+    """A one-line string is a path when it names a file or ends like one (so typos fail loudly)."""
     if value == "-":
         return True
     if "\n" in value or len(value) > 4096:
         return False
+    if Path(value).suffix.lower() in _ARTICLE_SUFFIXES:
+        return True
     try:
         return Path(value).is_file()
     except OSError:

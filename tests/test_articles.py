@@ -128,3 +128,8 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
 )
 def test_language_from_script(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+def test_a_mistyped_path_string_is_not_taken_as_text() -> None:
+    with pytest.raises(ArticleError, match="no such file"):
+        load_article("seeds/nope.txt")

@@ -1,0 +1,116 @@
+"""The gold is the yardstick for every model: it must be valid, exact and canonical."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llm_extract import ArticleExtraction, Evidence, Participant, alias_table, load_article
+
+_ROOT = Path(__file__).resolve().parents[1]
+_GOLD = _ROOT / "evals" / "gold"
+_SEEDS = _ROOT / "seeds"
+_IDS = sorted(p.stem for p in _SEEDS.glob("*.txt"))
+
+
+def _gold(seed_id: str) -> ArticleExtraction:
+    path = _GOLD / f"{seed_id}.json"
+    return ArticleExtraction.model_validate(json.loads(path.read_text("utf-8")))
+
+
+def _spans(gold: ArticleExtraction) -> Iterator[tuple[str, Evidence]]:
+    for i, meeting in enumerate(gold.meetings):
+        for j, evidence in enumerate(meeting.evidence):
+            yield f"meetings[{i}].evidence[{j}]", evidence
+    for i, position in enumerate(gold.positions):
+        for j, evidence in enumerate(position.evidence):
+            yield f"positions[{i}].evidence[{j}]", evidence
+        if position.quote is not None:
+            yield f"positions[{i}].quote", position.quote
+
+
+def _people(gold: ArticleExtraction) -> Iterator[tuple[str, Participant]]:
+    for i, meeting in enumerate(gold.meetings):
+        for delegation in meeting.delegations:
+            if delegation.head is not None:
+                yield f"meetings[{i}] {delegation.side} head", delegation.head
+            for member in delegation.members:
+                yield f"meetings[{i}] {delegation.side} member", member
+    for i, position in enumerate(gold.positions):
+        if position.holder is not None:
+            yield f"positions[{i}].holder", position.holder
+
+
+def _span_problems(gold: ArticleExtraction, text: str) -> list[str]:
+    problems = []
+    for where, evidence in _spans(gold):
+        if evidence.start is None or evidence.end is None:
+            problems.append(f"{where}: no offsets for {evidence.text!r}")
+        elif text[evidence.start : evidence.end] != evidence.text:
+            found = text[evidence.start : evidence.end]
+            problems.append(f"{where}: text[{evidence.start}:{evidence.end}] is {found!r}")
+        elif evidence.match != "exact":
+            problems.append(f"{where}: match is {evidence.match}, gold spans are exact")
+    return problems
+
+
+def test_one_gold_file_per_seed() -> None:
+    gold_ids = sorted(p.stem for p in _GOLD.glob("*.json"))
+    assert _IDS, "no seeds found"
+    assert gold_ids == _IDS
+
+
+@pytest.mark.parametrize("seed_id", _IDS)
+def test_gold_validates(seed_id: str) -> None:
+    gold = _gold(seed_id)
+    assert gold.meetings, "every seed states at least one meeting"
+
+
+@pytest.mark.parametrize("seed_id", _IDS)
+def test_every_span_is_exact(seed_id: str) -> None:
+    text = load_article(_SEEDS / f"{seed_id}.txt").text
+    assert _span_problems(_gold(seed_id), text) == []
+
+
+def test_span_check_catches_a_shifted_span() -> None:
+    seed_id = _IDS[0]
+    text = load_article(_SEEDS / f"{seed_id}.txt").text
+    gold = _gold(seed_id)
+    evidence = gold.meetings[0].evidence[0]
+    evidence.start, evidence.end = evidence.start + 1, evidence.end + 1
+    assert len(_span_problems(gold, text)) == 1
+
+
+@pytest.mark.parametrize("seed_id", _IDS)
+def test_people_use_canonical_names(seed_id: str) -> None:
+    table = alias_table()
+    wrong = []
+    for where, person in _people(_gold(seed_id)):
+        entry = table.person(person.name) or table.person(person.name.split()[-1])
+        if entry is not None and (person.name, person.name_en) != (entry.name, entry.name_en):
+            wrong.append(f"{where}: {person.name!r}/{person.name_en!r}, want {entry.name!r}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("seed_id", _IDS)
+def test_every_person_has_an_english_name(seed_id: str) -> None:
+    missing = [where for where, person in _people(_gold(seed_id)) if not person.name_en]
+    assert missing == []
+
+
+@pytest.mark.parametrize("seed_id", _IDS)
+def test_date_expressions_are_verbatim(seed_id: str) -> None:
+    text = load_article(_SEEDS / f"{seed_id}.txt").text
+    dates = [m.date.text for m in _gold(seed_id).meetings if m.date and m.date.text]
+    assert [d for d in dates if d not in text] == []
+
+
+@pytest.mark.parametrize("seed_id", _IDS)
+def test_heads_are_not_repeated_as_members(seed_id: str) -> None:
+    for meeting in _gold(seed_id).meetings:
+        for delegation in meeting.delegations:
+            if delegation.head is not None:
+                assert delegation.head.name not in {m.name for m in delegation.members}

@@ -1,0 +1,729 @@
+"""Normalisation: names to the nominative and the alias table, sides and places to
+codes, date expressions to the calendar.
+
+Names. Each Russian token is read in every case and gender pymorphy3 offers, and
+the reading whose case and gender the tokens of the name agree on best wins
+(«Владимира Путина» is genitive throughout, so «Владимир Путин»). Parses tagged
+`Name`/`Surn`/`Patr` weigh more than others. Foreign surnames pymorphy does not
+know («Уиткоффом», «Бессентом») also get a reading that strips a masculine case
+ending from a consonant stem, and a reading as written (indeclinable: «Рубио»).
+The alias table then maps any reading to its canonical person; a surname that
+belongs to exactly one person in the table maps to that person unless a first
+name says otherwise («Чарльз Кушнер» is not Джаред Кушнер).
+
+Dates. A small rule table (see `resolve_date`): dateparser was tried and left
+«накануне», «в четверг на этой неделе», «вечером в среду», «в минувшие выходные»,
+«до конца января», «в январе» and «last weekend» unresolved, and has no ranges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Literal
+
+import pycountry
+
+from llm_extract.aliases import PersonEntry, alias_table, fold
+from llm_extract.schemas import (
+    ORGANISATIONS,
+    ArticleExtraction,
+    EventDate,
+    MeetingStatus,
+    Participant,
+)
+
+if TYPE_CHECKING:
+    import pymorphy3
+    from pymorphy3.analyzer import Parse
+
+    from llm_extract.articles import Article
+
+__all__ = [
+    "Tense",
+    "canonical_name",
+    "english_name",
+    "nominative_name",
+    "normalise_extraction",
+    "person_entry",
+    "person_key",
+    "place_country",
+    "resolve_date",
+    "side_code",
+]
+
+Tense = Literal["past", "future"]
+
+
+# --- morphology ---------------------------------------------------------------------------
+
+
+@cache
+def _morph() -> pymorphy3.MorphAnalyzer:
+    """One analyzer per process: loading the dictionaries takes a few tenths of a second."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=8192)
+def _parses(word: str) -> tuple[Parse, ...]:
+    return tuple(_morph().parse(word))
+
+
+@lru_cache(maxsize=8192)
+def _lemma(word: str) -> str:
+    return _parses(word.lower())[0].normal_form if _CYRILLIC.search(word) else word.lower()
+
+
+def _lemma_key(text: str) -> str:
+    return fold(" ".join(_lemma(w) for w in _WORD.findall(text)))
+
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_WORD = re.compile(r"[\w]+(?:[-‐–][\w]+)*")
+_CONSONANTS = frozenset("бвгджзклмнпрстфхцчшщ")
+_VOWELS = frozenset("аеиоуэюя")
+_PERSON_TAGS = frozenset({"Name", "Surn", "Patr"})
+_CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+_GENDERS = ("masc", "femn")
+
+# Masculine endings of foreign consonant-stem surnames pymorphy does not know, by case:
+# (ending, what replaces it, score). «Уиткоффом» -> «Уиткофф», «Джеем» -> «Джей».
+_ENDINGS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("ем", "й", 0.4)),
+    "gent": (("а", "", 0.3), ("я", "й", 0.3), ("ы", "а", 0.3), ("и", "а", 0.2)),
+    "accs": (("а", "", 0.3), ("я", "й", 0.3)),
+    "datv": (("у", "", 0.3), ("ю", "й", 0.3)),
+    "loct": (("е", "", 0.2),),
+}
+_OBLIQUE = re.compile(r"(ом|ем|ой|ей|ым|им|ого|его|ому|ему|ою|ею)$")
+_ADJECTIVAL = re.compile(r"(ого|его|ому|ему|ым|им|ой|ая|яя|ую|юю|ий|ый)$")
+_AS_WRITTEN = 0.3
+"""Score of reading an unknown word as an indeclinable nominative («Рубио», «Бессент»);
+a third of it when the word ends like an oblique case («Арахамией»)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """One way to read a token: its case, the genders it fits, its nominative, how likely."""
+
+    case: str
+    genders: frozenset[str]
+    nominative: str
+    score: float
+
+
+def _genders(gender: str | None) -> frozenset[str]:
+    """Genders a parse fits: common-gender («ms-f») and unmarked parses fit both."""
+    if gender is None:
+        return frozenset(_GENDERS)
+    name = str(gender)
+    return frozenset({name}) if name in _GENDERS else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _token_options(token: str) -> tuple[_Option, ...]:
+    """Readings of one token; parses that agree on case, gender and nominative add up."""
+    low = token.lower()
+    known = _morph().word_is_known(low)
+    scores: dict[tuple[str, frozenset[str], str], float] = {}
+
+    def add(case: str, genders: frozenset[str], nominative: str, score: float) -> None:
+        key = (case, genders, nominative)
+        scores[key] = scores.get(key, 0.0) + score
+
+    for parse in _parses(low):
+        tag = parse.tag
+        genders = _genders(tag.gender)
+        if tag.POS not in ("NOUN", "ADJF") or tag.case not in _CASES or tag.number == "plur":
+            continue
+        inflected = parse.inflect({"nomn"})
+        if not genders or inflected is None:
+            continue
+        if inflected.word.endswith(("а", "я")) and not {"Surn", "femn"} <= tag.grammemes:
+            genders = frozenset(_GENDERS)  # men's surnames in -а/-я: Арахамия, Сибига
+        weight = (1.0 if _PERSON_TAGS & tag.grammemes else 0.5) * (1.0 if known else 0.5)
+        add(str(tag.case), genders, inflected.word, parse.score * weight)
+    if not known:
+        oblique = _OBLIQUE.search(low) is not None
+        add("nomn", frozenset(_GENDERS), low, _AS_WRITTEN / 3 if oblique else _AS_WRITTEN)
+        if not _ADJECTIVAL.search(low):
+            for case, nominative, score in _stripped(low):
+                add(case, frozenset({"masc"}), nominative, score)
+    return tuple(_Option(c, g, n, score) for (c, g, n), score in scores.items())
+
+
+def _stripped(word: str) -> Iterator[tuple[str, str, float]]:
+    for case, endings in _ENDINGS.items():
+        for ending, replacement, score in endings:
+            stem = word[: -len(ending)]
+            if not word.endswith(ending) or len(stem) < 3:
+                continue
+            if stem[-1] in (_VOWELS if replacement == "й" else _CONSONANTS):
+                yield case, stem + replacement, score
+
+
+def _readings(name: str) -> list[str]:
+    """Nominative readings of a name, best first; tokens that are not Russian words stay."""
+    tokens = name.split()
+    if not any(_CYRILLIC.search(t) and "." not in t for t in tokens):
+        return [" ".join(tokens)]
+    scored: list[tuple[float, int, str]] = []
+    order = 0
+    for case in _CASES:
+        for gender in _GENDERS:
+            total, words = 0.0, []
+            for token in tokens:
+                best = _best_option(token, case, gender)
+                if best is None:
+                    words.append(token)
+                else:
+                    total += best.score
+                    words.append(_like(token, best.nominative))
+            if total > 0:
+                scored.append((-total, order, " ".join(words)))
+            order += 1
+    seen: dict[str, None] = {}
+    for _score, _order, reading in sorted(scored):
+        seen.setdefault(reading, None)
+    return list(seen) or [" ".join(tokens)]
+
+
+def _best_option(token: str, case: str, gender: str) -> _Option | None:
+    if "." in token or not _CYRILLIC.search(token):
+        return None
+    fitting = [o for o in _token_options(token) if o.case == case and gender in o.genders]
+    return max(fitting, key=lambda o: o.score, default=None)
+
+
+def _like(original: str, word: str) -> str:
+    """Give `word` the capitalisation of `original`, part by part across hyphens."""
+    if original.isupper() and len(original) > 1:
+        return word.upper()
+    if original[:1].isupper():
+        return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
+    return word
+
+
+def nominative_name(name: str) -> str:
+    """The name in the nominative, by morphology alone («Джаредом Кушнером» -> «Джаред Кушнер»)."""
+    return _readings(name)[0]
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+@cache
+def _surnames() -> dict[str, list[tuple[PersonEntry, frozenset[str]]]]:
+    """Folded surname -> the people who bear it, each with the initials of their first names."""
+    index: dict[str, dict[str, tuple[PersonEntry, set[str]]]] = {}
+    for person in alias_table().people:
+        for form in (person.name, person.name_en, *person.aliases):
+            words = fold(form).split()
+            entry = index.setdefault(words[-1], {}).setdefault(person.name, (person, set()))
+            if len(words) > 1:
+                entry[1].add(words[0][0])
+    return {
+        surname: [(person, frozenset(initials)) for person, initials in people.values()]
+        for surname, people in index.items()
+    }
+
+
+def person_entry(name: str) -> PersonEntry | None:
+    """The alias-table person `name` denotes, in any case or spelling, if any."""
+    table = alias_table()
+    if (entry := table.person(name)) is not None:
+        return entry
+    readings = _readings(name)
+    for reading in readings:
+        if (entry := table.person(reading)) is not None:
+            return entry
+    for reading in readings:
+        words = fold(reading).split()
+        if not words:
+            continue
+        people = _surnames().get(words[-1], [])
+        if len(people) != 1:
+            continue
+        person, initials = people[0]
+        if len(words) == 1 or words[0][0] in initials:
+            return person
+    return None
+
+
+def canonical_name(name: str) -> str:
+    """The alias table's name for a known person, else the nominative of the given name."""
+    entry = person_entry(name)
+    return entry.name if entry is not None else nominative_name(name)
+
+
+def english_name(name: str) -> str | None:
+    """The table's English name; a Latin-script name as given; otherwise None (no guessing)."""
+    entry = person_entry(name)
+    if entry is not None:
+        return entry.name_en
+    cleaned = " ".join(name.split())
+    return cleaned if cleaned and not _CYRILLIC.search(cleaned) else None
+
+
+def person_key(name: str) -> str:
+    """Identity key for matching people across records and against gold.
+
+    A person in the alias table: their folded English name («steve witkoff»), the same
+    for every case, spelling and script. Anyone else: the folded nominative surname
+    (last word), so «Ивана Петрова» and «Петров» match; the key then depends on script.
+    """
+    entry = person_entry(name)
+    if entry is not None:
+        return fold(entry.name_en)
+    words = fold(nominative_name(name)).split()
+    return words[-1] if words else ""
+
+
+# --- sides and places -------------------------------------------------------------------
+
+
+@cache
+def _russian_countries() -> dict[str, str]:
+    """pycountry's Russian country names (and official names), lemma-keyed, to alpha-2."""
+    ru = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ru"])
+    index: dict[str, str] = {}
+    for country in pycountry.countries:
+        for field in ("name", "official_name"):
+            value = getattr(country, field, None)
+            if value:
+                index.setdefault(_lemma_key(ru.gettext(value)), country.alpha_2)
+    return index
+
+
+@cache
+def _side_lemmas() -> dict[str, str]:
+    table = alias_table()
+    return {
+        _lemma_key(form): code
+        for code, forms in table.sides.items()
+        for form in (code, *forms)
+        if _lemma_key(form)
+    }
+
+
+@cache
+def _place_lemmas() -> dict[str, str]:
+    return {_lemma_key(place): code for place, code in alias_table().places.items()}
+
+
+def _pycountry(name: str) -> str | None:
+    if _CYRILLIC.search(name):
+        return _russian_countries().get(_lemma_key(name))
+    try:
+        return pycountry.countries.lookup(name.strip()).alpha_2
+    except LookupError:
+        return None
+
+
+def side_code(name: str) -> str | None:
+    """ISO alpha-2 code or organisation for a side named in any case or language.
+
+    Tries the whole phrase (alias table, then its lemmas, then pycountry's English and
+    Russian country names), then every part of it against the alias table: «президент
+    России», «американской стороны». A phrase that names two sides gets None.
+    """
+    table = alias_table()
+    if (code := table.side(name)) is not None:
+        return code
+    words = _WORD.findall(name)
+    if not words:
+        return None
+    lemmas = _side_lemmas()
+    if (code := lemmas.get(_lemma_key(name))) is not None:
+        return code
+    if (code := _pycountry(name)) is not None:
+        return code
+    found: set[str] = set()
+    for size in range(len(words) - 1, 0, -1):
+        for at in range(len(words) - size + 1):
+            part = words[at : at + size]
+            if size == 1 and part[0].islower() and len(part[0]) <= 3:
+                continue  # «us», «ес» in running text are not sides
+            if (code := lemmas.get(_lemma_key(" ".join(part)))) is not None:
+                found.add(code)
+    return found.pop() if len(found) == 1 else None
+
+
+def place_country(place: str) -> str | None:
+    """Country code of a city (alias table `places`) or of a place that is a country or capital."""
+    table = alias_table()
+    code = table.place_country(place) or _place_lemmas().get(_lemma_key(place))
+    if code is None:
+        code = table.side(place) or _side_lemmas().get(_lemma_key(place)) or _pycountry(place)
+    return code if code is not None and code not in ORGANISATIONS else None
+
+
+# --- dates ------------------------------------------------------------------------------
+
+_MONTH_STEMS = (
+    ("январ", 1), ("феврал", 2), ("март", 3), ("апрел", 4), ("ма", 5), ("июн", 6),
+    ("июл", 7), ("август", 8), ("сентябр", 9), ("октябр", 10), ("ноябр", 11), ("декабр", 12),
+    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6),
+    ("jul", 7), ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+)  # fmt: skip
+_MONTH = (
+    r"(?:январ[ьяе]|феврал[ьяе]|марта?|марте|апрел[ьяе]|ма[йяе]|июн[ьяе]|июл[ьяе]|"
+    r"августа?|августе|сентябр[ьяе]|октябр[ьяе]|ноябр[ьяе]|декабр[ьяе]|"
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_ORD = r"(?:st|nd|rd|th|-?го|-?е)?"
+_YEAR = r"(?:,?\s+(?P<{name}>\d{{4}}))?"
+_DAY_MONTH = re.compile(
+    rf"\b(?P<day>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|по|и|and|to)\s*(?P<day2>\d{{1,2}}){_ORD})?"
+    rf"\s+(?:of\s+)?(?P<month>{_MONTH})(?![а-яa-z]){_YEAR.format(name='year')}"
+)
+_MONTH_DAY = re.compile(
+    rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}){_ORD}(?:\s*[-–—]\s*(?P<day2>\d{{1,2}}){_ORD})?"
+    rf"(?!\d){_YEAR.format(name='year')}"
+)
+_NUMERIC = re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\b")
+_ISO = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
+_MONTH_ONLY = re.compile(rf"(?<![\w])(?P<month>{_MONTH})(?![а-яa-z]){_YEAR.format(name='year')}")
+_YEAR_ONLY = re.compile(r"\b(?P<year>(?:19|20)\d{2})\b")
+
+_WEEKDAYS = (
+    (r"понедельник|monday", 0), (r"вторник|tuesday", 1), (r"сред[ау]|wednesday", 2),
+    (r"четверг|thursday", 3), (r"пятниц[ау]|friday", 4), (r"суббот[ау]|saturday", 5),
+    (r"воскресень[ея]|sunday", 6),
+)  # fmt: skip
+_WEEKDAY = re.compile(r"\b(" + "|".join(p for p, _ in _WEEKDAYS) + r")\b")
+_LAST = r"(?:прошл|минувш|предыдущ|last|past|previous)"
+_NEXT = r"(?:следующ|будущ|ближайш|next|coming)"
+_THIS = r"(?:эт|нынешн|текущ|this|current)"
+_LAST_WEEK = re.compile(rf"\b{_LAST}\w*\s+недел|\blast\s+week\b")
+_NEXT_WEEK = re.compile(rf"\b{_NEXT}\w*\s+недел|\bnext\s+week\b")
+_THIS_WEEK = re.compile(rf"\b{_THIS}\w*\s+недел|\bthis\s+week\b")
+_WEEKEND = re.compile(r"\bвыходн\w*|\bweekend\b")
+_MONTH_REL = re.compile(r"\b(?P<which>\w+)\s+(?:месяц\w*|month)\b")
+_YEAR_REL = re.compile(r"\b(?P<which>\w+)\s+(?:году|год|year)\b")
+_AGO = re.compile(
+    r"\b(?P<n>\d+|один|одна|два|две|три|четыре|пять|шесть|семь)\s+(?:дн\w+|день|days?)\s+(?:назад|ago)\b"
+)
+_NUMBERS = {"один": 1, "одна": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7}  # fmt: skip
+_DAY_WORDS = {
+    "позавчера": -2, "вчера": -1, "yesterday": -1, "сегодня": 0, "today": 0, "tonight": 0,
+    "завтра": 1, "tomorrow": 1, "послезавтра": 2,
+}  # fmt: skip
+_TIME_OF_DAY = (
+    r"(?:вечером|утром|днем|ночью|поздно|рано|in the (?:morning|evening|afternoon)|late|early)"
+)
+_EVE = re.compile(rf"(?:{_TIME_OF_DAY}\s+)*накануне(?:\s+{_TIME_OF_DAY})*")
+
+
+def _month_number(word: str) -> int:
+    word = word.lower().rstrip(".")
+    for stem, number in _MONTH_STEMS:
+        if word.startswith(stem) and not (stem == "ма" and word.startswith("мар")):
+            return number
+    raise ValueError(f"not a month: {word!r}")
+
+
+def _candidates(published: dt.date, month: int, day: int) -> list[dt.date]:
+    dates = []
+    for year in (published.year - 1, published.year, published.year + 1):
+        try:
+            dates.append(dt.date(year, month, day))
+        except ValueError:
+            continue
+    return dates
+
+
+def _pick_year(published: dt.date, month: int, day: int, tense: Tense | None) -> dt.date | None:
+    """A day and month without a year: the latest on or before P for a past event, the
+    earliest on or after P for a future one, else the one nearest P."""
+    dates = _candidates(published, month, day)
+    if tense == "past":
+        dates = [d for d in dates if d <= published] or dates
+        return max(dates, default=None)
+    if tense == "future":
+        dates = [d for d in dates if d >= published] or dates
+        return min(dates, default=None)
+    return min(dates, key=lambda d: abs((d - published).days), default=None)
+
+
+def _pick_month(published: dt.date, month: int, tense: Tense | None) -> str:
+    here = published.year * 12 + published.month - 1
+    options = [
+        (year, year * 12 + month - 1)
+        for year in (published.year - 1, published.year, published.year + 1)
+    ]
+    if tense == "past":
+        year = max((y for y, m in options if m <= here), default=published.year)
+    elif tense == "future":
+        year = min((y for y, m in options if m >= here), default=published.year)
+    else:
+        year = min(options, key=lambda o: abs(o[1] - here))[0]
+    return f"{year:04d}-{month:02d}"
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _event(start: dt.date | str, end: dt.date | None, text: str) -> EventDate:
+    start_iso = start if isinstance(start, str) else start.isoformat()
+    end_iso = end.isoformat() if end is not None and end != start else None
+    return EventDate(start=start_iso, end=end_iso, text=text)
+
+
+def resolve_date(
+    expression: str, published: dt.date, *, tense: Tense | None = None
+) -> EventDate | None:
+    """Resolve a Russian or English date expression against the publication date P.
+
+    Rules, first match wins (time of day is ignored throughout):
+
+    - explicit dates: «23 января», «2 декабря 2025 года», «23-24 января», «31 января –
+      1 февраля», «January 23», «23.01.2026»; without a year, the year that puts the day
+      nearest P (a past event: latest on or before P; a future one: earliest on or after);
+    - a weekday: «в четверг на этой неделе» / «на прошлой» / «на следующей неделе» is
+      that weekday of P's Monday–Sunday week, the one before or the one after;
+      «в прошлый четверг» the latest before P, «в следующий четверг» the first after P;
+      a bare «в среду», «вечером в среду», «on Thursday» is that weekday of P's week,
+      moved back a week when `tense` is past and it falls after P (so: the latest such
+      weekday on or before P), forward a week when future and it falls before P;
+    - weekends: «в минувшие/прошлые выходные», «last weekend»: the Saturday–Sunday
+      before P (a range); «в выходные», «this weekend»: P's week's; «next weekend»: the
+      next; a bare weekend moves by `tense` like a bare weekday;
+    - weeks: «на этой/прошлой/следующей неделе»: Monday–Sunday range;
+    - days: «сегодня», «вчера», «позавчера», «завтра», «послезавтра», «накануне» (alone:
+      P − 1; «накануне встречи» is relative to an event and gives None), «3 дня назад»;
+    - months: «в январе», «в начале/конце января», «до конца января», «in January»:
+      month precision; «в этом/прошлом/следующем месяце»;
+    - years: «в 2025 году», «в прошлом/этом/следующем году», «last year».
+
+    Anything else (ранее, недавно, в последнее время, на днях) gives None.
+    """
+    raw = expression.strip()
+    text = " ".join(raw.lower().replace("ё", "е").replace(",", " ").split())
+    for resolver in (_explicit, _weekday, _weekend, _week, _days, _month, _year):
+        found = resolver(text, published, tense)
+        if found is not None:
+            start, end = found
+            return _event(start, end, raw)
+    return None
+
+
+_Span = tuple[dt.date | str, dt.date | None]
+
+
+def _explicit(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    dates: list[dt.date] = []
+    for pattern in (_ISO, _NUMERIC):
+        for m in pattern.finditer(text):
+            try:
+                dates.append(dt.date(int(m["year"]), int(m["month"]), int(m["day"])))
+            except ValueError:
+                continue
+    if not dates:
+        for pattern in (_DAY_MONTH, _MONTH_DAY):
+            for m in pattern.finditer(text):
+                dates.extend(_day_month(m, published, tense))
+            if dates:
+                break
+    if not dates:
+        return None
+    start, end = dates[0], dates[-1]
+    if end < start:  # «30 декабря – 2 января» across a new year
+        end = end.replace(year=end.year + 1)
+    return start, end
+
+
+def _day_month(m: re.Match[str], published: dt.date, tense: Tense | None) -> list[dt.date]:
+    month = _month_number(m["month"])
+    days = [int(m["day"])] + ([int(m["day2"])] if m["day2"] else [])
+    found: list[dt.date] = []
+    for day in days:
+        if m["year"]:
+            try:
+                found.append(dt.date(int(m["year"]), month, day))
+            except ValueError:
+                continue
+        elif (date := _pick_year(published, month, day, tense)) is not None:
+            found.append(date)
+    return found
+
+
+def _shift(day: dt.date, published: dt.date, tense: Tense | None) -> dt.date:
+    if tense == "past" and day > published:
+        return day - dt.timedelta(days=7)
+    if tense == "future" and day < published:
+        return day + dt.timedelta(days=7)
+    return day
+
+
+def _weekday(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    m = _WEEKDAY.search(text)
+    if m is None:
+        return None
+    weekday = next(n for pattern, n in _WEEKDAYS if re.fullmatch(pattern, m.group(1)))
+    monday = _monday(published)
+    this_week = monday + dt.timedelta(days=weekday)
+    before = text[: m.start()]
+    if _LAST_WEEK.search(text):
+        return this_week - dt.timedelta(days=7), None
+    if _NEXT_WEEK.search(text):
+        return this_week + dt.timedelta(days=7), None
+    if _THIS_WEEK.search(text) or re.search(rf"\b{_THIS}\w*\s*$", before):
+        return this_week, None
+    if re.search(rf"\b{_LAST}\w*\s*$", before):
+        back = (published.weekday() - weekday) % 7 or 7
+        return published - dt.timedelta(days=back), None
+    if re.search(rf"\b{_NEXT}\w*\s*$", before):
+        ahead = (weekday - published.weekday()) % 7 or 7
+        return published + dt.timedelta(days=ahead), None
+    return _shift(this_week, published, tense), None
+
+
+def _weekend(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    if not _WEEKEND.search(text):
+        return None
+    saturday = _monday(published) + dt.timedelta(days=5)
+    if re.search(rf"\b{_LAST}", text):
+        sunday = published - dt.timedelta(days=(published.weekday() + 1) % 7 or 7)
+        return sunday - dt.timedelta(days=1), sunday
+    if re.search(rf"\b{_NEXT}", text):
+        saturday += dt.timedelta(days=7)
+    elif not re.search(rf"\b{_THIS}", text):
+        saturday = _shift(saturday, published, tense)
+    return saturday, saturday + dt.timedelta(days=1)
+
+
+def _week(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    monday = _monday(published)
+    if _LAST_WEEK.search(text):
+        monday -= dt.timedelta(days=7)
+    elif _NEXT_WEEK.search(text):
+        monday += dt.timedelta(days=7)
+    elif not _THIS_WEEK.search(text):
+        return None
+    return monday, monday + dt.timedelta(days=6)
+
+
+def _days(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    if _EVE.fullmatch(text):
+        return published - dt.timedelta(days=1), None
+    for word in text.split():
+        if word in _DAY_WORDS:
+            return published + dt.timedelta(days=_DAY_WORDS[word]), None
+    m = _AGO.search(text)
+    if m is not None:
+        n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"]]
+        return published - dt.timedelta(days=n), None
+    return None
+
+
+def _month(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    m = _MONTH_ONLY.search(text)
+    if m is not None:
+        month = _month_number(m["month"])
+        if m["year"]:
+            return f"{int(m['year']):04d}-{month:02d}", None
+        return _pick_month(published, month, tense), None
+    m = _MONTH_REL.search(text)
+    if m is None:
+        return None
+    step = _relative_step(m["which"])
+    if step is None:
+        return None
+    index = published.year * 12 + published.month - 1 + step
+    return f"{index // 12:04d}-{index % 12 + 1:02d}", None
+
+
+def _year(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+    m = _YEAR_REL.search(text)
+    if m is not None and (step := _relative_step(m["which"])) is not None:
+        return f"{published.year + step:04d}", None
+    m = _YEAR_ONLY.search(text)
+    return (m["year"], None) if m is not None else None
+
+
+def _relative_step(word: str) -> int | None:
+    if re.match(_LAST, word):
+        return -1
+    if re.match(_NEXT, word):
+        return 1
+    if re.match(_THIS, word):
+        return 0
+    return None
+
+
+# --- whole extractions ------------------------------------------------------------------
+
+_TENSE: dict[MeetingStatus, Tense] = {
+    MeetingStatus.HELD: "past",
+    MeetingStatus.PLANNED: "future",
+    MeetingStatus.PROPOSED: "future",
+}
+
+
+def _participant(person: Participant) -> Participant:
+    entry = person_entry(person.name)
+    if entry is None:
+        return person.model_copy(update={"name": nominative_name(person.name)})
+    return person.model_copy(update={"name": entry.name, "name_en": entry.name_en})
+
+
+def _repaired_year(date: EventDate, published: dt.date, tense: Tense | None) -> EventDate:
+    """Fix only the year, and only when the model copied day and month from the text but
+    guessed the year: the one date error models make that the text settles."""
+    if not date.text:
+        return date
+    resolved = resolve_date(date.text, published, tense=tense)
+    if resolved is None or resolved.precision != date.precision:
+        return date
+    if resolved.start[4:] != date.start[4:] or resolved.start == date.start:
+        return date
+    if (resolved.end is None) != (date.end is None):
+        return date
+    if date.end is not None and resolved.end is not None and resolved.end[4:] != date.end[4:]:
+        return date
+    return date.model_copy(update={"start": resolved.start, "end": resolved.end})
+
+
+def normalise_extraction(extraction: ArticleExtraction, article: Article) -> ArticleExtraction:
+    """A normalised copy: the same records, with canonical people, codes and dates.
+
+    - people (delegation heads and members, position holders): the alias table's
+      name and English name for a known person, else the nominative of the name
+      (the model's `name_en` is kept);
+    - a position's missing `side` from its holder's entry in the alias table;
+    - a location's missing `country` from its place, else its venue;
+    - a date is kept as the model gave it, except a year that contradicts the date's own
+      `text` read against the publication date («23 января» given as 2025-01-23 in an
+      article of 2026-01-21 becomes 2026-01-23).
+    Nothing is dropped or added.
+    """
+    result = extraction.model_copy(deep=True)
+    for meeting in result.meetings:
+        for delegation in meeting.delegations:
+            if delegation.head is not None:
+                delegation.head = _participant(delegation.head)
+            delegation.members = [_participant(p) for p in delegation.members]
+        if meeting.location is not None and meeting.location.country is None:
+            where = meeting.location.place or meeting.location.venue
+            if where:
+                meeting.location.country = place_country(where)
+        if meeting.date is not None and article.published is not None:
+            meeting.date = _repaired_year(
+                meeting.date, article.published, _TENSE.get(meeting.status)
+            )
+    for position in result.positions:
+        if position.holder is not None:
+            position.holder = _participant(position.holder)
+            if position.side is None:
+                entry = person_entry(position.holder.name)
+                position.side = entry.side if entry is not None else None
+    return result

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from llm_extract.cli.contract import schema
+from llm_extract.cli.evals import compare, score
 
 __all__ = ["app"]
 
@@ -35,3 +36,5 @@ def main(
 
 
 app.command()(schema)
+for _command in (score, compare):
+    app.command()(_command)

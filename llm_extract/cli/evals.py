@@ -1,0 +1,123 @@
+"""`llm-extract eval`, `score` and `compare`: choosing a model and seeing where it goes wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from llm_extract.cli._common import user_errors
+from llm_extract.compare import compare_scorecards
+from llm_extract.evaluation import (
+    DEFAULT_ARTICLES,
+    DEFAULT_GOLD,
+    DEFAULT_PRICES,
+    PriceTable,
+    Run,
+    load_run,
+)
+from llm_extract.report import (
+    comparison_table,
+    differing_table,
+    fields_table,
+    leaderboard_table,
+    render_html,
+)
+
+__all__ = ["compare", "score"]
+
+Gold = Annotated[Path, typer.Option(help="Folder of gold <article id>.json files.")]
+Articles = Annotated[
+    Path, typer.Option(help="Folder of the article texts (<article id>.txt) the gold points into.")
+]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")
+]
+Report = Annotated[
+    Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
+]
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _write_report(path: Path, html: str) -> None:
+    path.write_text(html, encoding="utf-8")
+    typer.echo(f"wrote {path}", err=True)
+
+
+def _console() -> Console:
+    """At least 100 columns, so piped output keeps its headers readable."""
+    return Console(width=max(Console().width, 100))
+
+
+def _show(runs: list[Run]) -> None:
+    console = _console()
+    console.print(leaderboard_table(runs))
+    console.print(fields_table(runs))
+    for run in runs:
+        for warning in run.card.warnings:
+            typer.echo(f"warning: {run.name}: {warning}", err=True)
+
+
+def score(
+    predictions: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder, a folder of <article id>.json (ExtractionResult or bare "
+            "ArticleExtraction), or a .jsonl of results."
+        ),
+    ],
+    gold: Gold = DEFAULT_GOLD,
+    articles: Articles = DEFAULT_ARTICLES,
+    prices: Annotated[Path, typer.Option(help="Price table (TOML).")] = DEFAULT_PRICES,
+    as_json: AsJson = False,
+    report: Report = None,
+) -> None:
+    """Score predictions already on disk against the gold."""
+    with user_errors():
+        run = load_run(predictions, gold=gold, articles=articles, prices=PriceTable.load(prices))
+    if as_json:
+        _print_json({"run": run.meta.model_dump(mode="json"), **run.card.to_dict()})
+    else:
+        _show([run])
+    if report is not None:
+        _write_report(report, render_html([run], title=f"llm-extract score: {run.name}"))
+
+
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="The reference run (folder or predictions).")],
+    run_b: Annotated[Path, typer.Argument(help="The run compared against it.")],
+    gold: Gold = DEFAULT_GOLD,
+    articles: Articles = DEFAULT_ARTICLES,
+    samples: Annotated[int, typer.Option(min=100, help="Bootstrap samples.")] = 2000,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstrap: same seed, same intervals.")
+    ] = 0,
+    top: Annotated[int, typer.Option(min=0, help="How many most-differing articles to list.")] = 5,
+    as_json: AsJson = False,
+    report: Report = None,
+) -> None:
+    """Per-field deltas of B against A with 95% intervals, and the articles that differ most."""
+    with user_errors():
+        a = load_run(run_a, gold=gold, articles=articles)
+        b = load_run(run_b, gold=gold, articles=articles)
+        if a.name == b.name:
+            a.meta.name, b.meta.name = str(run_a), str(run_b)
+        result = compare_scorecards(
+            a.card, b.card, a_name=a.name, b_name=b.name, samples=samples, seed=seed, top=top
+        )
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        console = _console()
+        console.print(comparison_table(result))
+        console.print(differing_table(result))
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+    if report is not None:
+        _write_report(report, render_html([a, b], comparison=result, title="llm-extract compare"))

@@ -1,0 +1,247 @@
+"""Eval runs: models over the gold articles, stored and scored.
+
+A run folder holds `run.json` (what ran: model, prompt and schema hashes,
+tokens, cost, latency, attempts), `scores.json` (the scorecard as `--json`
+prints it) and `predictions/<article id>.json` (one ExtractionResult each).
+Scores are always recomputed from the stored predictions when a run is
+loaded, so a run scored by an older scorer never disagrees with a fresh one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from llm_extract.articles import load_article
+from llm_extract.errors import ArticleError, ConfigError
+from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
+from llm_extract.score import (
+    Prediction,
+    Scorecard,
+    ScoreConfig,
+    load_gold,
+    load_predictions,
+    score_against_gold,
+)
+
+__all__ = [
+    "DEFAULT_ARTICLES",
+    "DEFAULT_GOLD",
+    "DEFAULT_PRICES",
+    "PriceTable",
+    "Run",
+    "RunMeta",
+    "load_run",
+    "load_texts",
+    "store_run",
+    "summarise",
+]
+
+DEFAULT_GOLD = Path("evals/gold")
+DEFAULT_ARTICLES = Path("seeds")
+DEFAULT_PRICES = Path("evals/prices.toml")
+
+
+class PriceTable(BaseModel):
+    """USD per million tokens by model name or glob pattern (`evals/prices.toml`)."""
+
+    models: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> PriceTable:
+        if path is None or not path.is_file():
+            return cls()
+        try:
+            return cls.model_validate(tomllib.loads(path.read_text("utf-8")))
+        except (tomllib.TOMLDecodeError, ValueError) as err:
+            raise ConfigError(
+                f'{path}: not a price table ([models."NAME"] with input and output in USD '
+                f"per million tokens): {err}"
+            ) from None
+
+    def cost(self, model: str, usage: Usage) -> float | None:
+        """Dollars for these tokens, or None when the model has no price."""
+        price = self.models.get(model) or next(
+            (p for pattern, p in self.models.items() if fnmatch.fnmatchcase(model, pattern)), None
+        )
+        if price is None:
+            return None
+        return (
+            usage.input_tokens * price.get("input", 0.0)
+            + usage.output_tokens * price.get("output", 0.0)
+        ) / 1e6
+
+
+class RunMeta(BaseModel):
+    """What ran, as stored in `run.json` and shown in the leaderboard."""
+
+    name: str
+    model: str | None = None
+    created: dt.datetime | None = None
+    gold: str | None = None
+    articles: int = 0
+    failed: int = 0
+    prompts: list[str] = Field(default_factory=list, description="name@hash of each prompt used.")
+    schema_hashes: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+    latency_s: float | None = Field(default=None, description="Summed over articles.")
+    attempts: int = 0
+    reasks: int = 0
+
+    @property
+    def fixture(self) -> bool:
+        """Hand-written responses, not a model: their scores say nothing about any real model."""
+        return (self.model or "").startswith("fixture-")
+
+
+@dataclass
+class Run:
+    meta: RunMeta
+    card: Scorecard
+    results: list[ExtractionResult]
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+
+def summarise(
+    name: str,
+    results: Sequence[ExtractionResult],
+    prices: PriceTable,
+    *,
+    model: str | None = None,
+    gold: Path | None = None,
+) -> RunMeta:
+    """Metadata of a run from its stored results."""
+    usage = sum((r.usage for r in results), Usage())
+    latencies = [r.latency_s for r in results if r.latency_s is not None]
+    models = sorted({r.model for r in results})
+    model = model or (models[0] if len(models) == 1 else None)
+    return RunMeta(
+        name=name,
+        model=model,
+        created=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        gold=str(gold) if gold else None,
+        articles=len(results),
+        failed=sum(r.status == "failed" for r in results),
+        prompts=sorted({f"{r.prompt.name}@{r.prompt.hash}" for r in results if r.prompt}),
+        schema_hashes=sorted({r.schema_hash for r in results if r.schema_hash}),
+        usage=usage,
+        cost_usd=prices.cost(model, usage) if model else None,
+        latency_s=round(sum(latencies), 3) if latencies else None,
+        attempts=sum(r.attempts for r in results),
+        reasks=sum(r.reasks for r in results),
+    )
+
+
+def slug(name: str) -> str:
+    """A folder name for a model name (`openai/gpt-4o-mini` -> `openai_gpt-4o-mini`)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
+
+
+def load_texts(gold: Mapping[str, ArticleExtraction], articles: Path) -> dict[str, str]:
+    """Article texts by id from `<articles>/<id>.*`; the gold's offsets point into them."""
+    texts = {}
+    for article_id in gold:
+        found = sorted(articles.glob(f"{glob_escape(article_id)}.*"))
+        if found:
+            try:
+                texts[article_id] = load_article(found[0]).text
+            except ArticleError:
+                continue  # the scorecard warns that quote measures were skipped
+    return texts
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def store_run(run: Run, out: Path) -> Path:
+    """Write the run to `out/<slug of its name>/` and return that folder."""
+    folder = out / slug(run.name)
+    predictions = folder / "predictions"
+    predictions.mkdir(parents=True, exist_ok=True)
+    for stale in predictions.glob("*.json"):
+        stale.unlink()
+    for result in run.results:
+        (predictions / f"{result.article_id}.json").write_text(
+            result.model_dump_json(indent=2) + "\n", encoding="utf-8"
+        )
+    _write_json(folder / "run.json", run.meta.model_dump(mode="json"))
+    _write_json(folder / "scores.json", run.card.to_dict())
+    run.path = folder
+    return folder
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def load_run(
+    path: Path,
+    *,
+    gold: Path = DEFAULT_GOLD,
+    articles: Path = DEFAULT_ARTICLES,
+    prices: PriceTable | None = None,
+    config: ScoreConfig | None = None,
+) -> Run:
+    """A stored run folder, or any folder (or JSONL) of predictions, scored against `gold`."""
+    predictions_at = path / "predictions" if (path / "predictions").is_dir() else path
+    predictions = load_predictions(predictions_at)
+    if not predictions and not path.exists():
+        raise ConfigError(f"{path}: no such run or predictions folder")
+    expected = load_gold(gold)
+    card = score_against_gold(expected, predictions, load_texts(expected, articles), config)
+    results = _results(predictions_at)
+    meta_file = path / "run.json"
+    if meta_file.is_file():
+        meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
+    else:
+        meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
+    return Run(meta, card, results, path)
+
+
+def _results(path: Path) -> list[ExtractionResult]:
+    """The stored ExtractionResults among the predictions (bare extractions carry no metadata)."""
+    raw = (
+        path.read_text("utf-8").splitlines()
+        if path.is_file()
+        else [p.read_text("utf-8") for p in sorted(path.glob("*.json"))]
+    )
+    results = []
+    for text in raw:
+        try:
+            results.append(ExtractionResult.model_validate_json(text))
+        except ValueError:
+            continue  # a bare extraction or a broken file: scored, but has no metadata
+    return results
+
+
+def scored(
+    name: str,
+    results: Sequence[ExtractionResult],
+    gold: Mapping[str, ArticleExtraction],
+    texts: Mapping[str, str],
+    prices: PriceTable,
+    *,
+    model: str | None = None,
+    gold_path: Path | None = None,
+    config: ScoreConfig | None = None,
+) -> Run:
+    """Score fresh results into a Run."""
+    predictions = {r.article_id: Prediction.from_result(r) for r in results}
+    card = score_against_gold(gold, predictions, texts, config)
+    meta = summarise(name, results, prices, model=model, gold=gold_path)
+    return Run(meta, card, list(results))

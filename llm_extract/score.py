@@ -1,0 +1,968 @@
+"""Scoring extractions against the gold: align records, then count field by field.
+
+Definitions (the README's "Scoring" section repeats them):
+
+- Records are aligned one-to-one by optimal assignment (Hungarian) over a
+  weighted similarity; a pair below the threshold is no match, so the gold
+  record is *missed* and the prediction *spurious*.
+  Meetings: participants (Jaccard over people and sides), date (graded),
+  place, format. Positions: holder (the person when both name one, else the
+  side) and issue (text).
+  Weights of components empty on both sides are dropped and the rest rescaled.
+- Each field of a matched pair is *correct*, *partial* (graded fields only),
+  *wrong* (both have a value and they differ), *spurious* (only the prediction
+  has one) or *missed* (only the gold has one). Fields of an unmatched gold
+  record count as missed, of an unmatched prediction as spurious, so a failed
+  article (no extraction) counts as all-missed. Precision = credit / predicted
+  values, recall = credit / gold values, F1 = 2·credit / (predicted + gold);
+  a metric with nothing to divide by is None.
+- Lists (participants, delegation members, sides, topics, outcomes) are
+  aligned item by item; each item is one value. People are scored at two
+  levels: `participants` (the person is right) and `participants_role` (person
+  and role right: both roles empty or similar text). The head of a delegation
+  is its own slot, compared within delegations aligned by side.
+- Names match through `normalise.person_key` (inflection and the alias table),
+  then through the English name; never by raw string equality.
+- Dates are intervals (a month-precision date covers its month). Equal: 1;
+  one inside the other (a day inside a month-precision gold, or a month around
+  a day): `containment_credit` (0.5), since the date is consistent but at the
+  wrong precision; other overlaps: days shared / days covered; disjoint: 0.
+- Free text (topics, outcomes, issue, role, place, venue) is compared by
+  `text_similarity` and counts as the same at `text_threshold` or above.
+- Status, format, stance and speech also get accuracy and a confusion matrix
+  over matched pairs.
+- Quotes: a predicted quote is *faithful* when grounding finds it verbatim in
+  the article (exact, or up to white space, quote marks and ё/е). Overlap with
+  the gold is measured in characters over matched pairs: the union of the
+  predicted evidence spans against the union of the gold ones.
+- Records: `record` is strict (an aligned pair counts 1), `record_soft` is
+  CEAF-style (an aligned pair counts its similarity).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import ValidationError
+from rapidfuzz import fuzz
+from scipy.optimize import linear_sum_assignment
+
+from llm_extract.aliases import fold
+from llm_extract.errors import ConfigError
+from llm_extract.ground import ground_quote
+from llm_extract.normalise import person_key
+from llm_extract.schemas import (
+    ArticleExtraction,
+    EventDate,
+    Evidence,
+    ExtractionResult,
+    MatchKind,
+    Meeting,
+    Participant,
+    Position,
+)
+
+__all__ = [
+    "RECORD_TYPES",
+    "ArticleScore",
+    "Counts",
+    "FieldError",
+    "Prediction",
+    "RecordView",
+    "ScoreConfig",
+    "Scorecard",
+    "date_credit",
+    "load_gold",
+    "load_predictions",
+    "same_person",
+    "score_against_gold",
+    "score_article",
+    "text_similarity",
+]
+
+RECORD_TYPES = ("meetings", "positions")
+_CATEGORICAL = {"meetings": ("status", "format"), "positions": ("stance", "speech")}
+_FAITHFUL = frozenset({MatchKind.EXACT, MatchKind.NORMALISED})
+_NONE = "—"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """Weights and thresholds; the defaults are the ones the README documents."""
+
+    meeting_weights: tuple[tuple[str, float], ...] = (
+        ("participants", 0.4),
+        ("date", 0.25),
+        ("place", 0.2),
+        ("format", 0.15),
+    )
+    meeting_threshold: float = 0.4
+    position_weights: tuple[tuple[str, float], ...] = (("holder", 0.4), ("issue", 0.6))
+    position_threshold: float = 0.5
+    text_threshold: float = 0.7
+    containment_credit: float = 0.5
+    quote_threshold: float = 0.5
+    """A predicted `Position.quote` is correct when its character F1 with the gold reaches this."""
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@dataclass
+class Counts:
+    """Outcomes of one field (or of records, or characters): credit over predicted and gold."""
+
+    correct: int = 0
+    partial: int = 0
+    wrong: int = 0
+    spurious: int = 0
+    missed: int = 0
+    credit: float = 0.0
+    predicted: float = 0.0
+    gold: float = 0.0
+
+    def pair(self, credit: float) -> None:
+        """Both sides have a value; `credit` in [0, 1] says how right the prediction is."""
+        if credit >= 1.0:
+            self.correct += 1
+        elif credit > 0.0:
+            self.partial += 1
+        else:
+            self.wrong += 1
+        self.credit += credit
+        self.predicted += 1
+        self.gold += 1
+
+    def extra(self, n: int = 1) -> None:
+        self.spurious += n
+        self.predicted += n
+
+    def lack(self, n: int = 1) -> None:
+        self.missed += n
+        self.gold += n
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    @property
+    def precision(self) -> float | None:
+        return self.credit / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.credit / self.gold if self.gold else None
+
+    @property
+    def f1(self) -> float | None:
+        total = self.predicted + self.gold
+        return 2 * self.credit / total if total else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "precision": _round(self.precision),
+            "recall": _round(self.recall),
+            "f1": _round(self.f1),
+            "correct": self.correct,
+            "partial": self.partial,
+            "wrong": self.wrong,
+            "spurious": self.spurious,
+            "missed": self.missed,
+            "credit": _round(self.credit),
+            "predicted": _round(self.predicted),
+            "gold": _round(self.gold),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+# --------------------------------------------------------------------------- similarity
+
+
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+_STOP = frozenset(
+    {
+        "в", "во", "на", "и", "по", "о", "об", "с", "со", "к", "ко", "у", "между", "для",
+        "за", "из", "от", "до", "при", "а", "но", "или", "что", "как",
+        "the", "of", "and", "in", "on", "at", "to", "for", "with", "a", "an",
+    }
+)  # fmt: skip
+_STEM = 5
+"""Letters kept per word: absorbs Russian inflection and noun/adjective pairs (Украина, украинский)."""
+
+
+@lru_cache(maxsize=8192)
+def _stems(text: str) -> str:
+    words = (w for w in _WORD.findall(fold(text)) if len(w) > 1 and w not in _STOP)
+    return " ".join(w[:_STEM] for w in words)
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Similarity of two short phrases in [0, 1], robust to inflection and word order.
+
+    Words are folded (case, ё), stop words dropped and each cut to its first
+    five letters; the score is the mean of rapidfuzz's token-set and
+    token-sort ratios, so a phrase contained in a longer one still scores high
+    but not perfect.
+    """
+    sa, sb = _stems(a), _stems(b)
+    if not sa or not sb:
+        return float(fold(a) == fold(b))
+    return (fuzz.token_set_ratio(sa, sb) + fuzz.token_sort_ratio(sa, sb)) / 200
+
+
+@lru_cache(maxsize=8192)
+def _key(name: str) -> str:
+    return person_key(name)
+
+
+def same_person(a: Participant, b: Participant) -> bool:
+    """One person under any spelling, case or alias; the English names decide when both have one."""
+    if _key(a.name) == _key(b.name):
+        return True
+    return bool(a.name_en and b.name_en and _key(a.name_en) == _key(b.name_en))
+
+
+def _same_role(gold: Participant, pred: Participant, threshold: float) -> bool:
+    if gold.role is None or pred.role is None:
+        return gold.role is None and pred.role is None
+    return text_similarity(gold.role, pred.role) >= threshold
+
+
+def _interval(date: EventDate) -> tuple[dt.date, dt.date]:
+    return _first_day(date.start), _last_day(date.end or date.start)
+
+
+def _first_day(iso: str) -> dt.date:
+    parts = [int(p) for p in iso.split("-")]
+    return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _last_day(iso: str) -> dt.date:
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    month = parts[1] if len(parts) > 1 else 12
+    return dt.date(parts[0], month, calendar.monthrange(parts[0], month)[1])
+
+
+def date_credit(gold: EventDate, pred: EventDate, *, containment: float = 0.5) -> float:
+    """1 for the same interval, `containment` when one lies inside the other, else days shared/covered."""
+    g0, g1 = _interval(gold)
+    p0, p1 = _interval(pred)
+    if (g0, g1) == (p0, p1):
+        return 1.0
+    shared = (min(g1, p1) - max(g0, p0)).days + 1
+    if shared <= 0:
+        return 0.0
+    covered = (max(g1, p1) - min(g0, p0)).days + 1
+    inside = (g0 <= p0 and p1 <= g1) or (p0 <= g0 and g1 <= p1)
+    return max(shared / covered, containment if inside else 0.0)
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+def _align(
+    gold: Sequence[T],
+    pred: Sequence[T],
+    similarity: Callable[[T, T], float],
+    threshold: float,
+) -> tuple[list[tuple[int, int, float]], list[int], list[int]]:
+    """Optimal one-to-one pairs at or above `threshold`; then unmatched gold and predicted indices."""
+    pairs: list[tuple[int, int, float]] = []
+    if gold and pred:
+        sim = np.array([[similarity(g, p) for p in pred] for g in gold], dtype=float)
+        rows, cols = linear_sum_assignment(sim, maximize=True)
+        pairs = [(i, j, float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
+        pairs = [p for p in pairs if p[2] >= threshold]
+    paired_g = {i for i, _, _ in pairs}
+    paired_p = {j for _, j, _ in pairs}
+    return (
+        pairs,
+        [i for i in range(len(gold)) if i not in paired_g],
+        [j for j in range(len(pred)) if j not in paired_p],
+    )
+
+
+def _weighted(parts: Mapping[str, float | None], weights: Iterable[tuple[str, float]]) -> float:
+    """Weighted mean over the components that apply (None: empty on both sides)."""
+    total = score = 0.0
+    for name, weight in weights:
+        value = parts[name]
+        if value is not None:
+            total += weight
+            score += weight * value
+    return score / total if total else 0.0
+
+
+def _people(meeting: Meeting) -> list[Participant]:
+    people: list[Participant] = []
+    for delegation in meeting.delegations:
+        for person in ([delegation.head] if delegation.head else []) + delegation.members:
+            if not any(same_person(person, seen) for seen in people):
+                people.append(person)
+    return people
+
+
+def _optional(gold: T | None, pred: T | None, compare: Callable[[T, T], float]) -> float | None:
+    if gold is None and pred is None:
+        return None
+    if gold is None or pred is None:
+        return 0.0
+    return compare(gold, pred)
+
+
+def _meeting_similarity(gold: Meeting, pred: Meeting, config: ScoreConfig) -> float:
+    g_people, p_people = _people(gold), _people(pred)
+    people, _, _ = _align(g_people, p_people, _person_credit, 1.0)
+    g_sides, p_sides = {d.side for d in gold.delegations}, {d.side for d in pred.delegations}
+    shared = len(people) + len(g_sides & p_sides)
+    union = len(g_people) + len(p_people) - len(people) + len(g_sides | p_sides)
+    parts = {
+        "participants": shared / union if union else None,
+        "date": _optional(gold.date, pred.date, date_credit),
+        "place": _optional(_place(gold), _place(pred), text_similarity),
+        "format": _optional(gold.format, pred.format, _eq),
+    }
+    return _weighted(parts, config.meeting_weights)
+
+
+def _place(meeting: Meeting) -> str | None:
+    return meeting.location.place if meeting.location else None
+
+
+def _position_similarity(gold: Position, pred: Position, config: ScoreConfig) -> float:
+    """Holder: the person when both name one, else the side they speak for; and the issue."""
+    if gold.holder is not None and pred.holder is not None:
+        holder: float | None = _person_credit(gold.holder, pred.holder)
+    else:
+        holder = _optional(gold.side, pred.side, _eq)
+    parts = {"holder": holder, "issue": text_similarity(gold.issue, pred.issue)}
+    return _weighted(parts, config.position_weights)
+
+
+# --------------------------------------------------------------------------- per article
+
+
+@dataclass
+class Prediction:
+    """What a model produced for one article, reduced to what scoring needs."""
+
+    article_id: str
+    extraction: ArticleExtraction | None
+    parsed: bool = True
+    valid: bool = True
+    reasks: int = 0
+    error: str | None = None
+
+    @classmethod
+    def from_result(cls, result: ExtractionResult) -> Prediction:
+        return cls(
+            article_id=result.article_id,
+            extraction=result.extraction if result.status == "ok" else None,
+            parsed=result.status == "ok" or not _unparsed(result.error),
+            valid=result.status == "ok",
+            reasks=result.reasks,
+            error=result.error,
+        )
+
+    @classmethod
+    def missing(cls, article_id: str, why: str) -> Prediction:
+        return cls(article_id, None, parsed=False, valid=False, error=why)
+
+
+def _unparsed(error: str | None) -> bool:
+    """Whether a failure means the answer was not even JSON (rather than JSON off the schema)."""
+    text = (error or "").lower()
+    return any(cue in text for cue in ("json", "parse", "decode", "no answer", "transport"))
+
+
+@dataclass
+class RecordView:
+    """A record shown in reports: one line of what it says and its evidence."""
+
+    record_type: str
+    summary: str
+    evidence: list[str]
+
+
+@dataclass
+class FieldError:
+    """A field of a matched pair that is not fully right."""
+
+    record_type: str
+    field: str
+    kind: str
+    gold: str
+    predicted: str
+    record: str
+
+
+@dataclass
+class ArticleScore:
+    article_id: str
+    prediction: Prediction
+    counts: dict[str, Counts] = field(default_factory=dict)
+    confusion: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)
+    faithful: int = 0
+    quotes: int = 0
+    missed: list[RecordView] = field(default_factory=list)
+    spurious: list[RecordView] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    unfaithful: list[str] = field(default_factory=list)
+
+    def count(self, key: str) -> Counts:
+        return self.counts.setdefault(key, Counts())
+
+
+class _Scorer:
+    """Fills one ArticleScore; a class only to share the article text and config."""
+
+    def __init__(self, out: ArticleScore, text: str | None, config: ScoreConfig) -> None:
+        self.out = out
+        self.article = text
+        self.config = config
+
+    # -- helpers over values ------------------------------------------------
+
+    def slot(
+        self,
+        key: str,
+        gold: T | None,
+        pred: T | None,
+        credit: Callable[[T, T], float],
+        show: Callable[[T], str] = str,
+        record: str = "",
+    ) -> None:
+        counts = self.out.count(key)
+        if gold is None and pred is None:
+            return
+        if pred is None:
+            counts.lack()
+            kind = "missed"
+        elif gold is None:
+            counts.extra()
+            kind = "spurious"
+        else:
+            value = credit(gold, pred)
+            counts.pair(value)
+            if value >= 1.0:
+                return
+            kind = "partial" if value > 0 else "wrong"
+        rtype, name = key.split(".", 1)
+        self.out.errors.append(
+            FieldError(
+                rtype,
+                name,
+                kind,
+                _NONE if gold is None else show(gold),
+                _NONE if pred is None else show(pred),
+                record,
+            )
+        )
+
+    def items(
+        self,
+        key: str,
+        gold: Sequence[T],
+        pred: Sequence[T],
+        same: Callable[[T, T], float],
+        show: Callable[[T], str],
+        record: str,
+        second: tuple[str, Callable[[T, T], bool]] | None = None,
+    ) -> None:
+        """Score a list by inner alignment; `second` adds a stricter level on the aligned items."""
+        pairs, missed, spurious = _align(gold, pred, same, self.config.text_threshold)
+        levels = [(key, lambda g, p: True)] + ([second] if second else [])
+        for level_key, right in levels:
+            counts = self.out.count(level_key)
+            for i, j, _ in pairs:
+                counts.pair(float(right(gold[i], pred[j])))
+            counts.lack(len(missed))
+            counts.extra(len(spurious))
+        rtype, name = key.split(".", 1)
+        for i in missed:
+            self.out.errors.append(FieldError(rtype, name, "missed", show(gold[i]), _NONE, record))
+        for j in spurious:
+            self.out.errors.append(
+                FieldError(rtype, name, "spurious", _NONE, show(pred[j]), record)
+            )
+        if second:
+            for i, j, _ in pairs:
+                if not second[1](gold[i], pred[j]):
+                    self.out.errors.append(
+                        FieldError(
+                            rtype,
+                            second[0].split(".", 1)[1],
+                            "wrong",
+                            show(gold[i]),
+                            show(pred[j]),
+                            record,
+                        )
+                    )
+
+    def label(self, key: str, gold: str | None, pred: str | None, record: str) -> None:
+        self.out.confusion.setdefault(key, Counter())[(gold or _NONE, pred or _NONE)] += 1
+        self.slot(key, gold, pred, lambda g, p: float(g == p), record=record)
+
+    def text(self, key: str, gold: str | None, pred: str | None, record: str) -> None:
+        self.slot(key, gold, pred, self._text_credit, record=record)
+
+    def _text_credit(self, gold: str, pred: str) -> float:
+        return float(text_similarity(gold, pred) >= self.config.text_threshold)
+
+    # -- spans --------------------------------------------------------------
+
+    def span(self, evidence: Evidence) -> tuple[int, int] | None:
+        """Where the quote stands in the article, when it is there verbatim."""
+        assert self.article is not None
+        start, end = evidence.start, evidence.end
+        if start is not None and end is not None and self.article[start:end] == evidence.text:
+            return start, end
+        found = ground_quote(evidence.text, self.article)
+        if found.start is None or found.end is None or found.match not in _FAITHFUL:
+            return None
+        return found.start, found.end
+
+    def faithfulness(self, extraction: ArticleExtraction) -> None:
+        quotes = [e for m in extraction.meetings for e in m.evidence]
+        quotes += [e for p in extraction.positions for e in (*p.evidence, *_listed(p.quote))]
+        for quote in quotes:
+            self.out.quotes += 1
+            if self.span(quote) is not None:
+                self.out.faithful += 1
+            else:
+                self.out.unfaithful.append(quote.text)
+
+    def overlap(self, key: str, gold: Sequence[Evidence], pred: Sequence[Evidence]) -> float:
+        """Characters shared by the two unions of spans; adds them to `key` and returns the F1."""
+        g = _chars(s for s in map(self.span, gold) if s)
+        p = _chars(s for s in map(self.span, pred) if s)
+        counts = self.out.count(key)
+        counts.credit += len(g & p)
+        counts.gold += len(g)
+        counts.predicted += len(p)
+        return 2 * len(g & p) / (len(g) + len(p)) if g or p else 1.0
+
+    # -- records ------------------------------------------------------------
+
+    def records(self, rtype: str, gold: Sequence[Any], pred: Sequence[Any]) -> None:
+        config = self.config
+        if rtype == "meetings":
+            similarity, threshold, compare = (
+                _meeting_similarity,
+                config.meeting_threshold,
+                self.meeting,
+            )
+        else:
+            similarity, threshold, compare = (
+                _position_similarity,
+                config.position_threshold,
+                self.position,
+            )
+        pairs, missed, spurious = _align(
+            gold, pred, lambda g, p: similarity(g, p, config), threshold
+        )
+        strict, soft = self.out.count(f"{rtype}.record"), self.out.count(f"{rtype}.record_soft")
+        for i, j, sim in pairs:
+            strict.pair(1.0)
+            soft.pair(sim)
+            compare(gold[i], pred[j])
+        for counts in (strict, soft):
+            counts.lack(len(missed))
+            counts.extra(len(spurious))
+        for i in missed:
+            self.out.missed.append(_view(gold[i]))
+            for key, n in _values(rtype, gold[i]).items():
+                self.out.count(key).lack(n)
+        for j in spurious:
+            self.out.spurious.append(_view(pred[j]))
+            for key, n in _values(rtype, pred[j]).items():
+                self.out.count(key).extra(n)
+
+    def meeting(self, gold: Meeting, pred: Meeting) -> None:
+        record = _summary(gold)
+        self.label("meetings.status", gold.status, pred.status, record)
+        self.label("meetings.format", gold.format, pred.format, record)
+        self.slot(
+            "meetings.date",
+            gold.date,
+            pred.date,
+            lambda g, p: date_credit(g, p, containment=self.config.containment_credit),
+            _show_date,
+            record,
+        )
+        gl, pl = gold.location, pred.location
+        self.text("meetings.place", gl and gl.place, pl and pl.place, record)
+        self.slot("meetings.country", gl and gl.country, pl and pl.country, _eq, record=record)
+        self.text("meetings.venue", gl and gl.venue, pl and pl.venue, record)
+        self.people("meetings.participants", _people(gold), _people(pred), record)
+        self.delegations(gold, pred, record)
+        for name in ("topics", "outcomes"):
+            self.items(
+                f"meetings.{name}",
+                getattr(gold, name),
+                getattr(pred, name),
+                text_similarity,
+                str,
+                record,
+            )
+        if self.article is not None:
+            self.overlap("meetings.evidence_overlap", gold.evidence, pred.evidence)
+
+    def people(
+        self, key: str, gold: Sequence[Participant], pred: Sequence[Participant], record: str
+    ) -> None:
+        threshold = self.config.text_threshold
+        self.items(
+            key,
+            gold,
+            pred,
+            _person_credit,
+            _show_person,
+            record,
+            second=(f"{key}_role", lambda g, p: _same_role(g, p, threshold)),
+        )
+
+    def delegations(self, gold: Meeting, pred: Meeting, record: str) -> None:
+        """Sides as a list; then per side the head slot (two levels) and the members list."""
+        g, p = gold.delegations, pred.delegations
+        pairs, missed, spurious = _align(g, p, lambda a, b: float(a.side == b.side), 1.0)
+        self.items("meetings.sides", [d.side for d in g], [d.side for d in p], _eq, str, record)
+        sides = [(g[i], p[j]) for i, j, _ in pairs]
+        sides += [(g[i], None) for i in missed] + [(None, p[j]) for j in spurious]
+        threshold = self.config.text_threshold
+        for gd, pd in sides:
+            g_head, p_head = gd.head if gd else None, pd.head if pd else None
+            self.slot("meetings.head", g_head, p_head, _person_credit, _show_person, record)
+            self.slot(
+                "meetings.head_role",
+                g_head,
+                p_head,
+                lambda a, b: float(same_person(a, b) and _same_role(a, b, threshold)),
+                _show_person,
+                record,
+            )
+            self.people(
+                "meetings.members", gd.members if gd else [], pd.members if pd else [], record
+            )
+
+    def position(self, gold: Position, pred: Position) -> None:
+        record = _summary(gold)
+        self.slot(
+            "positions.holder", gold.holder, pred.holder, _person_credit, _show_person, record
+        )
+        self.slot("positions.side", gold.side, pred.side, _eq, record=record)
+        self.text("positions.issue", gold.issue, pred.issue, record)
+        self.label("positions.stance", gold.stance, pred.stance, record)
+        self.label("positions.speech", gold.speech, pred.speech, record)
+        if self.article is not None:
+            self.overlap("positions.evidence_overlap", gold.evidence, pred.evidence)
+        if gold.quote is None and pred.quote is None:
+            return
+        if self.article is not None:
+            agree = self.overlap(
+                "positions.quote_overlap", _listed(gold.quote), _listed(pred.quote)
+            )
+        elif gold.quote is not None and pred.quote is not None:
+            agree = fuzz.ratio(fold(gold.quote.text), fold(pred.quote.text)) / 100
+        quote_credit = float(agree >= self.config.quote_threshold)
+        self.slot(
+            "positions.quote", gold.quote, pred.quote, lambda g, p: quote_credit, _quote, record
+        )
+
+
+def _values(rtype: str, record: Any) -> dict[str, int]:
+    """How many values each field of a record holds: what an unmatched record misses or invents."""
+    if rtype == "positions":
+        position: Position = record
+        return {
+            "positions.holder": position.holder is not None,
+            "positions.side": position.side is not None,
+            "positions.issue": 1,
+            "positions.stance": 1,
+            "positions.speech": 1,
+            "positions.quote": position.quote is not None,
+        }
+    meeting: Meeting = record
+    where = meeting.location
+    people = len(_people(meeting))
+    heads = sum(d.head is not None for d in meeting.delegations)
+    members = sum(len(d.members) for d in meeting.delegations)
+    return {
+        "meetings.status": 1,
+        "meetings.format": meeting.format is not None,
+        "meetings.date": meeting.date is not None,
+        "meetings.place": bool(where and where.place),
+        "meetings.country": bool(where and where.country),
+        "meetings.venue": bool(where and where.venue),
+        "meetings.sides": len(meeting.delegations),
+        "meetings.head": heads,
+        "meetings.head_role": heads,
+        "meetings.participants": people,
+        "meetings.participants_role": people,
+        "meetings.members": members,
+        "meetings.members_role": members,
+        "meetings.topics": len(meeting.topics),
+        "meetings.outcomes": len(meeting.outcomes),
+    }
+
+
+def _eq(gold: object, pred: object) -> float:
+    return float(gold == pred)
+
+
+def _person_credit(gold: Participant, pred: Participant) -> float:
+    return float(same_person(gold, pred))
+
+
+def _listed(evidence: Evidence | None) -> list[Evidence]:
+    return [evidence] if evidence is not None else []
+
+
+def _chars(spans: Iterable[tuple[int, int]]) -> set[int]:
+    return {i for start, end in spans for i in range(start, end)}
+
+
+def _show_person(person: Participant) -> str:
+    return f"{person.name} ({person.role})" if person.role else person.name
+
+
+def _show_date(date: EventDate) -> str:
+    return f"{date.start}..{date.end}" if date.end else date.start
+
+
+def _quote(evidence: Evidence) -> str:
+    return evidence.text
+
+
+def _summary(record: Meeting | Position) -> str:
+    if isinstance(record, Meeting):
+        where = record.location.place if record.location and record.location.place else None
+        people = ", ".join(p.name for p in _people(record))
+        sides = "/".join(d.side for d in record.delegations)
+        bits = [record.status, record.format, record.date and _show_date(record.date), where]
+        bits += [sides or None, people or None]
+        return " · ".join(str(b) for b in bits if b)
+    holder = record.holder.name if record.holder else record.side
+    return f"{holder}: {record.stance} — {record.issue}"
+
+
+def _view(record: Meeting | Position) -> RecordView:
+    rtype = "meetings" if isinstance(record, Meeting) else "positions"
+    return RecordView(rtype, _summary(record), [e.text for e in record.evidence])
+
+
+def score_article(
+    gold: ArticleExtraction,
+    prediction: Prediction,
+    text: str | None = None,
+    config: ScoreConfig | None = None,
+) -> ArticleScore:
+    """Score one article; without `text` the quote measures are left out."""
+    out = ArticleScore(prediction.article_id, prediction)
+    scorer = _Scorer(out, text, config or ScoreConfig())
+    pred = prediction.extraction or ArticleExtraction()
+    scorer.records("meetings", gold.meetings, pred.meetings)
+    scorer.records("positions", gold.positions, pred.positions)
+    if text is not None:
+        scorer.faithfulness(pred)
+    return out
+
+
+# --------------------------------------------------------------------------- run
+
+
+@dataclass
+class Scorecard:
+    """Scores of one set of predictions against the gold, per article and in total."""
+
+    articles: list[ArticleScore]
+    warnings: list[str] = field(default_factory=list)
+
+    def total(self, key: str) -> Counts:
+        return sum((a.counts.get(key, Counts()) for a in self.articles), Counts())
+
+    def keys(self, rtype: str) -> list[str]:
+        seen: dict[str, None] = {}
+        for article in self.articles:
+            seen.update((k, None) for k in article.counts if k.startswith(f"{rtype}."))
+        return sorted(seen, key=_field_order)
+
+    def confusion(self, key: str) -> Counter[tuple[str, str]]:
+        return sum((a.confusion.get(key, Counter()) for a in self.articles), Counter())
+
+    def validity(self) -> dict[str, Any]:
+        n = len(self.articles)
+        parsed = sum(a.prediction.parsed for a in self.articles)
+        valid = sum(a.prediction.valid for a in self.articles)
+        reasked = sum(a.prediction.reasks > 0 for a in self.articles)
+        return {
+            "articles": n,
+            "parsed": parsed,
+            "valid": valid,
+            "reasked": reasked,
+            "reasks": sum(a.prediction.reasks for a in self.articles),
+            "parse_rate": _round(parsed / n) if n else None,
+            "valid_rate": _round(valid / n) if n else None,
+            "reask_rate": _round(reasked / n) if n else None,
+        }
+
+    def micro(self, rtype: str | None = None) -> Counts:
+        """All value fields summed (records, character overlaps and role levels left out)."""
+        types = [rtype] if rtype else list(RECORD_TYPES)
+        return sum((self.total(k) for t in types for k in self.keys(t) if _is_field(k)), Counts())
+
+    def faithfulness(self) -> dict[str, Any]:
+        total = sum(a.quotes for a in self.articles)
+        faithful = sum(a.faithful for a in self.articles)
+        return {
+            "faithful": faithful,
+            "total": total,
+            "rate": _round(faithful / total) if total else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `--json` shape: record type -> field -> precision, recall, f1 and counts."""
+        out: dict[str, Any] = {"validity": self.validity()}
+        for rtype in RECORD_TYPES:
+            section: dict[str, Any] = {}
+            for key in self.keys(rtype):
+                entry = self.total(key).as_dict()
+                name = key.split(".", 1)[1]
+                if name in _CATEGORICAL[rtype]:
+                    entry |= _confusion_dict(self.confusion(key))
+                section[name] = entry
+            section["micro"] = self.micro(rtype).as_dict()
+            out[rtype] = section
+        out["micro"] = self.micro().as_dict()
+        out["quotes"] = {"faithfulness": self.faithfulness()}
+        out["warnings"] = self.warnings
+        return out
+
+
+_ORDER = [
+    "record", "record_soft", "status", "format", "date", "place", "country", "venue",
+    "sides", "head", "head_role", "participants", "participants_role", "members",
+    "members_role", "topics", "outcomes",
+    "holder", "side", "issue", "stance", "speech", "quote", "evidence_overlap", "quote_overlap",
+]  # fmt: skip
+
+
+def _field_order(key: str) -> tuple[int, str]:
+    name = key.split(".", 1)[1]
+    return (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)
+
+
+def _is_field(key: str) -> bool:
+    name = key.split(".", 1)[1]
+    return not name.startswith("record") and not name.endswith(("_overlap", "_role"))
+
+
+def _confusion_dict(pairs: Counter[tuple[str, str]]) -> dict[str, Any]:
+    n = sum(pairs.values())
+    right = sum(c for (g, p), c in pairs.items() if g == p)
+    matrix: dict[str, dict[str, int]] = {}
+    for (g, p), c in sorted(pairs.items()):
+        matrix.setdefault(g, {})[p] = c
+    return {"accuracy": _round(right / n) if n else None, "matched": n, "confusion": matrix}
+
+
+def score_against_gold(
+    gold: Mapping[str, ArticleExtraction],
+    predictions: Mapping[str, Prediction],
+    texts: Mapping[str, str] | None = None,
+    config: ScoreConfig | None = None,
+) -> Scorecard:
+    """Score every gold article; one without a prediction counts as failed, all-missed."""
+    texts = texts or {}
+    articles = []
+    for article_id, expected in sorted(gold.items()):
+        prediction = predictions.get(article_id) or Prediction.missing(article_id, "no prediction")
+        articles.append(score_article(expected, prediction, texts.get(article_id), config))
+    warnings = [
+        f"{a}: prediction has no gold; not scored" for a in sorted(set(predictions) - set(gold))
+    ]
+    warnings += [
+        f"{a}: article text not found; quote measures skipped"
+        for a in sorted(gold)
+        if a not in texts
+    ]
+    return Scorecard(articles, warnings)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
+    """`<article id>.json` files, each an ArticleExtraction."""
+    if not directory.is_dir():
+        raise ConfigError(
+            f"{directory}: no such gold folder; pass --gold with a folder of <article id>.json"
+        )
+    gold = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            gold[path.stem] = ArticleExtraction.model_validate_json(path.read_text("utf-8"))
+        except (ValidationError, ValueError) as err:
+            raise ConfigError(
+                f"{path}: not a valid ArticleExtraction: {_first_line(err)}"
+            ) from None
+    if not gold:
+        raise ConfigError(f"{directory}: no <article id>.json gold files in this folder")
+    return gold
+
+
+def load_predictions(path: Path) -> dict[str, Prediction]:
+    """A folder of `<article id>.json` (an ExtractionResult or a bare ArticleExtraction), or a JSONL of results.
+
+    A file that is not JSON or fits neither shape is kept as a failed prediction, never dropped.
+    """
+    if path.is_file() and path.suffix == ".jsonl":
+        out = {}
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if line.strip():
+                prediction = _prediction(f"{path.stem}:{number}", line)
+                out[prediction.article_id] = prediction
+        return out
+    if not path.is_dir():
+        raise ConfigError(
+            f"{path}: expected a folder of <article id>.json predictions or a .jsonl file"
+        )
+    return {p.stem: _prediction(p.stem, p.read_text("utf-8")) for p in sorted(path.glob("*.json"))}
+
+
+def _prediction(article_id: str, raw: str) -> Prediction:
+    try:
+        data = json.loads(raw)
+    except ValueError as err:
+        return Prediction(article_id, None, parsed=False, valid=False, error=f"not JSON: {err}")
+    if isinstance(data, dict) and "article_id" in data:
+        try:
+            return Prediction.from_result(ExtractionResult.model_validate(data))
+        except ValidationError as err:
+            return Prediction(str(data["article_id"]), None, valid=False, error=_first_line(err))
+    try:
+        return Prediction(article_id, ArticleExtraction.model_validate(data))
+    except ValidationError as err:
+        return Prediction(article_id, None, valid=False, error=_first_line(err))
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).splitlines()
+    return " ".join(lines[:3])

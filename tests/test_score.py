@@ -1,0 +1,362 @@
+"""Scorer tests: small hand-built extractions with expectations computed by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llm_extract.schemas import (
+    ArticleExtraction,
+    Delegation,
+    EventDate,
+    Evidence,
+    ExtractionResult,
+    Location,
+    Meeting,
+    Participant,
+    Position,
+)
+from llm_extract.score import (
+    Prediction,
+    ScoreConfig,
+    date_credit,
+    load_predictions,
+    same_person,
+    score_against_gold,
+    score_article,
+    text_similarity,
+)
+
+TEXT = (
+    "Президент России Владимир Путин встретился в Кремле 22 января со спецпосланником "
+    "Стивом Уиткоффом и Джаредом Кушнером. «Встреча была полезной», — сказал Юрий Ушаков. "
+    "Следующая встреча Кирилла Дмитриева с Уиткоффом пройдёт в феврале в Абу-Даби."
+)
+QUOTE_A = "Путин встретился в Кремле 22 января"
+QUOTE_B = "Следующая встреча Кирилла Дмитриева с Уиткоффом пройдёт в феврале в Абу-Даби."
+QUOTE_P = "«Встреча была полезной», — сказал Юрий Ушаков."
+
+
+def person(name: str, role: str | None = None) -> Participant:
+    return Participant(name=name, role=role)
+
+
+def evidence(quote: str) -> Evidence:
+    start = TEXT.index(quote)
+    return Evidence(text=quote, start=start, end=start + len(quote))
+
+
+def kremlin_meeting(**changes: object) -> Meeting:
+    meeting = Meeting(
+        status="held",
+        format="in_person",
+        date=EventDate(start="2026-01-22", text="22 января"),
+        location=Location(place="Москва", country="RU", venue="Кремль"),
+        delegations=[
+            Delegation(side="RU", head=person("Владимир Путин", "президент России")),
+            Delegation(
+                side="US",
+                head=person("Стив Уиткофф", "спецпосланник"),
+                members=[person("Джаред Кушнер")],
+            ),
+        ],
+        topics=["урегулирование на Украине"],
+        evidence=[evidence(QUOTE_A)],
+    )
+    return meeting.model_copy(update=changes)
+
+
+def abu_dhabi_meeting(**changes: object) -> Meeting:
+    meeting = Meeting(
+        status="planned",
+        date=EventDate(start="2026-02", text="в феврале"),
+        location=Location(place="Абу-Даби", country="AE"),
+        delegations=[
+            Delegation(side="RU", head=person("Кирилл Дмитриев")),
+            Delegation(side="US", head=person("Стив Уиткофф")),
+        ],
+        evidence=[evidence(QUOTE_B)],
+    )
+    return meeting.model_copy(update=changes)
+
+
+def ushakov_position(**changes: object) -> Position:
+    position = Position(
+        holder=person("Юрий Ушаков"),
+        side="RU",
+        issue="встреча в Кремле",
+        stance="assessment",
+        summary="Ушаков назвал встречу полезной",
+        quote=evidence("Встреча была полезной"),
+        speech="direct",
+        evidence=[evidence(QUOTE_P)],
+    )
+    return position.model_copy(update=changes)
+
+
+def gold() -> ArticleExtraction:
+    return ArticleExtraction(
+        meetings=[kremlin_meeting(), abu_dhabi_meeting()], positions=[ushakov_position()]
+    )
+
+
+def score(pred: ArticleExtraction, **kwargs: object) -> dict:
+    card = score_against_gold({"a": gold()}, {"a": Prediction("a", pred, **kwargs)}, {"a": TEXT})
+    return card.to_dict()
+
+
+def metrics(node: object, path: str = "") -> dict[str, float | None]:
+    """Every precision, recall, f1, accuracy and rate in a score dict, by path."""
+    found: dict[str, float | None] = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else key
+            if key in {"precision", "recall", "f1", "accuracy", "rate", "parse_rate", "valid_rate"}:
+                found[here] = value
+            elif key != "confusion":
+                found |= metrics(value, here)
+    return found
+
+
+def test_gold_against_itself_is_perfect() -> None:
+    result = score(gold())
+    found = metrics(result)
+    defined = {k: v for k, v in found.items() if v is not None}
+    assert defined and all(v == 1.0 for v in defined.values()), defined
+    # Nothing that the gold fills is left undefined.
+    for key in ("status", "date", "place", "participants", "participants_role", "head", "topics"):
+        assert result["meetings"][key]["f1"] == 1.0
+    for key in ("holder", "issue", "stance", "quote", "evidence_overlap", "quote_overlap"):
+        assert result["positions"][key]["f1"] == 1.0
+    assert result["quotes"]["faithfulness"] == {"faithful": 4, "total": 4, "rate": 1.0}
+    assert result["validity"]["reask_rate"] == 0.0
+    # Fields the gold leaves empty everywhere are undefined, not perfect by accident.
+    assert result["meetings"]["outcomes"]["f1"] is None
+
+
+def test_dropping_one_meeting_halves_meeting_recall_and_keeps_precision() -> None:
+    result = score(ArticleExtraction(meetings=[kremlin_meeting()], positions=[ushakov_position()]))
+    record = result["meetings"]["record"]
+    assert (record["precision"], record["recall"]) == (1.0, 0.5)
+    assert record["f1"] == pytest.approx(2 / 3, abs=1e-4)
+    assert (record["missed"], record["spurious"]) == (1, 0)
+    # The missed meeting's fields count as missed: status 1 of 2, places 1 of 2.
+    assert (result["meetings"]["status"]["precision"], result["meetings"]["status"]["recall"]) == (
+        1.0,
+        0.5,
+    )
+    assert result["meetings"]["place"]["missed"] == 1
+    # Two heads missed (Dmitriev, Witkoff), of four gold heads.
+    assert result["meetings"]["head"]["recall"] == 0.5
+    assert result["positions"]["record"]["f1"] == 1.0
+
+
+def test_wrong_date_is_one_wrong_value_not_spurious_plus_missed() -> None:
+    wrong = kremlin_meeting(date=EventDate(start="2025-12-02"))
+    result = score(ArticleExtraction(meetings=[wrong, abu_dhabi_meeting()], positions=[]))
+    date = result["meetings"]["date"]
+    assert (date["correct"], date["wrong"], date["spurious"], date["missed"]) == (1, 1, 0, 0)
+    assert date["precision"] == date["recall"] == 0.5
+    assert result["meetings"]["record"]["f1"] == 1.0
+
+
+def test_spurious_meeting_lowers_precision_only() -> None:
+    invented = kremlin_meeting(
+        date=EventDate(start="2025-06-01"),
+        location=Location(place="Женева"),
+        delegations=[Delegation(side="UA", head=person("Владимир Зеленский"))],
+        evidence=[Evidence(text="Зеленский прилетел в Женеву")],
+    )
+    result = score(
+        ArticleExtraction(
+            meetings=[kremlin_meeting(), abu_dhabi_meeting(), invented],
+            positions=[ushakov_position()],
+        )
+    )
+    record = result["meetings"]["record"]
+    assert (record["precision"], record["recall"]) == (pytest.approx(2 / 3, abs=1e-4), 1.0)
+    assert record["spurious"] == 1
+    # Its invented quote is not in the article.
+    assert result["quotes"]["faithfulness"] == {"faithful": 4, "total": 5, "rate": 0.8}
+
+
+def test_planned_meeting_marked_held_is_a_wrong_status_in_the_confusion_matrix() -> None:
+    result = score(
+        ArticleExtraction(
+            meetings=[kremlin_meeting(), abu_dhabi_meeting(status="held")],
+            positions=[ushakov_position()],
+        )
+    )
+    status = result["meetings"]["status"]
+    assert (status["correct"], status["wrong"]) == (1, 1)
+    assert status["accuracy"] == 0.5
+    assert status["confusion"] == {"held": {"held": 1}, "planned": {"held": 1}}
+
+
+def test_missing_participant_and_wrong_role_are_scored_at_two_levels() -> None:
+    us = Delegation(side="US", head=person("Стив Уиткофф", "министр финансов"))  # no Kushner
+    changed = kremlin_meeting(delegations=[kremlin_meeting().delegations[0], us])
+    result = score(
+        ArticleExtraction(meetings=[changed, abu_dhabi_meeting()], positions=[ushakov_position()])
+    )
+    meetings = result["meetings"]
+    # Gold people: Putin, Witkoff, Kushner; Dmitriev, Witkoff. Kushner is missed.
+    assert meetings["participants"]["recall"] == pytest.approx(4 / 5, abs=1e-4)
+    assert meetings["participants"]["precision"] == 1.0
+    # Witkoff's role is wrong in the first meeting: right person, wrong role.
+    assert meetings["participants_role"]["wrong"] == 1
+    assert meetings["head"]["f1"] == 1.0
+    assert meetings["head_role"]["wrong"] == 1
+    assert meetings["members"]["missed"] == 1
+
+
+def test_head_moved_to_members_misses_the_head_slot_but_keeps_the_participant() -> None:
+    us = Delegation(
+        side="US", members=[person("Стив Уиткофф", "спецпосланник"), person("Джаред Кушнер")]
+    )
+    changed = kremlin_meeting(delegations=[kremlin_meeting().delegations[0], us])
+    result = score(
+        ArticleExtraction(meetings=[changed, abu_dhabi_meeting()], positions=[ushakov_position()])
+    )
+    meetings = result["meetings"]
+    assert (meetings["head"]["correct"], meetings["head"]["missed"]) == (3, 1)
+    assert meetings["members"]["spurious"] == 1
+    assert meetings["participants"]["f1"] == 1.0
+
+
+def test_names_match_through_aliases_and_inflection_not_raw_strings() -> None:
+    assert same_person(person("Стив Уиткофф"), person("Виткофф"))
+    assert same_person(person("Стив Уиткофф"), person("Witkoff"))
+    assert same_person(person("Стив Уиткофф"), person("Уиткоффом"))
+    assert not same_person(person("Стив Уиткофф"), person("Джаред Кушнер"))
+    spelled = kremlin_meeting(
+        delegations=[
+            Delegation(side="RU", head=person("Путин", "президент России")),
+            Delegation(
+                side="US",
+                head=person("Виткофф", "спецпосланник"),
+                members=[person("Jared Kushner")],
+            ),
+        ]
+    )
+    result = score(
+        ArticleExtraction(meetings=[spelled, abu_dhabi_meeting()], positions=[ushakov_position()])
+    )
+    assert result["meetings"]["participants"]["f1"] == 1.0
+    assert result["meetings"]["head"]["f1"] == 1.0
+
+
+def test_date_grading() -> None:
+    def d(start: str, end: str | None = None) -> EventDate:
+        return EventDate(start=start, end=end)
+
+    assert date_credit(d("2026-01-22"), d("2026-01-22")) == 1.0
+    assert date_credit(d("2026-01"), d("2026-01-01", "2026-01-31")) == 1.0  # the same interval
+    # A day inside a month-precision gold, and a month around a day gold: right, wrong precision.
+    assert date_credit(d("2026-02"), d("2026-02-14")) == 0.5
+    assert date_credit(d("2026-02-14"), d("2026-02")) == 0.5
+    assert date_credit(d("2026-02"), d("2026-02-14"), containment=0.25) == 0.25
+    # Partial overlap: 22-23 shared of 20-25 covered.
+    assert date_credit(d("2026-01-20", "2026-01-23"), d("2026-01-22", "2026-01-25")) == 2 / 6
+    # A three-day meeting against two of its days: overlap beats the containment credit.
+    assert date_credit(d("2026-01-20", "2026-01-22"), d("2026-01-20", "2026-01-21")) == 2 / 3
+    assert date_credit(d("2026-01-22"), d("2026-01-23")) == 0.0
+    assert date_credit(d("2025"), d("2026-01")) == 0.0
+
+
+def test_partial_date_counts_partial_credit() -> None:
+    inside = abu_dhabi_meeting(date=EventDate(start="2026-02-10"))
+    result = score(
+        ArticleExtraction(meetings=[kremlin_meeting(), inside], positions=[ushakov_position()])
+    )
+    date = result["meetings"]["date"]
+    assert (date["correct"], date["partial"], date["credit"]) == (1, 1, 1.5)
+    assert date["precision"] == 0.75
+
+
+def test_failed_article_counts_as_all_missed_and_not_valid() -> None:
+    card = score_against_gold(
+        {"a": gold(), "b": gold()},
+        {"a": Prediction("a", gold()), "b": Prediction("b", None, valid=False, error="bad")},
+        {"a": TEXT, "b": TEXT},
+    )
+    result = card.to_dict()
+    assert result["validity"]["valid_rate"] == 0.5
+    record = result["meetings"]["record"]
+    assert (record["precision"], record["recall"], record["missed"]) == (1.0, 0.5, 2)
+    assert result["meetings"]["date"]["missed"] == 2
+
+
+def test_topics_and_issues_match_by_fuzzy_tokens() -> None:
+    assert text_similarity("урегулирование на Украине", "украинское урегулирование") >= 0.7
+    assert text_similarity("контроль над Донбассом", "гарантии безопасности") < 0.5
+    reworded = kremlin_meeting(topics=["украинское урегулирование", "энергетика"])
+    issue = ushakov_position(issue="встреча в Кремле с Уиткоффом")
+    result = score(ArticleExtraction(meetings=[reworded, abu_dhabi_meeting()], positions=[issue]))
+    topics = result["meetings"]["topics"]
+    assert (topics["correct"], topics["spurious"], topics["missed"]) == (1, 1, 0)
+    assert result["positions"]["issue"]["f1"] == 1.0
+
+
+def test_quote_not_in_text_is_unfaithful_and_has_no_overlap() -> None:
+    invented = ushakov_position(quote=Evidence(text="Мы договорились обо всём"))
+    result = score(
+        ArticleExtraction(meetings=[kremlin_meeting(), abu_dhabi_meeting()], positions=[invented])
+    )
+    assert result["quotes"]["faithfulness"]["rate"] == 0.75
+    assert result["positions"]["quote"]["wrong"] == 1
+    assert result["positions"]["quote_overlap"]["recall"] == 0.0
+
+
+def test_shorter_evidence_overlaps_by_characters() -> None:
+    short = "Путин встретился в Кремле"
+    meeting = kremlin_meeting(evidence=[Evidence(text=short)])
+    result = score(
+        ArticleExtraction(meetings=[meeting, abu_dhabi_meeting()], positions=[ushakov_position()])
+    )
+    overlap = result["meetings"]["evidence_overlap"]
+    gold_chars = len(QUOTE_A) + len(QUOTE_B)
+    assert overlap["precision"] == 1.0
+    assert overlap["recall"] == pytest.approx((len(short) + len(QUOTE_B)) / gold_chars, abs=1e-4)
+
+
+def test_alignment_pairs_the_right_meetings_despite_order() -> None:
+    wrong_status = abu_dhabi_meeting(status="held")
+    result = score(ArticleExtraction(meetings=[wrong_status, kremlin_meeting()], positions=[]))
+    assert result["meetings"]["record"]["f1"] == 1.0
+    assert result["meetings"]["status"]["confusion"]["planned"] == {"held": 1}
+    assert result["meetings"]["date"]["f1"] == 1.0
+
+
+def test_threshold_is_configurable() -> None:
+    loose = abu_dhabi_meeting(date=EventDate(start="2025-06-01"), location=Location(place="Женева"))
+    strict = ScoreConfig(meeting_threshold=0.99)
+    pred = Prediction("a", ArticleExtraction(meetings=[kremlin_meeting(), loose]))
+    default = score_article(gold(), pred, TEXT).counts["meetings.record"]
+    harsh = score_article(gold(), pred, TEXT, strict).counts["meetings.record"]
+    assert (default.correct, harsh.correct) == (2, 1)
+
+
+def test_predictions_on_disk_keep_bad_files_as_failures(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(gold().model_dump_json(), encoding="utf-8")
+    (tmp_path / "b.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps({"meetings": [{"status": "held"}]}), "utf-8")
+    result = ExtractionResult(
+        article_id="d", source="d.txt", model="fixture-x", status="ok", extraction=gold(), reasks=2
+    )
+    (tmp_path / "d.json").write_text(result.model_dump_json(), encoding="utf-8")
+    loaded = load_predictions(tmp_path)
+    assert sorted(loaded) == ["a", "b", "c", "d"]
+    assert (loaded["a"].parsed, loaded["a"].valid) == (True, True)
+    assert (loaded["b"].parsed, loaded["b"].valid) == (False, False)
+    assert (loaded["c"].parsed, loaded["c"].valid) == (True, False)
+    assert (loaded["d"].valid, loaded["d"].reasks) == (True, 2)
+    card = score_against_gold({k: gold() for k in "abcd"}, loaded, dict.fromkeys("abcd", TEXT))
+    validity = card.to_dict()["validity"]
+    assert (validity["parse_rate"], validity["valid_rate"], validity["reask_rate"]) == (
+        0.75,
+        0.5,
+        0.25,
+    )

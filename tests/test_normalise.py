@@ -1,0 +1,302 @@
+"""Normalisation on the seeds' names, sides, places and date expressions, and on the gold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from llm_extract.articles import load_article
+from llm_extract.normalise import (
+    canonical_name,
+    english_name,
+    nominative_name,
+    normalise_extraction,
+    person_key,
+    place_country,
+    resolve_date,
+    side_code,
+)
+from llm_extract.schemas import ArticleExtraction
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = sorted((ROOT / "evals" / "gold").glob("*.json"))
+
+WED_2026_01_21 = dt.date(2026, 1, 21)  # seed 001
+FRI_2025_12_26 = dt.date(2025, 12, 26)  # seed 002
+FRI_2026_01_23 = dt.date(2026, 1, 23)  # seed 000
+SUN_2026_02_01 = dt.date(2026, 2, 1)  # seed 003 (dateline)
+
+
+@pytest.mark.parametrize(
+    ("inflected", "nominative"),
+    [
+        ("Уиткоффом", "Уиткофф"),  # unknown to pymorphy: a consonant stem loses -ом
+        ("Стивеном Уиткоффом", "Стивен Уиткофф"),
+        ("Владимира Путина", "Владимир Путин"),
+        ("Кирилла Дмитриева", "Кирилл Дмитриев"),
+        ("Кириллом Дмитриевым", "Кирилл Дмитриев"),
+        ("Джаредом Кушнером", "Джаред Кушнер"),
+        ("Скоттом Бессентом", "Скотт Бессент"),
+        ("Джошем Грюнбаумом", "Джош Грюнбаум"),
+        ("Юрием Ушаковым", "Юрий Ушаков"),
+        ("Владимиру Зеленскому", "Владимир Зеленский"),  # adjectival surname
+        ("Давидом Арахамией", "Давид Арахамия"),  # a man's surname in -я
+        ("Натальи Петровой", "Наталья Петрова"),  # a woman keeps the feminine form
+        ("Марко Рубио", "Марко Рубио"),  # indeclinable
+        ("Стив Уиткофф", "Стив Уиткофф"),
+        ("Эммануэлем Макроном", "Эммануэль Макрон"),
+        ("Steve Witkoff", "Steve Witkoff"),
+    ],
+)
+def test_nominative_name(inflected: str, nominative: str) -> None:
+    assert nominative_name(inflected) == nominative
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical", "english"),
+    [
+        ("Уиткоффом", "Стив Уиткофф", "Steve Witkoff"),
+        ("Виткофф", "Стив Уиткофф", "Steve Witkoff"),
+        ("Стивен Уиткофф", "Стив Уиткофф", "Steve Witkoff"),
+        ("Witkoff", "Стив Уиткофф", "Steve Witkoff"),
+        ("Steven Witkoff", "Стив Уиткофф", "Steve Witkoff"),
+        ("Бессента", "Скотт Бессент", "Scott Bessent"),
+        ("Кадырова", "Рамзан Кадыров", "Ramzan Kadyrov"),  # bare surname, one person
+        ("Сибигой", "Андрей Сибига", "Andrii Sybiha"),
+        ("В. Путин", "Владимир Путин", "Vladimir Putin"),
+        ("Джеем Ди Вэнсом", "Джей Ди Вэнс", "JD Vance"),
+        ("Грюнбойма", "Джош Грюнбаум", "Josh Gruenbaum"),
+    ],
+)
+def test_alias_table_gives_the_canonical_person(variant: str, canonical: str, english: str) -> None:
+    assert canonical_name(variant) == canonical
+    assert english_name(variant) == english
+    assert person_key(variant) == person_key(canonical)
+
+
+def test_one_key_for_every_form_of_witkoff() -> None:
+    forms = ["Уиткоффом", "Виткофф", "Стив Уиткофф", "Witkoff", "Steven Witkoff", "Уиткоффу"]
+    assert {person_key(f) for f in forms} == {"steve witkoff"}
+
+
+def test_a_different_first_name_is_a_different_person() -> None:
+    # Charles Kushner shares a surname with Jared Kushner, who is in the table.
+    assert canonical_name("Чарльз Кушнер") == "Чарльз Кушнер"
+    assert english_name("Чарльз Кушнер") is None
+    assert person_key("Чарльз Кушнер") != person_key("Джаред Кушнер")
+
+
+def test_people_outside_the_table_key_on_their_nominative_surname() -> None:
+    assert canonical_name("Ивана Петрова") == "Иван Петров"
+    assert person_key("Ивана Петрова") == person_key("Петров") == "петров"
+    assert english_name("Иван Петров") is None  # no transliteration is guessed
+    assert english_name("John Smith") == "John Smith"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Россия", "RU"),
+        ("РФ", "RU"),
+        ("российская сторона", "RU"),
+        ("российской стороны", "RU"),
+        ("Кремлем", "RU"),
+        ("Москвы", "RU"),
+        ("президент России", "RU"),
+        ("США", "US"),
+        ("американской делегации", "US"),
+        ("Вашингтоне", "US"),
+        ("Белого дома", "US"),
+        ("Соединенных Штатов", "US"),
+        ("Украина", "UA"),
+        ("Киев", "UA"),
+        ("украинской стороной", "UA"),
+        ("ЕС", "EU"),
+        ("Евросоюза", "EU"),
+        ("НАТО", "NATO"),
+        ("ООН", "UN"),
+        ("Катара", "QA"),  # pycountry's Russian names
+        ("Russia", "RU"),
+        ("the United States", "US"),
+        ("Germany", "DE"),
+        ("the Russian side", "RU"),
+    ],
+)
+def test_side_code(name: str, code: str) -> None:
+    assert side_code(name) == code
+
+
+@pytest.mark.parametrize(
+    "name", ["Вашингтон и Москва", "американо-российская группа", "европейские партнеры", "стороны"]
+)
+def test_side_code_refuses_two_sides_or_none(name: str) -> None:
+    assert side_code(name) is None
+
+
+@pytest.mark.parametrize(
+    ("place", "code"),
+    [
+        ("Абу-Даби", "AE"),
+        ("Майами", "US"),
+        ("Давос", "CH"),
+        ("Москве", "RU"),
+        ("Кремль", "RU"),
+        ("Швейцария", "CH"),
+        ("Abu Dhabi", "AE"),
+    ],
+)
+def test_place_country(place: str, code: str) -> None:
+    assert place_country(place) == code
+
+
+def test_place_country_is_never_an_organisation() -> None:
+    assert place_country("НАТО") is None
+    assert place_country("Нигде-на-Свете") is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "published", "tense", "start", "end"),
+    [
+        ("накануне", WED_2026_01_21, None, "2026-01-20", None),
+        ("Накануне", WED_2026_01_21, "past", "2026-01-20", None),
+        ("в четверг на этой неделе", WED_2026_01_21, None, "2026-01-22", None),
+        ("вечером в среду", WED_2026_01_21, None, "2026-01-21", None),
+        ("в минувшие выходные", FRI_2025_12_26, None, "2025-12-20", "2025-12-21"),
+        ("в прошлые выходные", FRI_2025_12_26, "past", "2025-12-20", "2025-12-21"),
+        ("23 января", FRI_2026_01_23, "future", "2026-01-23", None),
+        ("2 декабря 2025 года", FRI_2026_01_23, None, "2025-12-02", None),
+        ("2 декабря", FRI_2026_01_23, None, "2025-12-02", None),  # nearest year
+        ("31 января", SUN_2026_02_01, "past", "2026-01-31", None),
+        ("1 февраля", SUN_2026_02_01, "future", "2026-02-01", None),
+        ("в январе", WED_2026_01_21, None, "2026-01", None),
+        ("до конца января", WED_2026_01_21, None, "2026-01", None),
+        ("в начале февраля", WED_2026_01_21, None, "2026-02", None),
+        ("в декабре", WED_2026_01_21, None, "2025-12", None),
+        ("в январе", FRI_2025_12_26, "future", "2026-01", None),
+        ("в прошлом году", WED_2026_01_21, None, "2025", None),
+        ("в 2025 году", WED_2026_01_21, None, "2025", None),
+        ("сегодня", WED_2026_01_21, None, "2026-01-21", None),
+        ("вчера", WED_2026_01_21, None, "2026-01-20", None),
+        ("завтра", WED_2026_01_21, None, "2026-01-22", None),
+        ("три дня назад", WED_2026_01_21, None, "2026-01-18", None),
+        ("в понедельник", WED_2026_01_21, None, "2026-01-19", None),
+        ("в понедельник", WED_2026_01_21, "past", "2026-01-19", None),
+        ("в понедельник", WED_2026_01_21, "future", "2026-01-26", None),
+        ("в пятницу", WED_2026_01_21, "past", "2026-01-16", None),
+        ("в прошлый четверг", WED_2026_01_21, None, "2026-01-15", None),
+        ("в следующий вторник", WED_2026_01_21, None, "2026-01-27", None),
+        ("в четверг на следующей неделе", WED_2026_01_21, None, "2026-01-29", None),
+        ("на прошлой неделе", WED_2026_01_21, None, "2026-01-12", "2026-01-18"),
+        ("на этой неделе", WED_2026_01_21, None, "2026-01-19", "2026-01-25"),
+        ("в эти выходные", WED_2026_01_21, None, "2026-01-24", "2026-01-25"),
+        ("23-24 января", WED_2026_01_21, None, "2026-01-23", "2026-01-24"),
+        ("31 января – 1 февраля", WED_2026_01_21, None, "2026-01-31", "2026-02-01"),
+        ("30 декабря – 2 января", FRI_2025_12_26, None, "2025-12-30", "2026-01-02"),
+        ("в четверг, 22 января", WED_2026_01_21, None, "2026-01-22", None),
+        ("23.01.2026", WED_2026_01_21, None, "2026-01-23", None),
+        ("on Thursday", WED_2026_01_21, None, "2026-01-22", None),
+        ("yesterday", WED_2026_01_21, None, "2026-01-20", None),
+        ("last weekend", WED_2026_01_21, None, "2026-01-17", "2026-01-18"),
+        ("next week", WED_2026_01_21, None, "2026-01-26", "2026-02-01"),
+        ("January 23, 2026", WED_2026_01_21, None, "2026-01-23", None),
+        ("in March", WED_2026_01_21, None, "2026-03", None),
+    ],
+)
+def test_resolve_date(
+    expression: str, published: dt.date, tense: str | None, start: str, end: str | None
+) -> None:
+    date = resolve_date(expression, published, tense=tense)  # type: ignore[arg-type]
+    assert date is not None
+    assert (date.start, date.end, date.text) == (start, end, expression)
+
+
+def test_precision_follows_the_expression() -> None:
+    assert resolve_date("накануне", WED_2026_01_21).precision == "day"
+    assert resolve_date("в январе", WED_2026_01_21).precision == "month"
+    assert resolve_date("в прошлом году", WED_2026_01_21).precision == "year"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["ранее", "недавно", "в последнее время", "на днях", "накануне встречи", "вечером"],
+)
+def test_vague_expressions_give_no_date(expression: str) -> None:
+    assert resolve_date(expression, WED_2026_01_21) is None
+
+
+def _gold(path: Path) -> tuple[ArticleExtraction, object]:
+    article = load_article(ROOT / "seeds" / f"{path.stem}.txt")
+    return ArticleExtraction.model_validate_json(path.read_text("utf-8")), article
+
+
+@pytest.mark.parametrize("path", GOLD, ids=lambda p: p.stem[:3])
+def test_gold_dates_are_what_the_rules_give(path: Path) -> None:
+    gold, article = _gold(path)
+    tenses = {"held": "past", "planned": "future", "proposed": "future"}
+    for meeting in gold.meetings:
+        if meeting.date is None or meeting.date.text is None:
+            continue
+        tense = tenses.get(meeting.status.value)
+        resolved = resolve_date(meeting.date.text, article.published, tense=tense)  # type: ignore[arg-type]
+        assert resolved is not None, meeting.date.text
+        assert (resolved.start, resolved.end) == (meeting.date.start, meeting.date.end)
+
+
+@pytest.mark.parametrize("path", GOLD, ids=lambda p: p.stem[:3])
+def test_gold_is_already_normal(path: Path) -> None:
+    gold, article = _gold(path)
+    assert normalise_extraction(gold, article) == gold  # type: ignore[arg-type]
+
+
+def test_normalise_repairs_what_models_get_wrong_and_keeps_the_rest() -> None:
+    path = next(p for p in GOLD if p.stem.startswith("001"))
+    gold, article = _gold(path)
+    raw = gold.model_copy(deep=True)
+    planned, davos = raw.meetings[0], raw.meetings[1]
+    us, ru = planned.delegations
+    assert us.head is not None and ru.head is not None
+    us.head.name, us.head.name_en = "Уиткоффом", None
+    us.members[0].name, us.members[0].name_en = "Джаредом Кушнером", None
+    ru.head.name, ru.head.name_en = "Владимира Путина", "V. Putin"
+    assert planned.location is not None and planned.date is not None
+    planned.location.country = None
+    planned.date.start = "2025-01-22"  # the model's stale year for «в четверг на этой неделе»
+    assert davos.date is not None
+    davos.date.start = "2026-01-21"  # a wrong day is the model's call: kept, not rewritten
+    holder = raw.positions[0].holder
+    assert holder is not None
+    holder.name, raw.positions[0].side = "Виткофф", None
+
+    normal = normalise_extraction(raw, article)  # type: ignore[arg-type]
+
+    assert normal.meetings[0] == gold.meetings[0]
+    assert normal.meetings[1].date is not None and normal.meetings[1].date.start == "2026-01-21"
+    assert normal.positions[0] == gold.positions[0]
+    assert len(normal.meetings) == len(raw.meetings)
+    assert len(normal.positions) == len(raw.positions)
+    assert raw.meetings[0].delegations[0].head.name == "Уиткоффом"  # the input is untouched
+
+
+def test_unknown_people_keep_the_models_english_name() -> None:
+    extraction = ArticleExtraction.model_validate(
+        {
+            "meetings": [
+                {
+                    "status": "held",
+                    "delegations": [
+                        {
+                            "side": "FR",
+                            "head": {"name": "Эммануэлем Макроном", "name_en": "Emmanuel Macron"},
+                        }
+                    ],
+                    "evidence": [{"text": "Макрон встретился"}],
+                }
+            ]
+        }
+    )
+    article = load_article("Макрон встретился с Зеленским.")
+    head = normalise_extraction(extraction, article).meetings[0].delegations[0].head
+    assert head is not None
+    assert (head.name, head.name_en) == ("Эммануэль Макрон", "Emmanuel Macron")

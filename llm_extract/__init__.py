@@ -9,6 +9,16 @@ from llm_extract.errors import (
     ModelOutputError,
     TransportError,
 )
+from llm_extract.ground import GroundingReport, check_spans, ground_extraction, ground_quote
+from llm_extract.normalise import (
+    canonical_name,
+    english_name,
+    nominative_name,
+    normalise_extraction,
+    person_key,
+    resolve_date,
+    side_code,
+)
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -37,6 +47,7 @@ __all__ = [
     "Evidence",
     "ExtractError",
     "ExtractionResult",
+    "GroundingReport",
     "Location",
     "Meeting",
     "MeetingFormat",
@@ -49,6 +60,16 @@ __all__ = [
     "TransportError",
     "Usage",
     "alias_table",
+    "canonical_name",
+    "check_spans",
+    "english_name",
+    "ground_extraction",
+    "ground_quote",
     "json_schema",
     "load_article",
+    "nominative_name",
+    "normalise_extraction",
+    "person_key",
+    "resolve_date",
+    "side_code",
 ]

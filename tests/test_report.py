@@ -1,0 +1,95 @@
+"""Report tests: the HTML page escapes model output, stands alone, and shows what went wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from llm_extract.compare import compare_scorecards
+from llm_extract.evaluation import Run, load_run
+from llm_extract.report import (
+    comparison_table,
+    fields_table,
+    leaderboard_rows,
+    leaderboard_table,
+    render_html,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "evals" / "gold"
+SEEDS = ROOT / "seeds"
+ARTICLE = "000_5fadb3ca50ee0a75"
+INJECTED = '<script>alert("x")</script> & <b>bold</b>'
+
+
+def run_from(folder: Path) -> Run:
+    return load_run(folder, gold=GOLD, articles=SEEDS)
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> tuple[Run, Run]:
+    """The gold itself, and a copy with one meeting dropped and one invented with markup in it."""
+    perfect = tmp_path / "perfect"
+    shutil.copytree(GOLD, perfect)
+    broken = tmp_path / "broken"
+    shutil.copytree(GOLD, broken)
+    path = broken / f"{ARTICLE}.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["meetings"].pop(1)
+    data["meetings"].append(
+        {
+            "status": "held",
+            "location": {"place": "Рим"},
+            "delegations": [{"side": "IT", "head": {"name": "Джорджа Мелони"}}],
+            "evidence": [{"text": INJECTED}],
+        }
+    )
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return run_from(perfect), run_from(broken)
+
+
+def test_html_escapes_model_output_and_stands_alone(runs: tuple[Run, Run]) -> None:
+    html = render_html(list(runs))
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
+    # Self-contained: no external stylesheet, script, image or font.
+    assert not re.search(r"<(link|img|iframe)\b|src=|@import|url\(", html)
+
+
+def test_html_lists_missed_and_spurious_records_with_their_evidence(runs: tuple[Run, Run]) -> None:
+    perfect, broken = runs
+    html = render_html([perfect, broken])
+    gold = json.loads((GOLD / f"{ARTICLE}.json").read_text("utf-8"))
+    dropped = gold["meetings"][1]["evidence"][0]["text"]
+    assert "missed meeting" in html and "spurious meeting" in html
+    assert dropped.replace('"', "&#34;") in html
+    assert "Джорджа Мелони" in html
+    # The leaderboard and the per-field table name both runs and the fields.
+    assert html.count("<td>perfect") == 1 and html.count("<td>broken") == 1
+    assert "<td>meetings.participants_role</td>" in html
+
+
+def test_leaderboard_ranks_by_field_micro_f1(runs: tuple[Run, Run]) -> None:
+    perfect, broken = runs
+    rows = leaderboard_rows([broken, perfect])
+    assert [r["name"] for r in rows] == ["perfect", "broken"]
+    assert rows[0]["micro_f1"] == 1.0
+    assert rows[1]["meetings_f1"] < 1.0
+    # 17 gold meetings, 16 found, 1 invented: strict F1 = 2*16 / (17 + 17).
+    assert rows[1]["meetings_f1"] == pytest.approx(32 / 34)
+
+
+def test_terminal_tables_render(runs: tuple[Run, Run]) -> None:
+    perfect, broken = runs
+    console = Console(width=140, record=True)
+    console.print(leaderboard_table([perfect, broken]))
+    console.print(fields_table([broken]))
+    console.print(comparison_table(compare_scorecards(perfect.card, broken.card, samples=200)))
+    text = console.export_text()
+    assert "participants_role" in text and "perfect" in text
+    assert "meetings.record" in text and "95% CI" in text

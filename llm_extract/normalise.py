@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Tense",
     "canonical_name",
+    "canonical_place",
     "english_name",
     "nominative_name",
     "normalise_extraction",
@@ -314,7 +315,8 @@ def _side_lemmas() -> dict[str, str]:
 
 @cache
 def _place_lemmas() -> dict[str, str]:
-    return {_lemma_key(place): code for place, code in alias_table().places.items()}
+    """Lemma key -> the table's spelling of the place: «Москве» finds «Москва»."""
+    return {_lemma_key(place): place for place in alias_table().places}
 
 
 def _pycountry(name: str) -> str | None:
@@ -355,10 +357,17 @@ def side_code(name: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def canonical_place(place: str) -> str:
+    """The alias table's spelling of a known place in any case, else the place as given."""
+    if alias_table().place_country(place) is not None:
+        return place
+    return _place_lemmas().get(_lemma_key(place), place)
+
+
 def place_country(place: str) -> str | None:
     """Country code of a city (alias table `places`) or of a place that is a country or capital."""
     table = alias_table()
-    code = table.place_country(place) or _place_lemmas().get(_lemma_key(place))
+    code = table.place_country(canonical_place(place))
     if code is None:
         code = table.side(place) or _side_lemmas().get(_lemma_key(place)) or _pycountry(place)
     return code if code is not None and code not in ORGANISATIONS else None
@@ -700,7 +709,9 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
       name and English name for a known person, else the nominative of the name
       (the model's `name_en` is kept);
     - a position's missing `side` from its holder's entry in the alias table;
-    - a location's missing `country` from its place, else its venue;
+    - a location's place in the alias table's spelling when it is a known place in
+      another case («Москве» -> «Москва»), and a missing `country` from the place, else
+      the venue;
     - a date is kept as the model gave it, except a year that contradicts the date's own
       `text` read against the publication date («23 января» given as 2025-01-23 in an
       article of 2026-01-21 becomes 2026-01-23).
@@ -712,10 +723,13 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
             if delegation.head is not None:
                 delegation.head = _participant(delegation.head)
             delegation.members = [_participant(p) for p in delegation.members]
-        if meeting.location is not None and meeting.location.country is None:
-            where = meeting.location.place or meeting.location.venue
+        location = meeting.location
+        if location is not None and location.place:
+            location.place = canonical_place(location.place)
+        if location is not None and location.country is None:
+            where = location.place or location.venue
             if where:
-                meeting.location.country = place_country(where)
+                location.country = place_country(where)
         if meeting.date is not None and article.published is not None:
             meeting.date = _repaired_year(
                 meeting.date, article.published, _TENSE.get(meeting.status)

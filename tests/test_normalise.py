@@ -10,6 +10,7 @@ import pytest
 from llm_extract.articles import load_article
 from llm_extract.normalise import (
     canonical_name,
+    canonical_place,
     english_name,
     nominative_name,
     normalise_extraction,
@@ -151,6 +152,12 @@ def test_place_country(place: str, code: str) -> None:
     assert place_country(place) == code
 
 
+def test_known_places_take_the_tables_spelling() -> None:
+    assert canonical_place("Москве") == "Москва"
+    assert canonical_place("Абу-Даби") == "Абу-Даби"
+    assert canonical_place("Гаване") == "Гаване"  # unknown places are left alone
+
+
 def test_place_country_is_never_an_organisation() -> None:
     assert place_country("НАТО") is None
     assert place_country("Нигде-на-Свете") is None
@@ -261,7 +268,7 @@ def test_normalise_repairs_what_models_get_wrong_and_keeps_the_rest() -> None:
     us.members[0].name, us.members[0].name_en = "Джаредом Кушнером", None
     ru.head.name, ru.head.name_en = "Владимира Путина", "V. Putin"
     assert planned.location is not None and planned.date is not None
-    planned.location.country = None
+    planned.location.country, planned.location.place = None, "Москве"
     planned.date.start = "2025-01-22"  # the model's stale year for «в четверг на этой неделе»
     assert davos.date is not None
     davos.date.start = "2026-01-21"  # a wrong day is the model's call: kept, not rewritten

@@ -78,9 +78,17 @@ def _non_empty(value: str) -> str:
     return text
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
 CountryCode = Annotated[str, AfterValidator(_country_code)]
 Side = Annotated[str, AfterValidator(_side)]
 Text = Annotated[str, AfterValidator(_non_empty)]
+Verbatim = Annotated[str, AfterValidator(_not_blank)]
+"""Kept character for character: evidence offsets must keep pointing at it."""
 
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -111,7 +119,7 @@ class MatchKind(StrEnum):
 class Evidence(BaseModel):
     """A verbatim quote from the article, with its place in `Article.text`."""
 
-    text: Text = Field(
+    text: Verbatim = Field(
         description=(
             "A short verbatim quote copied character for character from the article "
             "(one sentence or clause) that states this fact. Never paraphrase or translate."

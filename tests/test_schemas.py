@@ -150,3 +150,9 @@ def test_model_facing_schema_tells_the_model_about_offsets() -> None:
 def test_schema_hash_is_stable() -> None:
     assert schema_hash() == schema_hash()
     assert len(schema_hash()) == 12
+
+
+def test_evidence_text_is_kept_verbatim() -> None:
+    """Offsets point into the article: folding a line break would break them after a round trip."""
+    evidence = Evidence(text="первая строка.\nВторая", start=0, end=21, match="exact")
+    assert Evidence.model_validate_json(evidence.model_dump_json()).text == "первая строка.\nВторая"

@@ -1,0 +1,59 @@
+"""Where a sentence says when: date expressions found here, resolved by `normalise`.
+
+Finding the words is the baseline's job; turning "в четверг на этой неделе" into
+a calendar date against the publication date is `normalise.resolve_date`'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from llm_extract.normalise import Tense, resolve_date
+from llm_extract.schemas import EventDate
+
+__all__ = ["DateMention", "find_dates"]
+
+_MONTHS_GEN = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+_MONTHS_LOC = "январе|феврале|марте|апреле|мае|июне|июле|августе|сентябре|октябре|ноябре|декабре"
+_WEEKDAYS = "понедельник|вторник|среду|четверг|пятницу|субботу|воскресенье"
+_WEEK = r"(?:\s+на\s+(?:этой|прошлой|следующей|будущей|текущей)\s+неделе)?"
+_PATTERNS = [
+    rf"\d{{1,2}}(?:\s*[-–—]\s*\d{{1,2}})?\s+(?:{_MONTHS_GEN})(?:\s+\d{{4}}(?:\s+года|\s+г\.)?)?",
+    rf"(?:в|во)\s+(?:{_MONTHS_LOC})(?:\s+\d{{4}}(?:\s+года)?)?",
+    rf"(?:(?:в|до)\s+)?(?:начале|середине|конца|конце|начала|середины)\s+(?:{_MONTHS_GEN})(?:\s+\d{{4}}(?:\s+года)?)?",
+    rf"(?:(?:утром|днем|днём|вечером|ночью)\s+)?(?:в|во)\s+(?:{_WEEKDAYS}){_WEEK}",
+    r"(?:в|на)\s+(?:минувшие|прошлые|прошедшие|эти|ближайшие|этих|прошлых)\s+выходн(?:ые|ых)",
+    r"на\s+выходных",
+    r"(?:на|в)\s+(?:этой|прошлой|следующей|будущей|текущей)\s+неделе",
+    r"в\s+(?:прошлом|этом|следующем|текущем)\s+(?:году|месяце)",
+    r"в\s+\d{4}\s+году",
+    r"позавчера|послезавтра|накануне|вчера|сегодня|завтра",
+]
+_YEAR = re.compile(r"\d{4}")
+_DATE = re.compile(r"(?<![\w-])(?:" + "|".join(_PATTERNS) + r")(?![\w-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    start: int  # offset into the article text
+    stop: int
+    date: EventDate
+
+
+def find_dates(
+    sentence_text: str, offset: int, published: dt.date | None, tense: Tense | None = None
+) -> list[DateMention]:
+    """Every date expression in a sentence that resolves to a calendar date.
+
+    Without a publication date only dates that carry their year resolve.
+    """
+    found: list[DateMention] = []
+    for match in _DATE.finditer(sentence_text):
+        if published is None and not _YEAR.search(match.group()):
+            continue
+        date = resolve_date(match.group(), published or dt.date.min, tense=tense)
+        if date is not None:
+            found.append(DateMention(offset + match.start(), offset + match.end(), date))
+    return found

@@ -1,0 +1,310 @@
+"""Who, where and which side: people, their titles, places and side markers in a sentence.
+
+A name after a title and in the genitive often belongs to someone else's title
+("представителем Путина Кириллом Дмитриевым": Путин is not there), so every
+person mention is first classed as an actor or a possessor. Titles are read
+back from the name to the first title noun ("специальным посланником
+американского лидера Стивеном Уиткоффом"), and put in the nominative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from natasha.norm import normalize
+
+from llm_extract.aliases import alias_table, fold
+from llm_extract.baseline import lexicon
+from llm_extract.baseline.nlp import Mention, Sentence, Token, vocab
+from llm_extract.normalise import english_name, nominative_name, person_entry, side_code
+from llm_extract.schemas import Location, Participant
+
+__all__ = [
+    "Cast",
+    "Person",
+    "Role",
+    "is_possessor",
+    "places",
+    "role_of",
+    "side_markers",
+]
+
+_STOP_POS = frozenset({"VERB", "AUX", "PUNCT", "CCONJ", "SCONJ", "PRON", "ADV", "NUM", "PART"})
+_CHAIN_POS = frozenset({"NOUN", "PROPN", "ADJ", "DET", "X"})
+_NOT_IN_ROLE = lexicon.words("другой этот тот такой сам весь также еще")
+_PLACE_PREPS = lexicon.words("в во")
+_NOT_SIDE_PREPS = lexicon.words("в во на по о об из для про над под")
+_PEOPLE_NOUNS = lexicon.words(
+    "делегация сторона представитель переговорщик команда партнер президент лидер власть "
+    "чиновник дипломат посланник спецпосланник спецпредставитель министр военный глава "
+    "администрация собеседник коллега руководство правительство МИД мид"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    name_en: str | None
+    side: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    text: str | None
+    organisation: str | None
+    side: str | None
+    head_of_state: bool
+
+
+class Cast:
+    """The article's people: one canonical person per name, surnames linked to full names."""
+
+    def __init__(self, sentences: list[Sentence]) -> None:
+        self._full: dict[str, str] = {}
+        for sentence in sentences:
+            for mention in sentence.mentions:
+                words = mention.normal.split()
+                if mention.kind == "PER" and len(words) >= 2:
+                    self._full.setdefault(fold(words[-1]), mention.normal)
+        self._cache: dict[str, Person] = {}
+        self._roles: dict[str, Role] = {}
+        for sentence in sentences:
+            for mention in sentence.mentions:
+                if mention.kind == "PER" and not is_possessor(sentence, mention):
+                    role = role_of(sentence, mention, self)
+                    if role.text:
+                        self._roles.setdefault(self.person(mention).name, role)
+
+    def first_role(self, name: str) -> Role | None:
+        """The article's first description of a person: used where a passage gives none."""
+        return self._roles.get(name)
+
+    def person(self, mention: Mention) -> Person:
+        return self.named(mention.normal)
+
+    def named(self, normal: str) -> Person:
+        if normal not in self._cache:
+            self._cache[normal] = self._resolve(normal)
+        return self._cache[normal]
+
+    def _resolve(self, normal: str) -> Person:
+        entry = person_entry(normal)
+        if entry is not None:
+            return Person(entry.name, entry.name_en, entry.side)
+        nominative = nominative_name(normal)
+        words = nominative.split()
+        if len(words) == 1:
+            full = self._full.get(fold(words[0]))
+            if full is not None and fold(full) != fold(normal):
+                return self._resolve(full)
+        return Person(nominative, english_name(nominative), None)
+
+    def participant(self, mention: Mention, role: Role) -> Participant:
+        person = self.person(mention)
+        return Participant(
+            name=person.name,
+            name_en=person.name_en,
+            role=role.text,
+            organisation=role.organisation,
+        )
+
+
+def is_possessor(sentence: Sentence, mention: Mention) -> bool:
+    """Whether a named person only qualifies another word ("по словам Уиткоффа",
+    "представитель Трампа Джаред Кушнер") rather than being there himself."""
+    if mention.after_role:
+        return True
+    follower = _mention_at(sentence, mention.last + 1)
+    if follower is not None and follower.kind == "PER":
+        return True
+    tokens = sentence.tokens
+    before = mention.first - 1
+    if before >= 1 and tokens[before].lemma == "и":
+        previous = _mention_ending(sentence, before - 1)
+        if previous is not None and previous.kind == "PER":
+            return is_possessor(sentence, previous)
+    if mention.case != "Gen":
+        return False
+    number = tokens[mention.last].feats.get("Number")
+    i = mention.first - 1
+    while i >= 0:
+        token = tokens[i]
+        inside = _mention_ending(sentence, i)
+        if inside is not None:
+            i = inside.first - 1
+            continue
+        if token.pos in {"ADJ", "DET"}:
+            i -= 1
+            continue
+        if token.pos not in {"NOUN", "PROPN"}:
+            return False
+        if token.lemma in lexicon.TRIGGER_NOUNS:
+            return False
+        if (
+            token.lemma in lexicon.ROLE_NOUNS
+            and token.case == mention.case
+            and token.feats.get("Number") == number
+        ):
+            i -= 1  # an appositive title: "президента Путина"
+            continue
+        return True
+    return False
+
+
+def role_of(sentence: Sentence, mention: Mention, cast: Cast) -> Role:
+    """The title written before a name, in the nominative, with its body and side."""
+    tokens = sentence.tokens
+    start = mention.first
+    i = mention.first - 1
+    while i >= 0:
+        inside = _mention_ending(sentence, i)
+        if inside is not None:
+            if inside.kind == "PER" and not is_possessor(sentence, inside):
+                break
+            i = inside.first - 1
+            start = inside.first
+            continue
+        token = tokens[i]
+        if token.lemma in lexicon.TRIGGER_NOUNS:
+            break
+        if token.pos == "ADP" and token.lemma == "по" and i > 0:
+            start = i
+            i -= 1
+            continue
+        if token.pos not in _CHAIN_POS or token.text in '«»"':
+            break
+        start = i
+        i -= 1
+    region = tokens[start : mention.first]
+    heads = [k for k, t in enumerate(region) if t.lemma in lexicon.ROLE_NOUNS]
+    if not heads:
+        return Role(None, None, None, False)
+    head = heads[0]
+    begin = head
+    while begin > 0 and region[begin - 1].pos in {"ADJ", "DET"}:
+        if region[begin - 1].lemma in _NOT_IN_ROLE:
+            break
+        begin -= 1
+    words = region[begin:]
+    lead = normalize(vocab(), words[: head - begin + 1])
+    rest = sentence.text[words[head - begin].stop - sentence.start : mention.start - sentence.start]
+    text = (lead + rest).strip()
+    if text and not words[0].text.isupper():
+        text = text[0].lower() + text[1:]
+    organisation = side = None
+    for other in sentence.mentions:
+        if not (words[0].start <= other.start and other.stop <= mention.start):
+            continue
+        venue = lexicon.VENUES.get(fold(other.normal))
+        if other.kind == "ORG" or venue is not None:
+            organisation = organisation or (venue[0] if venue else other.normal)
+        side = side or _side_of_mention(other, cast)
+    for token in words:
+        side = side or lexicon.SIDE_ADJECTIVES.get(token.lemma)
+    return Role(
+        text=text or None,
+        organisation=organisation,
+        side=side,
+        head_of_state=region[head].lemma in lexicon.HEADS_OF_STATE and head == len(region) - 1,
+    )
+
+
+def side_markers(sentence: Sentence, cast: Cast) -> list[tuple[int, str]]:
+    """(token index, side) for each place the sentence names a side, not counting people."""
+    tokens = sentence.tokens
+    found: list[tuple[int, str]] = []
+    for i, token in enumerate(tokens):
+        code = lexicon.SIDE_ADJECTIVES.get(token.lemma)
+        if code and _heads_people(tokens, i):
+            found.append((i, code))
+        elif token.lemma in lexicon.SIDE_NOUNS:
+            found.append((i, lexicon.SIDE_NOUNS[token.lemma]))
+    for mention in sentence.mentions:
+        if mention.kind == "PER":
+            if is_possessor(sentence, mention):
+                side = cast.person(mention).side
+                if side:
+                    found.append((mention.first, side))
+            continue
+        before = tokens[mention.first - 1].lemma if mention.first else ""
+        if before in _NOT_SIDE_PREPS:
+            continue
+        if before in lexicon.VISIT_VERBS:
+            continue
+        code = _side_of_mention(mention, cast)
+        if code:
+            found.append((mention.first, code))
+    return sorted(found)
+
+
+def places(sentence: Sentence) -> list[tuple[int, Location]]:
+    """(token index, location) for each place the sentence puts something in."""
+    tokens = sentence.tokens
+    table = alias_table()
+    found: list[tuple[int, Location]] = []
+    for mention in sentence.mentions:
+        if mention.kind not in {"LOC", "ORG"}:
+            continue
+        before = tokens[mention.first - 1].lemma if mention.first else ""
+        key = fold(mention.normal)
+        venue = lexicon.VENUES.get(key)
+        if venue is not None:
+            if before in _PLACE_PREPS and not _speaks(tokens, mention.last + 1):
+                found.append(
+                    (mention.first, Location(venue=venue[0], place=venue[1], country=venue[2]))
+                )
+            continue
+        country = table.place_country(mention.normal)
+        side = side_code(mention.normal)
+        if country is not None and (side is None or before in _PLACE_PREPS):
+            found.append((mention.first, Location(place=mention.normal, country=country)))
+        elif side is not None and len(side) == 2 and _visited(tokens, mention.first):
+            found.append((mention.first, Location(country=side)))
+        elif (
+            mention.kind == "LOC"
+            and side is None
+            and before in _PLACE_PREPS
+            and mention.case == "Loc"
+            and mention.normal[:1].isupper()
+        ):
+            found.append((mention.first, Location(place=mention.normal)))
+    return found
+
+
+def _side_of_mention(mention: Mention, cast: Cast) -> str | None:
+    if mention.kind == "PER":
+        return cast.person(mention).side
+    return side_code(mention.normal)
+
+
+def _heads_people(tokens: list[Token], i: int) -> bool:
+    """'российская делегация', 'российские и американские представители', 'с украинской'."""
+    j = i + 1
+    while j < len(tokens) and (tokens[j].pos == "ADJ" or tokens[j].lemma == "и"):
+        j += 1
+    if j >= len(tokens):
+        return True
+    nxt = tokens[j]
+    return nxt.lemma in _PEOPLE_NOUNS or nxt.pos == "PUNCT"
+
+
+def _visited(tokens: list[Token], i: int) -> bool:
+    """A country as the goal of a visit: 'посещал Россию', 'визит в Россию'."""
+    window = [t.lemma for t in tokens[max(0, i - 3) : i]]
+    return any(w in lexicon.VISIT_VERBS or w in {"визит", "поездка"} for w in window)
+
+
+def _speaks(tokens: list[Token], i: int) -> bool:
+    """'В Кремле рассказали': the building speaks, nobody meets there."""
+    for token in tokens[i : i + 3]:
+        if token.pos == "VERB":
+            return token.lemma in lexicon.SPEECH_VERBS or token.lemma in lexicon.INSTITUTION_VERBS
+    return False
+
+
+def _mention_at(sentence: Sentence, index: int) -> Mention | None:
+    return next((m for m in sentence.mentions if m.first == index), None)
+
+
+def _mention_ending(sentence: Sentence, index: int) -> Mention | None:
+    return next((m for m in sentence.mentions if m.first <= index <= m.last), None)

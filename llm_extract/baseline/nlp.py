@@ -1,0 +1,215 @@
+"""natasha, loaded once per process, and the article as sentences of tagged tokens.
+
+The rest of the baseline reads only the records built here: tokens with lemma,
+part of speech and case; named mentions with a nominative form; sentences cut
+at line breaks as well as at full stops (headlines carry no full stop).
+Known natasha slips are repaired here, once, so no rule downstream sees them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+__all__ = ["Mention", "Sentence", "Token", "load_models", "parse", "vocab"]
+
+_LOCK = threading.Lock()
+_SPLIT = re.compile(r"\n+")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    start: int
+    stop: int
+    lemma: str
+    pos: str
+    feats: dict[str, str]
+
+    @property
+    def case(self) -> str | None:
+        return self.feats.get("Case")
+
+    @property
+    def finite(self) -> bool:
+        """A verb form with tense: finite, or a short participle ('запланирована')."""
+        if self.pos not in {"VERB", "AUX"}:
+            return False
+        form = self.feats.get("VerbForm")
+        if form == "Part":
+            return self.feats.get("Variant") == "Short"
+        return form == "Fin" or (form is None and "Tense" in self.feats)
+
+
+@dataclass(slots=True)
+class Mention:
+    """A named person, place or organisation as natasha found it, repaired."""
+
+    kind: str  # PER, LOC, ORG
+    start: int
+    stop: int
+    text: str
+    normal: str
+    first: int  # index of its first token in the sentence
+    last: int  # index of its last token in the sentence (inclusive)
+    case: str | None
+    after_role: bool = False  # natasha glued a title to it ("Спецпосланник Путина")
+
+
+@dataclass(slots=True)
+class Sentence:
+    index: int
+    start: int
+    stop: int
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Models:
+    segmenter: Any
+    morph: Any
+    ner: Any
+    vocab: Any
+
+
+@cache
+def _models() -> _Models:
+    from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter
+
+    embedding = NewsEmbedding()
+    return _Models(Segmenter(), NewsMorphTagger(embedding), NewsNERTagger(embedding), MorphVocab())
+
+
+def load_models() -> None:
+    """Load natasha's embeddings and taggers now rather than on the first article."""
+    with _LOCK:
+        _models()
+
+
+def vocab() -> Any:
+    """natasha's pymorphy dictionary, for inflecting titles."""
+    return _models().vocab
+
+
+def parse(text: str) -> list[Sentence]:
+    """Sentences of `text` with tokens and repaired mentions; offsets point into `text`."""
+    from natasha import Doc
+
+    models = _models()
+    doc = Doc(text)
+    with _LOCK:  # the taggers keep per-call state: one article at a time
+        doc.segment(models.segmenter)
+        doc.tag_morph(models.morph)
+        doc.tag_ner(models.ner)
+    tokens = [
+        Token(
+            t.text,
+            t.start,
+            t.stop,
+            models.vocab.lemmatize(t.text, t.pos, t.feats).replace("ё", "е"),
+            t.pos,
+            dict(t.feats),
+        )
+        for t in doc.tokens
+    ]
+    sentences = _sentences(text, [(s.start, s.stop) for s in doc.sents], tokens)
+    for span in doc.spans:
+        span.normalize(models.vocab)
+        _place_mention(sentences, span, models.vocab)
+    return sentences
+
+
+def _sentences(text: str, bounds: list[tuple[int, int]], tokens: list[Token]) -> list[Sentence]:
+    """natasha's sentences, cut again at line breaks: a headline is a sentence."""
+    pieces: list[tuple[int, int]] = []
+    for start, stop in bounds:
+        pos = start
+        for gap in _SPLIT.finditer(text, start, stop):
+            pieces.append((pos, gap.start()))
+            pos = gap.end()
+        pieces.append((pos, stop))
+    sentences: list[Sentence] = []
+    queue = iter(tokens)
+    token = next(queue, None)
+    for start, stop in pieces:
+        chunk = text[start:stop]
+        lead = len(chunk) - len(chunk.lstrip())
+        start, stop = start + lead, start + len(chunk.rstrip())
+        if stop <= start:
+            continue
+        sentence = Sentence(len(sentences), start, stop, text[start:stop])
+        while token is not None and token.start < stop:
+            if token.start >= start:
+                sentence.tokens.append(token)
+            token = next(queue, None)
+        sentences.append(sentence)
+    return sentences
+
+
+def _place_mention(sentences: list[Sentence], span: Any, vocab: Any) -> None:
+    sentence = next((s for s in sentences if s.start <= span.start < s.stop), None)
+    if sentence is None:
+        return
+    indices = [i for i, t in enumerate(sentence.tokens) if span.start <= t.start < span.stop]
+    if not indices:
+        return
+    first, last = indices[0], indices[-1]
+    mention = Mention(
+        kind=span.type,
+        start=span.start,
+        stop=min(span.stop, sentence.stop),
+        text=span.text,
+        normal=span.normal or span.text,
+        first=first,
+        last=last,
+        case=sentence.tokens[last].case,
+    )
+    mention = _repair(mention, sentence, vocab)
+    if mention is not None:
+        mention.text = sentence.text[mention.start - sentence.start : mention.stop - sentence.start]
+        sentence.mentions.append(mention)
+
+
+def _repair(mention: Mention, sentence: Sentence, vocab: Any) -> Mention | None:
+    """Undo natasha's known slips, or drop the mention when nothing named is left."""
+    tokens = sentence.tokens[mention.first : mention.last + 1]
+    if all(len(t.text) <= 1 for t in tokens):
+        return None  # "Х" (the social network), stray initials
+    if mention.kind == "PER":
+        lead = 0
+        while lead < len(tokens) and _is_title(sentence, mention.first + lead, vocab):
+            lead += 1
+        if lead == len(tokens):
+            return None
+        if lead:  # "Спецпосланник Путина": a title glued to a name it does not belong to
+            kept = tokens[lead:]
+            mention.first += lead
+            mention.start = kept[0].start
+            mention.normal = " ".join(mention.normal.split()[lead:]) or kept[0].text
+            mention.after_role = True
+    elif mention.kind == "ORG" and len(tokens) == 1 and _is_title(sentence, mention.first, vocab):
+        return None  # "Делегация", "Представители", "НОВОСТИ": capitalised common words
+    return mention
+
+
+def _is_title(sentence: Sentence, index: int, vocab: Any) -> bool:
+    """A common word capitalised only by its place: first in the sentence or all capitals.
+
+    Such a word is a title or a heading ("Спецпосланник", "Делегация", "НОВОСТИ"),
+    not a name, when no reading of it in the dictionary is a name.
+    """
+    word = sentence.tokens[index].text
+    if not word[:1].isalpha() or (word.isupper() and len(word) <= 4):
+        return False  # abbreviations (ГРУ, США) are names
+    if index > 0 and not word.isupper():
+        return False
+    parses = vocab(word.lower())
+    if not parses or not parses[0].is_known:
+        return False
+    names = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"}
+    return not any(p.tag.grammemes & names for p in parses)

@@ -5,8 +5,8 @@ Definitions (the README's "Scoring" section repeats them):
 - Records are aligned one-to-one by optimal assignment (Hungarian) over a
   weighted similarity; a pair below the threshold is no match, so the gold
   record is *missed* and the prediction *spurious*.
-  Meetings: participants (Jaccard over people and sides), date (graded),
-  place, format. Positions: holder (the person when both name one, else the
+  Meetings: participants (Jaccard over the people, over the sides when
+  neither names anyone), date (graded), place, format. Positions: holder (the person when both name one, else the
   side) and issue (text).
   Weights of components empty on both sides are dropped and the rest rescaled.
 - Each field of a matched pair is *correct*, *partial* (graded fields only),
@@ -329,12 +329,15 @@ def _optional(gold: T | None, pred: T | None, compare: Callable[[T, T], float]) 
 
 def _meeting_similarity(gold: Meeting, pred: Meeting, config: ScoreConfig) -> float:
     g_people, p_people = _people(gold), _people(pred)
-    people, _, _ = _align(g_people, p_people, _person_credit, 1.0)
-    g_sides, p_sides = {d.side for d in gold.delegations}, {d.side for d in pred.delegations}
-    shared = len(people) + len(g_sides & p_sides)
-    union = len(g_people) + len(p_people) - len(people) + len(g_sides | p_sides)
+    if g_people or p_people:
+        shared = len(_align(g_people, p_people, _person_credit, 1.0)[0])
+        participants = shared / (len(g_people) + len(p_people) - shared)
+    else:  # nobody named: the sides are all there is (and nearly every meeting is RU-US)
+        g_sides, p_sides = {d.side for d in gold.delegations}, {d.side for d in pred.delegations}
+        union = g_sides | p_sides
+        participants = len(g_sides & p_sides) / len(union) if union else None
     parts = {
-        "participants": shared / union if union else None,
+        "participants": participants,
         "date": _optional(gold.date, pred.date, date_credit),
         "place": _optional(_place(gold), _place(pred), text_similarity),
         "format": _optional(gold.format, pred.format, _eq),

@@ -360,3 +360,21 @@ def test_predictions_on_disk_keep_bad_files_as_failures(tmp_path: Path) -> None:
         0.5,
         0.25,
     )
+
+
+def test_meeting_sharing_only_the_sides_is_spurious_not_a_match() -> None:
+    greeting = Meeting(
+        status="held",
+        format="in_person",
+        delegations=[
+            Delegation(side="RU", head=person("Дмитрий Песков")),
+            Delegation(side="US"),
+        ],
+        evidence=[Evidence(text="Песков поприветствовал американцев")],
+    )
+    result = score(
+        ArticleExtraction(meetings=[kremlin_meeting(), greeting], positions=[ushakov_position()])
+    )
+    record = result["meetings"]["record"]
+    assert (record["correct"], record["spurious"], record["missed"]) == (1, 1, 1)
+    assert result["meetings"]["head"]["wrong"] == 0

@@ -11,6 +11,7 @@ from llm_extract.articles import Article
 from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.meetings import find_meetings
 from llm_extract.baseline.nlp import load_models, parse
+from llm_extract.baseline.positions import find_positions
 from llm_extract.errors import ArticleError
 from llm_extract.schemas import ArticleExtraction
 
@@ -39,5 +40,5 @@ class BaselineExtractor:
         cast = Cast(sentences)
         return ArticleExtraction(
             meetings=find_meetings(sentences, cast, article.text, article.published),
-            positions=[],
+            positions=find_positions(sentences, cast, article.text),
         )

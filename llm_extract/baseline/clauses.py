@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llm_extract.baseline import lexicon
-from llm_extract.baseline.nlp import Sentence
+from llm_extract.baseline.nlp import Sentence, Token
 
 __all__ = ["SpeakerRegion", "speaker_regions"]
 
@@ -31,11 +31,11 @@ def speaker_regions(sentence: Sentence) -> list[SpeakerRegion]:
     regions: list[SpeakerRegion] = []
     n = len(tokens)
     for i, token in enumerate(tokens):
-        if token.lemma == "по" and i + 1 < n and tokens[i + 1].lemma in {"слово", "данные"}:
-            end = _clause_end(sentence, i + 2)
-            regions.append(
-                SpeakerRegion(i, end, None, (end + 1, n - 1) if end + 1 < n else None, False)
-            )
+        words = _by_words(tokens, i)
+        if words is not None:
+            end = _clause_end(sentence, words + 1)
+            content = (end + 1, n - 1) if end + 1 < n else None
+            regions.append(SpeakerRegion(i, end, None, content, False))
             continue
         if token.pos != "VERB" or token.lemma not in lexicon.SPEECH_VERBS:
             continue
@@ -57,6 +57,21 @@ def speaker_regions(sentence: Sentence) -> list[SpeakerRegion]:
     return regions
 
 
+def _by_words(tokens: list[Token], i: int) -> int | None:
+    """'по словам X', 'по его словам', 'по данным X': the index of 'словам', or None."""
+    if tokens[i].lemma != "по":
+        return None
+    pronouns = {"его", "ее", "их", "он", "она", "они"}
+    for j in (i + 1, i + 2):
+        if (
+            j < len(tokens)
+            and tokens[j].lemma in {"слово", "данные", "мнение", "оценка"}
+            and (j == i + 1 or tokens[i + 1].lemma in pronouns)
+        ):
+            return j
+    return None
+
+
 def _clause_start(sentence: Sentence, i: int) -> int:
     j = i
     while j > 0 and sentence.tokens[j - 1].text not in _CLAUSE_END:
@@ -65,11 +80,12 @@ def _clause_start(sentence: Sentence, i: int) -> int:
 
 
 def _clause_end(sentence: Sentence, i: int) -> int:
+    """The last token of the clause from `i`: before punctuation or 'и' joining another verb."""
+    tokens = sentence.tokens
     j = i
-    n = len(sentence.tokens)
-    while (
-        j < n and sentence.tokens[j].text not in _CLAUSE_END and sentence.tokens[j].pos != "PUNCT"
-    ):
+    while j < len(tokens) and tokens[j].text not in _CLAUSE_END and tokens[j].pos != "PUNCT":
+        if tokens[j].lemma == "и" and any(t.finite for t in tokens[j + 1 : j + 3]):
+            break
         j += 1
     return max(i - 1, j - 1)
 

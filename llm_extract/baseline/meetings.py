@@ -130,6 +130,7 @@ class _Meeting:
         """Take a mention's evidence; with `full`, also its cast, status, date and place."""
         self.mentions.append(mention)
         if not full:
+            self.date = self.date or mention.date  # "встреча, только что закончившаяся"
             return
         self.lemmas.add(mention.lemma)
         known = self.names

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from llm_extract.baseline.lexicon import ROLE_NOUNS
+
 __all__ = ["Mention", "Sentence", "Token", "load_models", "parse", "vocab"]
 
 _LOCK = threading.Lock()
@@ -209,6 +211,8 @@ def _is_title(sentence: Sentence, index: int, vocab: Any) -> bool:
     if index > 0 and not word.isupper():
         return False
     parses = vocab(word.lower())
+    if any(p.normal_form in ROLE_NOUNS for p in parses):
+        return True
     if not parses or not parses[0].is_known:
         return False
     names = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"}

@@ -1,0 +1,451 @@
+"""Positions: who says or wants what, from attribution patterns and stance cue words.
+
+Anchors are speech verbs ("заявил, что …", "«…», — указал X"), "по словам X",
+and verbs that are a stance in themselves ("требует", "отвергает",
+"предлагают", "не согласен"). The holder is the anchor's subject: a named
+person, a pronoun or a title ("Спецпосланник Путина") resolved to the last
+person named on that side, or a side ("Киев", "в Кремле"). The stance comes from
+cue words in the anchor and what was said; an anchor with no cue and no
+quotation is a bare fact ("Песков подтвердил, что встреча запланирована").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from llm_extract.aliases import fold
+from llm_extract.baseline import lexicon
+from llm_extract.baseline.clauses import speaker_regions
+from llm_extract.baseline.entities import Cast, Person, is_possessor, role_of
+from llm_extract.baseline.evidence import span_evidence
+from llm_extract.baseline.nlp import Mention, Sentence, Token
+from llm_extract.baseline.quotes import Quote, find_quotes
+from llm_extract.normalise import side_code
+from llm_extract.schemas import Evidence, Participant, Position, Speech, Stance
+
+__all__ = ["find_positions"]
+
+_ORDER = (
+    Stance.DECLINE,
+    Stance.DEMAND,
+    Stance.OPPOSE,
+    Stance.PROPOSE,
+    Stance.SUPPORT,
+    Stance.ASSESSMENT,
+)
+_VERBS = {
+    Stance.ASSESSMENT: "оценивает",
+    Stance.DEMAND: "требует",
+    Stance.OPPOSE: "выступает против",
+    Stance.PROPOSE: "предлагает",
+    Stance.SUPPORT: "поддерживает",
+    Stance.DECLINE: "отказывается раскрывать",
+}
+_STANCE_VERBS = lexicon.words(
+    "требовать потребовать настаивать возражать отвергать отвергнуть отклонить отклонять "
+    "предлагать предложить поддерживать поддержать приветствовать одобрить одобрять "
+    "отказаться отказываться оценивать"
+)
+_EVALUATIVE = lexicon.words("назвать называть охарактеризовать оценить оценивать считать")
+_PRONOUNS = lexicon.words("он она")
+_REPORTING = lexicon.SPEECH_VERBS | {"по"}
+_ISSUE_SKIP = lexicon.words("что это против на с от о об к по в")
+_MAX_ISSUE = 7
+_MAX_EVIDENCE = 2
+
+
+@dataclass
+class _Holder:
+    person: Person | None
+    participant: Participant | None
+    side: str | None
+
+
+@dataclass
+class _Draft:
+    holder: _Holder
+    stance: Stance
+    issue: str
+    evidence: list[Evidence]
+    quote: Evidence | None = None
+    keys: set[str] = field(default_factory=set)
+
+
+class _Memory:
+    """People named so far, for 'он' and for titles without a name."""
+
+    def __init__(self) -> None:
+        self.people: list[tuple[int, Person, Participant]] = []
+
+    def see(self, sentence: Sentence, cast: Cast) -> None:
+        for mention in sentence.mentions:
+            if mention.kind == "PER" and (
+                not is_possessor(sentence, mention) or _after_words(sentence.tokens, mention)
+            ):
+                self.people.append(
+                    (mention.start, cast.person(mention), _participant(sentence, mention, cast))
+                )
+
+    def last(self, before: int, side: str | None = None) -> tuple[Person, Participant] | None:
+        for start, person, participant in reversed(self.people):
+            if start < before and (side is None or person.side == side):
+                return person, participant
+        return None
+
+
+def find_positions(sentences: list[Sentence], cast: Cast, text: str) -> list[Position]:
+    """Every stance a named person or side takes, one record per holder, stance and issue."""
+    quotes = find_quotes(text)
+    words = [t for sentence in sentences for t in sentence.tokens]
+    memory = _Memory()
+    drafts: list[_Draft] = []
+    for sentence in sentences:
+        memory.see(sentence, cast)
+        inside = [q for q in quotes if sentence.start <= q.stop and q.start <= sentence.stop]
+        for draft in _sentence_positions(sentence, cast, memory, inside, words, text):
+            _add(drafts, draft)
+    return [_record(d) for d in drafts]
+
+
+def _sentence_positions(
+    sentence: Sentence,
+    cast: Cast,
+    memory: _Memory,
+    quotes: list[Quote],
+    words: list[Token],
+    text: str,
+) -> list[_Draft]:
+    tokens = sentence.tokens
+    drafts: list[_Draft] = []
+    previous: _Holder | None = None
+    for anchor, (lo, hi) in _anchors(sentence):
+        holder = _holder(sentence, anchor, cast, memory) or previous
+        if holder is None:
+            continue
+        previous = holder
+        body = [t for t in tokens[lo : hi + 1] if t.pos != "PUNCT"] if hi >= lo else []
+        quote = None
+        if body:
+            quote = next(
+                (q for q in quotes if q.start < body[-1].stop and body[0].start < q.stop), None
+            )
+        attributed = quote is None and _attributed_quote(quotes, tokens[anchor].start)
+        if attributed:
+            quote = attributed
+            body = [t for t in words if quote.start <= t.start < quote.stop]
+        stance = _stance(tokens[anchor], body, quote)
+        if stance is None:
+            continue
+        issue = _issue(text, body) or _opening(text, quote)
+        if not issue:
+            continue
+        where = (quote.start, quote.stop) if attributed else (sentence.start, sentence.stop)
+        drafts.append(
+            _Draft(
+                holder=holder,
+                stance=stance,
+                issue=issue,
+                evidence=[span_evidence(text, *where)],
+                quote=span_evidence(text, quote.start, quote.stop) if quote else None,
+            )
+        )
+    return drafts
+
+
+# --------------------------------------------------------------------------- anchors
+
+
+def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
+    """(anchor token, content token range) for each attribution or stance verb."""
+    tokens = sentence.tokens
+    found: dict[int, tuple[int, int]] = {}
+    for region in speaker_regions(sentence):
+        anchor = region.verb if region.verb is not None else region.first
+        if region.content is not None:
+            found[anchor] = region.content
+        elif region.verb is not None:
+            found[anchor] = (region.verb + 1, _object_end(tokens, region.verb + 1))
+    for i, token in enumerate(tokens):
+        if i in found:
+            continue
+        negated = i > 0 and tokens[i - 1].lemma == "не"
+        if (
+            (token.finite and token.lemma in _STANCE_VERBS)
+            or (negated and token.lemma in {"согласный", "готовый"})
+            or (token.lemma == "должный" and token.pos == "ADJ")
+        ):
+            found[i] = (i + 1, _object_end(tokens, i + 1))
+    reported = [content for anchor, content in found.items() if tokens[anchor].lemma in _REPORTING]
+    return sorted(
+        (anchor, content)
+        for anchor, content in found.items()
+        if not any(lo <= anchor <= hi for lo, hi in reported)
+        and not (
+            tokens[anchor].lemma in _EVALUATIVE and anchor and tokens[anchor - 1].lemma == "не"
+        )
+    )
+
+
+def _object_end(tokens: list[Token], i: int) -> int:
+    """The last token of what a verb governs: up to a comma, or 'и' before another verb."""
+    j = i
+    while j < len(tokens):
+        token = tokens[j]
+        if token.text in {",", ";", ".", "—", "–", ":", "!", "?"}:
+            break
+        if token.lemma in {"и", "а"} and j + 1 < len(tokens) and _verb_follows(tokens, j + 1):
+            break
+        j += 1
+    return j - 1
+
+
+def _verb_follows(tokens: list[Token], i: int) -> bool:
+    for token in tokens[i : i + 3]:
+        if token.finite:
+            return True
+        if token.pos not in {"ADV", "PART"}:
+            return False
+    return False
+
+
+# --------------------------------------------------------------------------- holders
+
+
+def _holder(sentence: Sentence, anchor: int, cast: Cast, memory: _Memory) -> _Holder | None:
+    """The anchor's subject: nearest before it in the clause, else just after it."""
+    tokens = sentence.tokens
+    lo = anchor
+    while lo > 0 and not _subject_boundary(tokens, lo - 1):
+        lo -= 1
+    hi = anchor
+    while hi + 1 < len(tokens) and tokens[hi + 1].text not in {",", ".", ";", ":", "«", '"'}:
+        hi += 1
+    before = list(range(anchor - 1, lo - 1, -1))
+    after = list(range(anchor + 1, hi + 1))
+    if tokens[anchor].lemma == "по":  # "по словам X": X follows
+        before, after = [], list(range(anchor + 1, hi + 1))
+    for index in before + after:
+        holder = _holder_at(sentence, index, cast, memory, tokens[anchor].start)
+        if holder is not None:
+            return holder
+    return None
+
+
+def _subject_boundary(tokens: list[Token], j: int) -> bool:
+    token = tokens[j]
+    if token.text in {";", ":", "—", "–", "«", "»", '"', "(", ")"}:
+        return True
+    return token.lemma in {"что", "который", "поскольку", "потому", "если", "как", "чтобы"}
+
+
+def _holder_at(
+    sentence: Sentence, index: int, cast: Cast, memory: _Memory, offset: int
+) -> _Holder | None:
+    tokens = sentence.tokens
+    token = tokens[index]
+    mention = next((m for m in sentence.mentions if m.first <= index <= m.last), None)
+    if mention is not None and mention.kind == "PER":
+        speaker = _after_words(tokens, mention)
+        if not speaker and (is_possessor(sentence, mention) or mention.case not in {"Nom", None}):
+            return None
+        return _Holder(
+            cast.person(mention), _participant(sentence, mention, cast), cast.person(mention).side
+        )
+    if mention is not None and index == mention.first and mention.case in {"Nom", "Loc", None}:
+        code = side_code(mention.normal)
+        if code and (mention.case != "Loc" or _venue_speaks(tokens, mention)):
+            return _Holder(None, None, code)
+    if token.lemma in _PRONOUNS and token.pos == "PRON" and token.case in {"Nom", "Gen", None}:
+        found = memory.last(offset)
+        if found is not None:
+            return _Holder(found[0], found[1], found[0].side)
+    if (
+        token.lemma in {"его", "ее"}
+        and index + 1 < len(tokens)
+        and tokens[index + 1].lemma == "слово"
+    ):
+        found = memory.last(offset)
+        if found is not None:
+            return _Holder(found[0], found[1], found[0].side)
+    if token.lemma in lexicon.ROLE_NOUNS and token.case == "Nom":
+        side = _role_side(sentence, index, cast)
+        members = _including(sentence, index, cast)
+        if members is not None:
+            return members
+        found = memory.last(offset, side) if side else None
+        if found is not None and token.feats.get("Number") != "Plur":
+            return _Holder(found[0], found[1], found[0].side)
+        return _Holder(None, None, side) if side else None
+    return None
+
+
+def _after_words(tokens: list[Token], mention: Mention) -> bool:
+    """'по словам Уиткоффа': a genitive that is the speaker, not a possessor."""
+    window = [t.lemma for t in tokens[max(0, mention.first - 4) : mention.first]]
+    return "слово" in window or "данные" in window
+
+
+def _venue_speaks(tokens: list[Token], mention: Mention) -> bool:
+    """'в Кремле отказались', 'в России заявили': a place stands for who speaks there."""
+    if mention.first == 0 or tokens[mention.first - 1].lemma != "в":
+        return False
+    for token in tokens[mention.last + 1 : mention.last + 4]:
+        if token.finite:
+            return True
+        if token.pos not in {"ADV", "PART"}:
+            return False
+    return False
+
+
+def _role_side(sentence: Sentence, index: int, cast: Cast) -> str | None:
+    """The side a title belongs to: 'представитель РФ', 'Спецпосланник Путина', 'российский'."""
+    tokens = sentence.tokens
+    if index > 0 and tokens[index - 1].lemma in lexicon.SIDE_ADJECTIVES:
+        return lexicon.SIDE_ADJECTIVES[tokens[index - 1].lemma]
+    for mention in sentence.mentions:
+        if index < mention.first <= index + 3:
+            if mention.kind == "PER":
+                return cast.person(mention).side
+            return side_code(mention.normal)
+    return None
+
+
+def _including(sentence: Sentence, index: int, cast: Cast) -> _Holder | None:
+    """'Российские представители, включая Путина, …': the one member named."""
+    tokens = sentence.tokens
+    for j in range(index + 1, min(index + 4, len(tokens))):
+        if tokens[j].lemma == "включая":
+            mention = next(
+                (m for m in sentence.mentions if m.first == j + 1 and m.kind == "PER"), None
+            )
+            if mention is not None:
+                person = cast.person(mention)
+                return _Holder(person, _participant(sentence, mention, cast), person.side)
+    return None
+
+
+def _participant(sentence: Sentence, mention: Mention, cast: Cast) -> Participant:
+    role = role_of(sentence, mention, cast)
+    if role.text is None:
+        role = cast.first_role(cast.person(mention).name) or role
+    return cast.participant(mention, role)
+
+
+# --------------------------------------------------------------------------- stance and issue
+
+
+def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | None:
+    lemmas = [anchor.lemma] + [t.lemma for t in body]
+    negated = {b.lemma for a, b in pairwise(body) if a.lemma == "не"}
+    if anchor.lemma == "согласный":
+        return Stance.OPPOSE
+    refused = (
+        any(a.lemma == "мочь" and b.lemma in lexicon.SPEECH_VERBS for a, b in pairwise(body))
+        and "мочь" in negated
+    )
+    if refused or lemmas[0] in lexicon.STANCE_CUES["decline"]:
+        return Stance.DECLINE
+    for stance in _ORDER:
+        if set(lemmas) & lexicon.STANCE_CUES[stance.value]:
+            return stance
+    if anchor.lemma in _EVALUATIVE:
+        return Stance.ASSESSMENT
+    return None
+
+
+def _issue(text: str, body: list[Token]) -> str:
+    """A short noun phrase for what the stance is about: the meeting, else the first phrase."""
+    meeting = next((k for k, t in enumerate(body) if t.lemma in lexicon.TRIGGER_NOUNS), None)
+    if meeting is not None:
+        phrase = _phrase(body[meeting:])
+    else:
+        start = 0
+        while start < len(body) and body[start].lemma in _ISSUE_SKIP:
+            start += 1
+        phrase = _phrase(body[start:])
+    if not phrase:
+        return ""
+    return " ".join(text[phrase[0].start : phrase[-1].stop].split())
+
+
+def _phrase(tokens: list[Token]) -> list[Token]:
+    """Nouns, adjectives and prepositions from the start, up to a verb or a predicate."""
+    out: list[Token] = []
+    for token in tokens[: _MAX_ISSUE * 2]:
+        if token.finite or (token.pos in {"CCONJ", "SCONJ", "PUNCT"} and out):
+            break
+        if token.pos == "ADJ" and token.case == "Ins" and out:  # "назвал встречу конструктивной"
+            break
+        if token.pos in {"NOUN", "PROPN", "ADJ", "ADP", "DET", "NUM", "X", "VERB"}:
+            out.append(token)
+        if len(out) >= _MAX_ISSUE:
+            break
+    while out and out[-1].pos in {"ADP", "DET", "ADJ"}:
+        out.pop()
+    return out
+
+
+def _opening(text: str, quote: Quote | None) -> str:
+    """The first words of a quotation, when no phrase can be cut from it."""
+    if quote is None:
+        return ""
+    return " ".join(text[quote.start : quote.stop].split()[:_MAX_ISSUE])
+
+
+# --------------------------------------------------------------------------- quotes
+
+
+def _attributed_quote(quotes: list[Quote], anchor_start: int) -> Quote | None:
+    """The quotation that '«…», — сказал X' attributes: it closes just before the anchor."""
+    for quote in quotes:
+        if quote.attributed_after and quote.stop < anchor_start and anchor_start - quote.stop <= 8:
+            return quote
+    return None
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _add(drafts: list[_Draft], draft: _Draft) -> None:
+    """One position per holder, stance and issue: a repeat adds evidence and a quote."""
+    key = _key(draft)
+    for other in drafts:
+        if _key(other) == key or (
+            other.holder == draft.holder
+            and other.stance == draft.stance
+            and _close(other.issue, draft.issue)
+        ):
+            if len(other.evidence) < _MAX_EVIDENCE and all(
+                e.start != draft.evidence[0].start for e in other.evidence
+            ):
+                other.evidence.append(draft.evidence[0])
+            other.quote = other.quote or draft.quote
+            return
+    drafts.append(draft)
+
+
+def _key(draft: _Draft) -> tuple[str, str, str]:
+    holder = draft.holder.person.name if draft.holder.person else (draft.holder.side or "")
+    return holder, draft.stance.value, fold(draft.issue)
+
+
+def _close(a: str, b: str) -> bool:
+    """Issues about the same thing: they share a content word's stem."""
+    stems = lambda s: {w[:5] for w in fold(s).split() if len(w) > 3}  # noqa: E731
+    return bool(stems(a) & stems(b))
+
+
+def _record(draft: _Draft) -> Position:
+    holder = draft.holder
+    name = holder.person.name if holder.person else holder.side
+    return Position(
+        holder=holder.participant,
+        side=holder.side,
+        issue=draft.issue,
+        stance=draft.stance,
+        summary=f"{name} {_VERBS[draft.stance]}: {draft.issue}",
+        quote=draft.quote,
+        speech=Speech.DIRECT if draft.quote else Speech.REPORTED,
+        evidence=draft.evidence,
+    )

@@ -1,6 +1,11 @@
-"""Eval runs: models over the gold articles, stored and scored.
+"""Eval runs: models over the gold articles through the engine, stored and scored.
 
-A run folder holds `run.json` (what ran: model, prompt and schema hashes,
+Every model goes through the same engine and cache as `llm-extract extract`.
+The fixture models (`fixture-…`) are hand-written answers in
+`evals/fixtures/replies/`, recorded by `record_fixtures` into
+`evals/fixtures/cache/` and replayed from there (replay-only: a miss is an
+error, never a network call), the same path a real model's recorded answers
+take. A run folder holds `run.json` (what ran: model, prompt and schema hashes,
 tokens, cost, latency, attempts), `scores.json` (the scorecard as `--json`
 prints it) and `predictions/<article id>.json` (one ExtractionResult each).
 Scores are always recomputed from the stored predictions when a run is
@@ -11,8 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import importlib.util
 import json
 import re
+import shutil
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from llm_extract.articles import load_article
+from llm_extract.cache import Cache
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
 from llm_extract.score import (
@@ -35,13 +43,19 @@ from llm_extract.score import (
 
 __all__ = [
     "DEFAULT_ARTICLES",
+    "DEFAULT_FIXTURES",
     "DEFAULT_GOLD",
+    "DEFAULT_OUT",
     "DEFAULT_PRICES",
     "PriceTable",
     "Run",
     "RunMeta",
+    "default_models",
+    "evaluate",
+    "fixture_models",
     "load_run",
     "load_texts",
+    "record_fixtures",
     "store_run",
     "summarise",
 ]
@@ -49,6 +63,9 @@ __all__ = [
 DEFAULT_GOLD = Path("evals/gold")
 DEFAULT_ARTICLES = Path("seeds")
 DEFAULT_PRICES = Path("evals/prices.toml")
+DEFAULT_OUT = Path("runs")
+DEFAULT_FIXTURES = Path("evals/fixtures")
+"""Holds `replies/<model>/<article id>.json` (hand-written) and `cache/` (recorded from them)."""
 
 
 class PriceTable(BaseModel):
@@ -146,7 +163,7 @@ def summarise(
     )
 
 
-def slug(name: str) -> str:
+def _slug(name: str) -> str:
     """A folder name for a model name (`openai/gpt-4o-mini` -> `openai_gpt-4o-mini`)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
 
@@ -155,22 +172,20 @@ def load_texts(gold: Mapping[str, ArticleExtraction], articles: Path) -> dict[st
     """Article texts by id from `<articles>/<id>.*`; the gold's offsets point into them."""
     texts = {}
     for article_id in gold:
-        found = sorted(articles.glob(f"{glob_escape(article_id)}.*"))
-        if found:
-            try:
-                texts[article_id] = load_article(found[0]).text
-            except ArticleError:
-                continue  # the scorecard warns that quote measures were skipped
+        try:
+            texts[article_id] = load_article(_source(article_id, articles)).text
+        except (ArticleError, ConfigError):
+            continue  # the scorecard warns that quote measures were skipped
     return texts
 
 
-def glob_escape(text: str) -> str:
+def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def store_run(run: Run, out: Path) -> Path:
     """Write the run to `out/<slug of its name>/` and return that folder."""
-    folder = out / slug(run.name)
+    folder = out / _slug(run.name)
     predictions = folder / "predictions"
     predictions.mkdir(parents=True, exist_ok=True)
     for stale in predictions.glob("*.json"):
@@ -229,19 +244,105 @@ def _results(path: Path) -> list[ExtractionResult]:
     return results
 
 
-def scored(
+def _scored(
     name: str,
     results: Sequence[ExtractionResult],
     gold: Mapping[str, ArticleExtraction],
     texts: Mapping[str, str],
     prices: PriceTable,
     *,
-    model: str | None = None,
-    gold_path: Path | None = None,
-    config: ScoreConfig | None = None,
+    gold_path: Path,
+    config: ScoreConfig | None,
 ) -> Run:
-    """Score fresh results into a Run."""
     predictions = {r.article_id: Prediction.from_result(r) for r in results}
     card = score_against_gold(gold, predictions, texts, config)
-    meta = summarise(name, results, prices, model=model, gold=gold_path)
+    meta = summarise(name, results, prices, model=name, gold=gold_path)
     return Run(meta, card, list(results))
+
+
+def fixture_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
+    """The shipped fixture models: one folder of hand-written replies each."""
+    replies = fixtures / "replies"
+    return sorted(p.name for p in replies.iterdir() if p.is_dir()) if replies.is_dir() else []
+
+
+def default_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
+    """What `llm-extract eval` runs with no `--model`: the fixtures, and the baseline if installed."""
+    models = fixture_models(fixtures)
+    if importlib.util.find_spec("llm_extract.baseline") is not None:
+        models.append("baseline")
+    return models
+
+
+def _source(article_id: str, articles: Path) -> Path:
+    found = sorted(articles.glob(f"{_glob_escape(article_id)}.*"))
+    if not found:
+        raise ConfigError(
+            f"{articles}: no article text for {article_id}; pass --articles with the folder "
+            "of <article id>.txt the gold was labelled on"
+        )
+    return found[0]
+
+
+def evaluate(
+    models: Sequence[str],
+    *,
+    gold: Path = DEFAULT_GOLD,
+    articles: Path = DEFAULT_ARTICLES,
+    out: Path | None = DEFAULT_OUT,
+    prices: PriceTable | None = None,
+    cache: Cache | None = None,
+    fixtures: Path = DEFAULT_FIXTURES,
+    config: ScoreConfig | None = None,
+    **engine: Any,
+) -> list[Run]:
+    """Run each model over the gold articles through the engine, score, and store under `out`.
+
+    `cache` serves real models (the engine's default when None); fixture models
+    always replay from `fixtures/cache`. Other keyword arguments go to `extract`.
+    """
+    from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
+    from llm_extract.extraction import extract
+
+    expected = load_gold(gold)
+    sources = [_source(article_id, articles) for article_id in expected]
+    texts = load_texts(expected, articles)
+    prices = prices or PriceTable()
+    runs = []
+    for model in models:
+        store = Cache(fixtures / "cache", mode="replay-only") if is_fixture_model(model) else cache
+        results = extract(sources, model=model, cache=store, **engine)
+        run = _scored(model, results, expected, texts, prices, gold_path=gold, config=config)
+        if out is not None:
+            store_run(run, out)
+        runs.append(run)
+    return runs
+
+
+def record_fixtures(
+    fixtures: Path = DEFAULT_FIXTURES,
+    articles: Path = DEFAULT_ARTICLES,
+    *,
+    cache_dir: Path | None = None,
+) -> list[ExtractionResult]:
+    """(Re)record every fixture conversation into `fixtures/cache` (or `cache_dir`).
+
+    Each `replies/<model>/<article id>.json` lists the model's answers in order;
+    the real engine plays them through the real openai client (in-process, no
+    network), re-asks included, and records each call. Run after any change to
+    the prompt, the schema or the engine's re-ask wording: the cache keys hash them.
+    """
+    from llm_extract.extraction import record_conversation
+
+    target = cache_dir or fixtures / "cache"
+    results = []
+    for model in fixture_models(fixtures):
+        recorded = Cache(target, mode="refresh")
+        shutil.rmtree(recorded.path(model, "x").parent, ignore_errors=True)  # drop stale keys
+        for path in sorted((fixtures / "replies" / model).glob("*.json")):
+            script = json.loads(path.read_text("utf-8"))
+            article = load_article(_source(path.stem, articles))
+            results.append(
+                record_conversation(article, replies=script["replies"], model=model, cache=recorded)
+            )
+    return results

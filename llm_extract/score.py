@@ -55,7 +55,6 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import ValidationError
 from rapidfuzz import fuzz
-from scipy.optimize import linear_sum_assignment
 
 from llm_extract.aliases import fold
 from llm_extract.errors import ConfigError
@@ -286,6 +285,8 @@ def _align(
     """Optimal one-to-one pairs at or above `threshold`; then unmatched gold and predicted indices."""
     pairs: list[tuple[int, int, float]] = []
     if gold and pred:
+        from scipy.optimize import linear_sum_assignment  # 0.7 s to import: only when scoring
+
         sim = np.array([[similarity(g, p) for p in pred] for g in gold], dtype=float)
         rows, cols = linear_sum_assignment(sim, maximize=True)
         pairs = [(i, j, float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
@@ -378,7 +379,7 @@ class Prediction:
         return cls(
             article_id=result.article_id,
             extraction=result.extraction if result.status == "ok" else None,
-            parsed=result.status == "ok" or not _unparsed(result.error),
+            parsed=result.status == "ok" or _parsed(result.error),
             valid=result.status == "ok",
             reasks=result.reasks,
             error=result.error,
@@ -389,10 +390,16 @@ class Prediction:
         return cls(article_id, None, parsed=False, valid=False, error=why)
 
 
-def _unparsed(error: str | None) -> bool:
-    """Whether a failure means the answer was not even JSON (rather than JSON off the schema)."""
+def _parsed(error: str | None) -> bool:
+    """Whether a failed answer was at least JSON: it failed the schema, not the parser.
+
+    The engine words a final validation failure "the answer failed validation
+    after N re-asks: …", with pydantic's "Invalid JSON" when the text was not
+    JSON; a cut-off answer, a refusal, a transport failure or a cache miss gave
+    nothing to parse.
+    """
     text = (error or "").lower()
-    return any(cue in text for cue in ("json", "parse", "decode", "no answer", "transport"))
+    return "failed validation" in text and "invalid json" not in text
 
 
 @dataclass

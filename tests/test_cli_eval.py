@@ -118,3 +118,123 @@ def test_compare_prints_tables(two_runs: tuple[Path, Path], tmp_path: Path) -> N
     assert code == 0
     assert "95% CI" in out and "differ most" in out
     assert "vs a" in report.read_text("utf-8")
+
+
+FIXTURES = ROOT / "evals" / "fixtures"
+FIXTURE_MODELS = ["fixture-careful", "fixture-sloppy"]
+
+
+def _recorded(folder: Path) -> dict[str, dict]:
+    """Each recorded call's request and response, by path (timestamps and latency left out)."""
+    calls = {}
+    for path in sorted(folder.rglob("*.json")):
+        entry = json.loads(path.read_text("utf-8"))
+        calls[str(path.relative_to(folder))] = {k: entry[k] for k in ("request", "response")}
+    return calls
+
+
+def test_recorded_fixture_conversations_are_up_to_date(tmp_path: Path) -> None:
+    from llm_extract.evaluation import record_fixtures
+
+    results = record_fixtures(FIXTURES, SEEDS, cache_dir=tmp_path)
+    assert {r.model for r in results} == set(FIXTURE_MODELS)
+    stale = _recorded(FIXTURES / "cache") != _recorded(tmp_path)
+    assert not stale, (
+        "evals/fixtures/cache no longer matches what the engine sends for the hand-written "
+        "replies (a prompt, schema or re-ask change); re-record with "
+        "`.venv/bin/python evals/fixtures/record.py` and commit evals/fixtures/cache"
+    )
+
+
+def test_every_reply_script_says_what_is_wrong_in_it() -> None:
+    for model in FIXTURE_MODELS:
+        scripts = sorted((FIXTURES / "replies" / model).glob("*.json"))
+        assert [p.stem for p in scripts] == sorted(p.stem for p in GOLD.glob("*.json"))
+        for path in scripts:
+            script = json.loads(path.read_text("utf-8"))
+            assert script["model"] == model and script["article_id"] == path.stem
+            assert script["mistakes"] and script["replies"]
+
+
+@pytest.fixture
+def no_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No key, no endpoint, and an empty default cache: fixtures must replay from their own store."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_EXTRACT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LLM_EXTRACT_HOME", str(tmp_path / "home"))
+
+
+def test_eval_replays_the_fixture_models_offline_and_ranks_them(
+    no_endpoint: None, tmp_path: Path
+) -> None:
+    out, report = tmp_path / "runs", tmp_path / "report.html"
+    args = ["eval", "--gold", GOLD, "--articles", SEEDS, "--out", out, "--report", report]
+    for model in FIXTURE_MODELS:
+        args += ["--model", model]
+    code, stdout, stderr = invoke(*args, "--json")
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    board = {row["name"]: row for row in data["leaderboard"]}
+    careful, sloppy = board["fixture-careful"], board["fixture-sloppy"]
+    assert careful["micro_f1"] > sloppy["micro_f1"]
+    assert careful["meetings_f1"] > sloppy["meetings_f1"]
+    # Sloppy's fifth article fails validation after every re-ask; two others are re-asked.
+    assert (careful["valid_rate"], sloppy["valid_rate"]) == (1.0, 0.8)
+    assert sloppy["reask_rate"] > careful["reask_rate"]
+    assert careful["faithfulness"] == 1.0 > sloppy["faithfulness"]
+    assert sloppy["cost_usd"] == 0.0  # fixture-* are priced at zero in evals/prices.toml
+    scores = data["runs"]["fixture-sloppy"]
+    assert scores["meetings"]["date"]["wrong"] >= 1
+    assert scores["meetings"]["status"]["confusion"]["planned"].get("held", 0) >= 1
+    assert scores["validity"]["parsed"] == 5 and scores["validity"]["valid"] == 4
+    # The runs are stored and score the same when loaded back.
+    for model in FIXTURE_MODELS:
+        folder = out / model
+        assert len(list((folder / "predictions").glob("*.json"))) == 5
+        meta = json.loads((folder / "run.json").read_text("utf-8"))
+        assert meta["model"] == model and meta["prompts"] and meta["schema_hashes"]
+        assert meta["attempts"] >= 5
+    code, stdout, _ = invoke("score", out / "fixture-sloppy", "--gold", GOLD, "--json")
+    assert json.loads(stdout)["micro"] == scores["micro"]
+    html = report.read_text("utf-8")
+    assert "fixture-careful" in html and "spurious meeting" in html
+    # Without --json: a leaderboard on stdout.
+    code, stdout, _ = invoke(*args)
+    assert code == 0 and "Leaderboard" in stdout and "fixture-sloppy" in stdout
+
+
+def test_compare_two_stored_fixture_runs(no_endpoint: None, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    args = ["eval", "--gold", GOLD, "--articles", SEEDS, "--out", out]
+    assert invoke(*args, "-m", "fixture-careful", "-m", "fixture-sloppy")[0] == 0
+    code, stdout, _ = invoke(
+        "compare", out / "fixture-careful", out / "fixture-sloppy", "--gold", GOLD, "--json"
+    )
+    assert code == 0
+    data = json.loads(stdout)
+    assert (data["a"], data["b"]) == ("fixture-careful", "fixture-sloppy")
+    assert data["all"]["micro"]["delta"]["f1"] < 0
+    assert data["differing_articles"][0]["article_id"] == "004_1ccdb289d609ce85"
+
+
+def test_unknown_fixture_model_fails_clearly_without_network(
+    no_endpoint: None, tmp_path: Path
+) -> None:
+    code, stdout, stderr = invoke(
+        "eval", "-m", "fixture-nobody", "--gold", GOLD, "--out", tmp_path, "--json"
+    )
+    assert code == 0, stderr
+    row = json.loads(stdout)["leaderboard"][0]
+    assert (row["valid_rate"], row["micro_f1"]) == (0.0, 0.0)
+    stored = json.loads(
+        next((tmp_path / "fixture-nobody" / "predictions").glob("*.json")).read_text("utf-8")
+    )
+    assert stored["status"] == "failed" and "replay-only" in stored["error"]
+
+
+def test_default_models_are_the_fixtures_and_the_baseline() -> None:
+    from llm_extract.evaluation import default_models
+
+    models = default_models(FIXTURES)
+    assert models[:2] == FIXTURE_MODELS
+    assert set(models) <= {*FIXTURE_MODELS, "baseline"}

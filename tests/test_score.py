@@ -378,3 +378,22 @@ def test_meeting_sharing_only_the_sides_is_spurious_not_a_match() -> None:
     record = result["meetings"]["record"]
     assert (record["correct"], record["spurious"], record["missed"]) == (1, 1, 1)
     assert result["meetings"]["head"]["wrong"] == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "parsed"),
+    [
+        ("the answer failed validation after 2 re-asks: positions.0.stance: Input should be", True),
+        ("the answer failed validation after 2 re-asks: (root): Invalid JSON: EOF", False),
+        ("the answer was cut off at the token limit (finish_reason=length)", False),
+        ("replay-only: no recorded answer of 'fixture-x' for this request", False),
+    ],
+)
+def test_failed_results_count_as_parsed_only_when_the_schema_failed(
+    error: str, parsed: bool
+) -> None:
+    result = ExtractionResult(
+        article_id="a", source="a.txt", model="fixture-x", status="failed", error=error
+    )
+    prediction = Prediction.from_result(result)
+    assert (prediction.parsed, prediction.valid, prediction.extraction) == (parsed, False, None)

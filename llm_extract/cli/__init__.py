@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from llm_extract.cli.contract import schema
-from llm_extract.cli.evals import compare, score
+from llm_extract.cli.evals import compare, eval_models, score
+from llm_extract.cli.extract import extract
 
 __all__ = ["app"]
 
@@ -36,5 +37,7 @@ def main(
 
 
 app.command()(schema)
-for _command in (score, compare):
-    app.command()(_command)
+app.command()(extract)
+app.command("eval")(eval_models)
+app.command()(score)
+app.command()(compare)

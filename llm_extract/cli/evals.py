@@ -9,25 +9,31 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from llm_extract.cache import Cache
 from llm_extract.cli._common import user_errors
 from llm_extract.compare import compare_scorecards
 from llm_extract.evaluation import (
     DEFAULT_ARTICLES,
+    DEFAULT_FIXTURES,
     DEFAULT_GOLD,
+    DEFAULT_OUT,
     DEFAULT_PRICES,
     PriceTable,
     Run,
+    default_models,
+    evaluate,
     load_run,
 )
 from llm_extract.report import (
     comparison_table,
     differing_table,
     fields_table,
+    leaderboard_rows,
     leaderboard_table,
     render_html,
 )
 
-__all__ = ["compare", "score"]
+__all__ = ["compare", "eval_models", "score"]
 
 Gold = Annotated[Path, typer.Option(help="Folder of gold <article id>.json files.")]
 Articles = Annotated[
@@ -39,6 +45,9 @@ AsJson = Annotated[
 Report = Annotated[
     Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
 ]
+
+
+Prices = Annotated[Path, typer.Option(help="Price table (TOML), USD per million tokens.")]
 
 
 def _print_json(data: Any) -> None:
@@ -64,6 +73,72 @@ def _show(runs: list[Run]) -> None:
             typer.echo(f"warning: {run.name}: {warning}", err=True)
 
 
+def eval_models(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="A model to evaluate (repeat for several); default: the fixture models "
+            "and the baseline.",
+        ),
+    ] = None,
+    gold: Gold = DEFAULT_GOLD,
+    articles: Articles = DEFAULT_ARTICLES,
+    out: Annotated[
+        Path, typer.Option(help="Runs are stored in OUT/<model>/ (predictions, scores, metadata).")
+    ] = DEFAULT_OUT,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL).")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")
+    ] = None,
+    cache: Annotated[
+        str, typer.Option(help="Cache mode for real models: use, refresh, off or replay-only.")
+    ] = "use",
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder for real models (else the default).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Articles in flight per model.")] = 4,
+    fixtures: Annotated[
+        Path, typer.Option(help="Fixture models' replies and recorded cache.")
+    ] = DEFAULT_FIXTURES,
+    prices: Prices = DEFAULT_PRICES,
+    as_json: AsJson = False,
+    report: Report = None,
+) -> None:
+    """Run models over the gold articles, store the runs, and print a leaderboard."""
+    with user_errors():
+        runs = evaluate(
+            model or default_models(fixtures),
+            gold=gold,
+            articles=articles,
+            out=out,
+            prices=PriceTable.load(prices),
+            cache=Cache(cache_dir, mode=cache),  # type: ignore[arg-type]
+            fixtures=fixtures,
+            base_url=base_url,
+            mode=mode,
+            concurrency=concurrency,
+        )
+    if as_json:
+        _print_json(
+            {
+                "leaderboard": leaderboard_rows(runs),
+                "runs": {
+                    run.name: {"run": run.meta.model_dump(mode="json"), **run.card.to_dict()}
+                    for run in runs
+                },
+            }
+        )
+    else:
+        _show(runs)
+        typer.echo(f"runs stored in {out}/", err=True)
+    if report is not None:
+        _write_report(report, render_html(runs))
+
+
 def score(
     predictions: Annotated[
         Path,
@@ -74,7 +149,7 @@ def score(
     ],
     gold: Gold = DEFAULT_GOLD,
     articles: Articles = DEFAULT_ARTICLES,
-    prices: Annotated[Path, typer.Option(help="Price table (TOML).")] = DEFAULT_PRICES,
+    prices: Prices = DEFAULT_PRICES,
     as_json: AsJson = False,
     report: Report = None,
 ) -> None:

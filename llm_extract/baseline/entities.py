@@ -256,7 +256,7 @@ def places(sentence: Sentence) -> list[tuple[int, Location]]:
             continue
         country = table.place_country(mention.normal)
         side = side_code(mention.normal)
-        if country is not None and (side is None or before in _PLACE_PREPS):
+        if country is not None and (before in _PLACE_PREPS or before == "город"):
             found.append((mention.first, Location(place=mention.normal, country=country)))
         elif side is not None and len(side) == 2 and _visited(tokens, mention.first):
             found.append((mention.first, Location(country=side)))

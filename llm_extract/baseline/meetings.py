@@ -249,7 +249,7 @@ def _participation(tokens: list[Token]) -> int | None:
     for i, token in enumerate(tokens):
         if token.pos == "VERB" and token.lemma in lexicon.PARTICIPATION:
             if token.lemma in {"представлять", "входить", "войти"} and not any(
-                t.lemma in {"делегация", "состав"} for t in tokens
+                t.lemma in {"делегация", "состав", "сторона"} for t in tokens
             ):
                 continue
             return i
@@ -391,7 +391,7 @@ def _status(mention: _Mention, tokens: list[Token]) -> tuple[MeetingStatus, bool
 def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
     """Cancelled, postponed, proposed or planned, said in words in the trigger's clause."""
     lo, hi = _clause(tokens, i)
-    best: tuple[int, MeetingStatus] | None = None
+    best: tuple[tuple[int, int], MeetingStatus] | None = None
     for j in range(lo, hi + 1):
         token = tokens[j]
         status = None
@@ -409,8 +409,12 @@ def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
             status = MeetingStatus.PLANNED
         elif token.lemma == "не" and j + 1 < len(tokens) and tokens[j + 1].lemma == "состояться":
             status = MeetingStatus.CANCELLED
-        if status is not None and (best is None or abs(j - i) < best[0]):
-            best = (abs(j - i), status)
+        if status is None:
+            continue
+        final = status in {MeetingStatus.CANCELLED, MeetingStatus.POSTPONED}
+        rank = (0 if final else 1, abs(j - i))  # a call-off outweighs the plan it ends
+        if best is None or rank < best[0]:
+            best = (rank, status)
     return best[1] if best else None
 
 

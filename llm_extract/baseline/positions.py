@@ -51,6 +51,7 @@ _EVALUATIVE = lexicon.words("назвать называть охарактер�
 _PRONOUNS = lexicon.words("он она")
 _REPORTING = lexicon.SPEECH_VERBS | {"по"}
 _ISSUE_SKIP = lexicon.words("что это против на с от о об к по в")
+_SEPARATORS = frozenset({",", "—", "–", "-"})
 _MAX_ISSUE = 7
 _MAX_EVIDENCE = 2
 
@@ -164,6 +165,8 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
         anchor = region.verb if region.verb is not None else region.first
         if region.content is not None:
             found[anchor] = region.content
+        elif region.verb is not None and _inverted(tokens, region.verb):
+            found[anchor] = (0, _inverted(tokens, region.verb))
         elif region.verb is not None:
             found[anchor] = (region.verb + 1, _object_end(tokens, region.verb + 1))
     for i, token in enumerate(tokens):
@@ -172,7 +175,7 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
         negated = i > 0 and tokens[i - 1].lemma == "не"
         if (
             (token.finite and token.lemma in _STANCE_VERBS)
-            or (negated and token.lemma in {"согласный", "готовый"})
+            or (negated and token.lemma == "согласный")
             or (token.lemma == "должный" and token.pos == "ADJ")
         ):
             found[i] = (i + 1, _object_end(tokens, i + 1))
@@ -185,6 +188,16 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
             tokens[anchor].lemma in _EVALUATIVE and anchor and tokens[anchor - 1].lemma == "не"
         )
     )
+
+
+def _inverted(tokens: list[Token], verb: int) -> int:
+    """'Встреча может пройти в Москве, заявил Путин': the last token said, or 0 if not so."""
+    j = verb - 1
+    if j < 1 or tokens[j].text not in _SEPARATORS:
+        return 0
+    while j > 0 and tokens[j].text in _SEPARATORS:
+        j -= 1
+    return j
 
 
 def _object_end(tokens: list[Token], i: int) -> int:
@@ -346,8 +359,11 @@ def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | N
     )
     if refused or lemmas[0] in lexicon.STANCE_CUES["decline"]:
         return Stance.DECLINE
+    venue = any(a.lemma == "мочь" and b.lemma in lexicon.EVENT_VERBS for a, b in pairwise(body))
     for stance in _ORDER:
         if set(lemmas) & lexicon.STANCE_CUES[stance.value]:
+            return stance
+        if stance == Stance.PROPOSE and venue:  # "встреча может пройти в Москве"
             return stance
     if anchor.lemma in _EVALUATIVE:
         return Stance.ASSESSMENT
@@ -355,15 +371,20 @@ def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | N
 
 
 def _issue(text: str, body: list[Token]) -> str:
-    """A short noun phrase for what the stance is about: the meeting, else the first phrase."""
+    """A short noun phrase for what the stance is about.
+
+    The meeting, when one is named; else what follows the stance verb
+    ('предлагает заморозить конфликт'); else the opening phrase.
+    """
     meeting = next((k for k, t in enumerate(body) if t.lemma in lexicon.TRIGGER_NOUNS), None)
-    if meeting is not None:
-        phrase = _phrase(body[meeting:])
-    else:
-        start = 0
-        while start < len(body) and body[start].lemma in _ISSUE_SKIP:
-            start += 1
-        phrase = _phrase(body[start:])
+    verb = next(
+        (k for k, t in enumerate(body) if t.finite and t.lemma in _STANCE_VERBS | _EVALUATIVE),
+        None,
+    )
+    start = meeting if meeting is not None else (verb + 1 if verb is not None else 0)
+    while start < len(body) and body[start].lemma in _ISSUE_SKIP:
+        start += 1
+    phrase = _phrase(body[start:])
     if not phrase:
         return ""
     return " ".join(text[phrase[0].start : phrase[-1].stop].split())

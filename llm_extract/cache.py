@@ -1,0 +1,279 @@
+"""Record/replay of model calls, and the log of every call.
+
+`Cache` is content-addressed: a call's key hashes the model, the mode, the
+messages and the request parameters (tool definitions or response format
+included), so an answer is replayed only for exactly the request that
+produced it. Entries are pretty-printed JSON files, one per call, under
+`<dir>/<model>/<key>.json`: reviewable, diffable, and fit to commit (the eval
+harness ships hand-written `fixture-…` conversations this way). A conversation
+with a re-ask is several entries: the first answer's request, then the
+request that carries the validation error, each with its own key.
+
+`CallLog` is an append-only SQLite table of every call, live, replayed or
+failed (simonw/llm style); `--no-log` turns it off.
+
+Neither ever sees an API key or an HTTP header: callers pass messages,
+parameters and the response body only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from llm_extract.errors import ConfigError, TransportError
+
+__all__ = [
+    "CACHE_FORMAT",
+    "Cache",
+    "CacheMiss",
+    "CacheMode",
+    "CallLog",
+    "cache_key",
+    "default_cache_dir",
+    "default_log_path",
+    "params_digest",
+    "user_dir",
+]
+
+CacheMode = Literal["use", "refresh", "off", "replay-only"]
+"""use: replay a hit, record a miss; refresh: always call, re-record; off: neither;
+replay-only: never call, a miss is an error."""
+
+CACHE_FORMAT = "llm-extract-cache/1"
+
+
+def user_dir() -> Path:
+    """Where logs and the default cache live: $LLM_EXTRACT_HOME, else the XDG data dir."""
+    if home := os.environ.get("LLM_EXTRACT_HOME"):
+        return Path(home)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "llm-extract"
+
+
+def default_cache_dir() -> Path:
+    if env := os.environ.get("LLM_EXTRACT_CACHE_DIR"):
+        return Path(env)
+    return user_dir() / "cache"
+
+
+def default_log_path() -> Path:
+    return user_dir() / "logs.db"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def params_digest(params: Mapping[str, Any]) -> str:
+    """Digest of a request's fixed part (tools, response format, sampling parameters).
+
+    Computed once per prepared request, so a call hashes only its messages.
+    """
+    return hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()
+
+
+def cache_key(*, model: str, mode: str, messages: list[Any], params: str) -> str:
+    """The content address of one call; `params` is a `params_digest`."""
+    blob = _canonical([CACHE_FORMAT, model, mode, params, messages])
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+class CacheMiss(TransportError):
+    """Replay-only was asked for and this exact request was never recorded."""
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _slug(model: str) -> str:
+    return _UNSAFE.sub("-", model.replace("/", "--")).strip("-") or "model"
+
+
+class Cache:
+    """A folder of recorded calls, one JSON file per content key."""
+
+    def __init__(self, directory: str | Path | None = None, mode: CacheMode = "use") -> None:
+        if mode not in get_args(CacheMode):
+            raise ConfigError(
+                f"unknown cache mode {mode!r}; choose from {', '.join(get_args(CacheMode))}"
+            )
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.mode: CacheMode = mode
+        self.hits = 0
+        self.misses = 0
+        self.writes = 0
+
+    @property
+    def reads(self) -> bool:
+        return self.mode in ("use", "replay-only")
+
+    @property
+    def records(self) -> bool:
+        return self.mode in ("use", "refresh")
+
+    def path(self, model: str, key: str) -> Path:
+        return self.directory / _slug(model) / f"{key}.json"
+
+    def lookup(self, model: str, key: str) -> dict[str, Any] | None:
+        """The recorded entry, None on a miss; in replay-only mode a miss raises."""
+        if not self.reads:
+            return None
+        path = self.path(model, key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            entry = None
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"{path}: unreadable cache entry ({err}); delete it") from None
+        if entry is None or entry.get("format") != CACHE_FORMAT:
+            self.misses += 1
+            if self.mode == "replay-only":
+                raise CacheMiss(
+                    f"replay-only: no recorded answer of {model!r} for this request "
+                    f"(key {key} in {self.directory}); record it first with --cache use, "
+                    "or check that the prompt, schema and mode are the ones recorded"
+                )
+            return None
+        self.hits += 1
+        return entry
+
+    def store(
+        self,
+        *,
+        key: str,
+        model: str,
+        mode: str,
+        messages: list[Any],
+        params: Mapping[str, Any],
+        response: Mapping[str, Any],
+        latency_s: float | None = None,
+    ) -> Path | None:
+        """Record one call; `params` are the request's sampling parameters (no schema)."""
+        if not self.records:
+            return None
+        entry = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "model": model,
+            "mode": mode,
+            "recorded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "latency_s": None if latency_s is None else round(latency_s, 3),
+            "request": {"params": dict(params), "messages": messages},
+            "response": dict(response),
+        }
+        path = self.path(model, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(entry, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        self.writes += 1
+        return path
+
+
+_MIGRATIONS = [
+    """CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        model TEXT NOT NULL,
+        mode TEXT,
+        article_id TEXT,
+        prompt_name TEXT,
+        prompt_hash TEXT,
+        cache_key TEXT,
+        cached INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,
+        error TEXT,
+        attempts INTEGER,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        duration_s REAL,
+        messages TEXT,
+        response TEXT
+    )""",
+    "CREATE INDEX calls_article ON calls (article_id)",
+]
+"""Append-only: a schema change is a new statement at the end, never an edit."""
+
+_COLUMNS = set(re.findall(r"^\s+(\w+) [A-Z]", _MIGRATIONS[0], re.MULTILINE))
+
+
+class CallLog:
+    """Every call as one SQLite row: what was sent, what came back, what it cost."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_log_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, statement in enumerate(_MIGRATIONS[version:], start=version + 1):
+            self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {number}")
+
+    def record(
+        self,
+        *,
+        model: str,
+        mode: str | None,
+        status: str,
+        messages: list[Any] | None = None,
+        response: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        article_id: str | None = None,
+        prompt_name: str | None = None,
+        prompt_hash: str | None = None,
+        cache_key: str | None = None,
+        cached: bool = False,
+        attempts: int | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        duration_s: float | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO calls (at, model, mode, article_id, prompt_name, prompt_hash, "
+            "cache_key, cached, status, error, attempts, input_tokens, output_tokens, "
+            "duration_s, messages, response) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                model,
+                mode,
+                article_id,
+                prompt_name,
+                prompt_hash,
+                cache_key,
+                int(cached),
+                status,
+                error,
+                attempts,
+                input_tokens,
+                output_tokens,
+                duration_s,
+                None if messages is None else json.dumps(messages, ensure_ascii=False),
+                None if response is None else json.dumps(response, ensure_ascii=False),
+            ),
+        )
+
+    def rows(self, **where: Any) -> list[dict[str, Any]]:
+        """Logged calls, oldest first, filtered by equal column values."""
+        unknown = set(where) - _COLUMNS
+        if unknown:
+            raise ValueError(f"no such log column: {', '.join(sorted(unknown))}")
+        clause = " AND ".join(f"{column} = ?" for column in where) or "1"
+        cursor = self._db.execute(
+            f"SELECT * FROM calls WHERE {clause} ORDER BY id", tuple(where.values())
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self._db.close()

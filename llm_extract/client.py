@@ -1,0 +1,809 @@
+"""The one module that talks to a model: instructor's modes over the openai client.
+
+Why not `instructor.create()` per call: it rebuilds the JSON Schema and walks
+the response model for async validators on every call (about 10 ms of CPU,
+which caps a 2-core machine long before the network does). A `Client` asks
+instructor's per-mode handlers (from its registry) once per run for the tool
+definitions, response format or schema-bearing system message, then per call
+only fills in the messages, and uses the same handlers to parse each answer
+and to word each re-ask. Under that sits one raw `chat.completions` call per
+attempt, wrapped in three things:
+
+- the record/replay `Cache` (a hit never touches the network),
+- tenacity transport retries: exponential backoff with jitter, `Retry-After`
+  honoured on 429, retries on 5xx, timeouts, dropped connections and
+  malformed bodies; none on 400/401/403/404,
+- the `CallLog`.
+
+Every attempt, answer, re-ask and token is counted into the caller's
+`CallStats`. When a server rejects the structured-output mode (llama-cpp-
+python's server answers HTTP 500 to `response_format: json_schema`) the client
+moves to the next mode for the rest of the run and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import httpx2
+import openai
+from instructor import Mode
+from instructor.core import IncompleteOutputException
+from instructor.v2.core.providers import Provider
+from instructor.v2.core.registry import mode_registry
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from llm_extract.cache import Cache, CacheMiss, CallLog, cache_key, params_digest
+from llm_extract.errors import ConfigError, ModelOutputError, TransportError
+from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage
+
+__all__ = [
+    "FALLBACK_MODES",
+    "MODES",
+    "CallStats",
+    "Client",
+    "ClientConfig",
+    "Completion",
+    "ScriptedReplies",
+    "is_fixture_model",
+]
+
+log = logging.getLogger("llm_extract")
+
+MODES: dict[str, Mode] = {
+    "tools": Mode.TOOLS,
+    "json_schema": Mode.JSON_SCHEMA,
+    "json": Mode.JSON,
+    "md_json": Mode.MD_JSON,
+}
+"""Our names for instructor's modes (the CLI's `--mode` choices)."""
+
+FALLBACK_MODES: dict[str, tuple[str, ...]] = {
+    "tools": ("json_schema", "md_json"),
+    "json_schema": ("tools", "md_json"),
+    "json": ("md_json",),
+    "md_json": (),
+}
+"""What to try, in order, when a server rejects a mode."""
+
+_MODE_NAMES = {mode: name for name, mode in MODES.items()}
+_SLOT = "\x00article\x00"
+_RESPONSE_FORMAT_MODES = {"json_schema", "json"}
+_MODE_WORDS = ("response_format", "json_schema", "schema", "tool", "function", "grammar")
+_FIXTURE_PREFIX = "fixture-"
+
+
+def is_fixture_model(model: str) -> bool:
+    """Hand-written fixture models answer only from recorded conversations."""
+    return model.startswith(_FIXTURE_PREFIX)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Transport and sampling settings; `from_env` reads `LLM_EXTRACT_<FIELD>` overrides."""
+
+    timeout: float = 120.0
+    """Seconds to wait for one answer."""
+    retries: int = 4
+    """Transport retries after the first attempt (re-asks are counted separately)."""
+    backoff: float = 1.0
+    """First backoff in seconds; doubles per retry, with as much jitter again."""
+    backoff_max: float = 30.0
+    retry_after_max: float = 300.0
+    """A server asking for a longer wait than this fails the call instead."""
+    rpm: float | None = None
+    """Requests per minute across the run (attempts and re-asks included)."""
+    temperature: float | None = 0.0
+    max_tokens: int | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ClientConfig:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"LLM_EXTRACT_{f.name.upper()}")
+            if raw is not None:
+                kind = int if f.name in ("retries", "max_tokens") else float
+                try:
+                    values[f.name] = kind(raw)
+                except ValueError:
+                    raise ConfigError(
+                        f"LLM_EXTRACT_{f.name.upper()}={raw!r} is not a number"
+                    ) from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+@dataclass
+class CallStats:
+    """One article's counts across every call it needed: the result's metadata."""
+
+    article_id: str | None = None
+    prompt: PromptInfo | None = None
+    requests: int = 0
+    """Answers received, live or replayed."""
+    attempts: int = 0
+    """HTTP attempts (transport retries included) plus replayed answers."""
+    cached: int = 0
+    reasks: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(
+            requests=self.requests,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+        )
+
+    def add_answer(self, response: ChatCompletion, *, cached: bool) -> None:
+        self.requests += 1
+        if cached:
+            self.cached += 1
+            self.attempts += 1
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.input_tokens += getattr(usage, "prompt_tokens", 0) or 0
+            self.output_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+@dataclass
+class Completion:
+    """A validated answer with what it takes to continue the conversation."""
+
+    value: BaseModel
+    response: ChatCompletion
+    request: dict[str, Any]
+    mode: str
+    prepared: _Prepared = field(repr=False)
+
+
+@dataclass
+class _Prepared:
+    """A mode's fixed request part, built once: schema, tools, system message."""
+
+    mode: str
+    handlers: Any
+    response_model: type[BaseModel]
+    params: dict[str, Any]
+    digest: str
+    head: list[dict[str, Any]]
+    slot: dict[str, Any]
+    wrap: tuple[str, str]
+    tail: list[dict[str, Any]]
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    def messages(self, turns: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        first, *rest = turns
+        before, after = self.wrap
+        filled = {**self.slot, "content": before + first["content"] + after}
+        return [*self.head, filled, *self.tail, *rest]
+
+
+class _ModeRejected(Exception):
+    def __init__(self, mode: str, reason: str) -> None:
+        super().__init__(reason)
+        self.mode = mode
+        self.reason = reason
+
+
+class _Malformed(Exception):
+    """A 2xx answer that is not a chat completion: retried like a dropped connection."""
+
+
+class Client:
+    """One model behind one endpoint, built once per run and shared by all calls.
+
+    `model` is a plain name served at `base_url` (else $OPENAI_BASE_URL; Ollama,
+    vLLM, llama.cpp, LM Studio) or `provider/model` for instructor's
+    `from_provider` (openai, ollama, ... whose client is OpenAI-compatible).
+    The key is read from `api_key`, else the environment variable `api_key_env`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        mode: str | None = None,
+        config: ClientConfig | None = None,
+        cache: Cache | None = None,
+        call_log: CallLog | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        response_model: type[BaseModel] = ArticleExtraction,
+    ) -> None:
+        if mode is not None and mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        self.model = model
+        self.config = config or ClientConfig.from_env()
+        self.cache = cache
+        self.call_log = call_log
+        self.response_model = response_model
+        self._api_key_env = api_key_env
+        key = api_key or os.environ.get(api_key_env)
+        self._secret = key or None
+        self._offline = is_fixture_model(model) and http_client is None and base_url is None
+        self.provider, self.model_name, openai_client, default_mode = self._connect(
+            model, base_url=base_url, api_key=key, mode=mode
+        )
+        self._openai = openai_client.with_options(
+            max_retries=0, timeout=self.config.timeout, **_http(http_client)
+        )
+        self.base_url = str(self._openai.base_url)
+        self.mode = mode or default_mode
+        self._confirmed: set[str] = set()
+        self._rejected: set[str] = set()
+        self._prepared: dict[tuple[str, str], _Prepared] = {}
+        self._next_slot = 0.0
+        self._backoff = wait_exponential_jitter(
+            multiplier=self.config.backoff, max=self.config.backoff_max, jitter=self.config.backoff
+        )
+        self.notices: list[str] = []
+
+    def _connect(
+        self, model: str, *, base_url: str | None, api_key: str | None, mode: str | None
+    ) -> tuple[Provider, str, openai.AsyncOpenAI, str]:
+        prefix, _, rest = model.partition("/")
+        if rest and prefix in _providers():
+            return self._from_provider(model, base_url=base_url, api_key=api_key, mode=mode)
+        url = base_url or os.environ.get("OPENAI_BASE_URL")
+        if self._offline:
+            url, api_key = "http://fixture.invalid/v1", "fixture"
+        if url is None and api_key is None:
+            raise ConfigError(
+                f"no endpoint for model {model!r}: pass --base-url (or set OPENAI_BASE_URL) "
+                f"for a local server, set ${self._api_key_env} for OpenAI, or use "
+                "--model baseline to run offline"
+            )
+        client = openai.AsyncOpenAI(base_url=url, api_key=api_key or "none")
+        return Provider.OPENAI, model, client, "tools"
+
+    def _from_provider(
+        self, model: str, *, base_url: str | None, api_key: str | None, mode: str | None
+    ) -> tuple[Provider, str, openai.AsyncOpenAI, str]:
+        import instructor
+
+        kwargs: dict[str, Any] = {"async_client": True}
+        if mode is not None:
+            kwargs["mode"] = MODES[mode]
+        if base_url is not None:
+            kwargs["base_url"] = base_url
+        if api_key is not None:
+            kwargs["api_key"] = api_key
+        try:
+            built = instructor.from_provider(model, **kwargs)
+        except Exception as err:
+            raise ConfigError(f"{model}: {self._redact(str(err))}") from None
+        if not isinstance(built.client, openai.AsyncOpenAI):
+            raise ConfigError(
+                f"{model}: the engine records, replays and retries OpenAI-compatible calls "
+                "only; use the provider's OpenAI-compatible endpoint instead, e.g. "
+                "--model <name> --base-url <its /v1 URL> --api-key-env <ITS_KEY_VARIABLE>"
+            )
+        default = _MODE_NAMES.get(built.mode)
+        if default is None:
+            raise ConfigError(
+                f"{model}: instructor picked mode {built.mode}, which is not one of ours"
+            )
+        return built.provider, built.default_model or model.partition("/")[2], built.client, default
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    # --- one conversation ------------------------------------------------------------
+
+    async def complete(
+        self, system: str, turns: Sequence[dict[str, Any]], *, stats: CallStats, max_reasks: int
+    ) -> Completion:
+        """A validated answer to `turns` (user messages after the system message).
+
+        Validation failures are re-asked up to `max_reasks` times with the error
+        fed back; a rejected mode moves the whole client to the next one.
+        """
+        while True:
+            mode = self.mode
+            prepared = self._prepare(mode, system)
+            request = {**prepared.params, "messages": prepared.messages(turns)}
+            try:
+                return await self._converse(prepared, request, stats=stats, max_reasks=max_reasks)
+            except _ModeRejected as rejected:
+                self._fall_back(rejected)
+
+    async def follow_up(
+        self, completion: Completion, problem: str, *, stats: CallStats, max_reasks: int
+    ) -> Completion:
+        """Continue after a valid answer that still has a problem (e.g. quotes not found)."""
+        prepared = completion.prepared
+        request = prepared.handlers.reask_handler(
+            kwargs={**completion.request, "messages": list(completion.request["messages"])},
+            response=completion.response,
+            exception=_Problem(problem),
+        )
+        stats.reasks += 1
+        return await self._converse(prepared, request, stats=stats, max_reasks=max_reasks)
+
+    def _prepare(self, mode: str, system: str) -> _Prepared:
+        cached = self._prepared.get((mode, system))
+        if cached is not None:
+            return cached
+        handlers = mode_registry.get_handlers(self.provider, MODES[mode])
+        sampling: dict[str, Any] = {}
+        if self.config.temperature is not None:
+            sampling["temperature"] = self.config.temperature
+        if self.config.max_tokens is not None:
+            sampling["max_tokens"] = self.config.max_tokens
+        seed = [{"role": "system", "content": system}, {"role": "user", "content": _SLOT}]
+        model, kwargs = handlers.request_handler(
+            response_model=self.response_model,
+            kwargs={"model": self.model_name, **sampling, "messages": seed},
+        )
+        messages = kwargs.pop("messages")
+        index = next(i for i, m in enumerate(messages) if _SLOT in (m.get("content") or ""))
+        before, after = messages[index]["content"].split(_SLOT)
+        prepared = _Prepared(
+            mode=mode,
+            handlers=handlers,
+            response_model=model,
+            params=kwargs,
+            digest=params_digest(kwargs),
+            head=messages[:index],
+            slot=messages[index],
+            wrap=(before, after),
+            tail=messages[index + 1 :],
+            sampling=sampling,
+        )
+        self._prepared[(mode, system)] = prepared
+        return prepared
+
+    def _fall_back(self, rejected: _ModeRejected) -> None:
+        if self.mode != rejected.mode:
+            return  # another call already moved on
+        options = [m for m in FALLBACK_MODES[rejected.mode] if m not in self._rejected]
+        if not options:
+            raise TransportError(
+                f"the server rejected mode {rejected.mode} ({rejected.reason}) and every "
+                "fallback; pick a mode it supports with --mode"
+            )
+        self._rejected.add(rejected.mode)
+        self.mode = options[0]
+        notice = (
+            f"the server rejected mode {rejected.mode} ({rejected.reason}); "
+            f"falling back to {self.mode}"
+        )
+        self.notices.append(notice)
+        log.warning(notice)
+
+    async def _converse(
+        self,
+        prepared: _Prepared,
+        request: dict[str, Any],
+        *,
+        stats: CallStats,
+        max_reasks: int,
+    ) -> Completion:
+        response = await self._send(request, prepared, stats)
+        for reask in range(max_reasks + 1):
+            try:
+                value = prepared.handlers.response_parser(
+                    response=response,
+                    response_model=prepared.response_model,
+                    validation_context=None,
+                    strict=False,
+                    stream=False,
+                    is_async=True,
+                )
+                return Completion(value, response, request, prepared.mode, prepared)
+            except IncompleteOutputException:
+                raise ModelOutputError(
+                    "the answer was cut off at the token limit (finish_reason=length"
+                    f"{_output_tokens(response)}); raise --max-tokens, or let long "
+                    "articles be chunked",
+                    raw=_answer_text(response),
+                ) from None
+            except AssertionError as refusal:  # instructor's signal for a refusal
+                raise ModelOutputError(
+                    f"the model refused: {refusal}", raw=_answer_text(response)
+                ) from None
+            except ValueError as error:  # pydantic, JSON and instructor parse errors
+                if reask == max_reasks:
+                    raise ModelOutputError(
+                        f"the answer failed validation after {_times(max_reasks, 're-ask')}: "
+                        f"{_summary(error)}",
+                        raw=_answer_text(response),
+                    ) from None
+                stats.reasks += 1
+                request = prepared.handlers.reask_handler(
+                    kwargs={**request, "messages": list(request["messages"])},
+                    response=response,
+                    exception=error,
+                )
+            response = await self._send(request, prepared, stats)
+        raise AssertionError("unreachable: the last re-ask returns or raises")
+
+    # --- one call -----------------------------------------------------------------------
+
+    async def _send(
+        self, request: dict[str, Any], prepared: _Prepared, stats: CallStats
+    ) -> ChatCompletion:
+        messages = request["messages"]
+        key = None
+        started = time.monotonic()
+        if self.cache is not None and self.cache.mode != "off":
+            key = cache_key(
+                model=self.model, mode=prepared.mode, messages=messages, params=prepared.digest
+            )
+            try:
+                entry = self.cache.lookup(self.model, key)
+            except CacheMiss as miss:
+                self._log(stats, prepared, key, messages, error=str(miss), started=started)
+                raise
+            if entry is not None:
+                response = ChatCompletion.construct(**entry["response"])
+                stats.add_answer(response, cached=True)
+                self._log(
+                    stats,
+                    prepared,
+                    key,
+                    messages,
+                    body=entry["response"],
+                    cached=True,
+                    started=started,
+                )
+                return response
+        if self._offline:
+            miss = CacheMiss(
+                f"{self.model} is a hand-written fixture model: it answers only from "
+                "recorded conversations, and this request was never recorded "
+                "(record it with llm_extract.extraction.record_conversation)"
+            )
+            self._log(stats, prepared, key, messages, error=str(miss), started=started)
+            raise miss
+        attempts_before = stats.attempts
+        try:
+            body = await self._post(request, prepared.mode, stats)
+        except (TransportError, ConfigError, _ModeRejected) as err:
+            self._log(stats, prepared, key, messages, error=str(err), started=started,
+                      attempts=stats.attempts - attempts_before)  # fmt: skip
+            raise
+        self._confirmed.add(prepared.mode)
+        response = ChatCompletion.construct(**body)
+        stats.add_answer(response, cached=False)
+        latency = time.monotonic() - started
+        if key is not None and self.cache is not None:
+            self.cache.store(
+                key=key,
+                model=self.model,
+                mode=prepared.mode,
+                messages=messages,
+                params=prepared.sampling,
+                response=body,
+                latency_s=latency,
+            )
+        self._log(stats, prepared, key, messages, body=body, started=started,
+                  attempts=stats.attempts - attempts_before)  # fmt: skip
+        return response
+
+    async def _post(self, request: dict[str, Any], mode: str, stats: CallStats) -> dict[str, Any]:
+        """One call with transport retries; returns the answer's JSON body."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(self._transient),
+            reraise=True,
+        )
+        tries = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._pace()
+                    tries += 1
+                    stats.attempts += 1
+                    try:
+                        raw = await self._openai.chat.completions.with_raw_response.create(
+                            **request
+                        )
+                    except openai.APIStatusError as err:
+                        if mode not in self._confirmed and _rejects_mode(mode, err):
+                            raise _ModeRejected(mode, self._status_reason(err)) from None
+                        raise
+                    return self._body(raw.http_response.text)
+        except _ModeRejected:
+            raise
+        except openai.APIStatusError as err:
+            raise self._status_error(err, tries) from None
+        except openai.APITimeoutError:
+            raise TransportError(
+                f"no answer from {self.base_url} within {self.config.timeout:g} s "
+                f"({_times(tries)}); raise --timeout or check the server"
+            ) from None
+        except openai.APIConnectionError as err:
+            cause = self._redact(str(err.__cause__ or err))
+            raise TransportError(
+                f"cannot reach {self.base_url} ({cause}; {_times(tries)}); "
+                "is the server running and the URL right?"
+            ) from None
+        except _Malformed as err:
+            raise TransportError(
+                f"{self.base_url} answered with something that is not a chat completion "
+                f"({err}; {_times(tries)})"
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _body(self, text: str) -> dict[str, Any]:
+        if self._secret and self._secret in text:
+            text = text.replace(self._secret, "[redacted]")
+        try:
+            body = json.loads(text)
+        except ValueError:
+            raise _Malformed(f"not JSON: {text[:80]!r}") from None
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("choices"), list)
+            or not body["choices"]
+        ):
+            raise _Malformed(f"no choices in {text[:80]!r}")
+        return body
+
+    def _transient(self, err: BaseException) -> bool:
+        if isinstance(err, openai.APIStatusError):
+            if err.status_code == 429:
+                wait = _retry_after(err)
+                return wait is None or wait <= self.config.retry_after_max
+            return err.status_code in (408, 409) or err.status_code >= 500
+        return isinstance(err, (openai.APIConnectionError, _Malformed))
+
+    def _wait(self, state: RetryCallState) -> float:
+        err = state.outcome.exception() if state.outcome else None
+        if isinstance(err, openai.APIStatusError):
+            wait = _retry_after(err)
+            if wait is not None:
+                return wait
+        return self._backoff(state)
+
+    async def _pace(self) -> None:
+        """Space request starts evenly to stay under the requests-per-minute cap."""
+        if not self.config.rpm:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + 60.0 / self.config.rpm
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def _status_reason(self, err: openai.APIStatusError) -> str:
+        return f"HTTP {err.status_code}: {self._redact(_server_message(err))}"
+
+    def _status_error(self, err: openai.APIStatusError, tries: int) -> Exception:
+        reason = self._status_reason(err)
+        status = err.status_code
+        if status in (401, 403):
+            return ConfigError(
+                f"{self.base_url} refused the API key ({reason}); check ${self._api_key_env}"
+            )
+        if status == 404:
+            return ConfigError(
+                f"{self.base_url} has no such model or route ({reason}); check --base-url "
+                f"and that {self.model_name!r} is served there"
+            )
+        if status == 429:
+            return TransportError(
+                f"rate limited by {self.base_url} ({reason}; {_times(tries)}); "
+                "lower --concurrency or set --rpm"
+            )
+        if status >= 500:
+            return TransportError(f"{self.base_url} kept failing ({reason}; {_times(tries)})")
+        return TransportError(f"{self.base_url} rejected the request ({reason})")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "[redacted]") if self._secret else text
+
+    def _log(
+        self,
+        stats: CallStats,
+        prepared: _Prepared,
+        key: str | None,
+        messages: list[dict[str, Any]],
+        *,
+        started: float,
+        body: dict[str, Any] | None = None,
+        error: str | None = None,
+        cached: bool = False,
+        attempts: int | None = None,
+    ) -> None:
+        if self.call_log is None:
+            return
+        usage = (body or {}).get("usage") or {}
+        self.call_log.record(
+            model=self.model,
+            mode=prepared.mode,
+            status="error" if error else "ok",
+            messages=messages,
+            response=body,
+            error=error,
+            article_id=stats.article_id,
+            prompt_name=stats.prompt.name if stats.prompt else None,
+            prompt_hash=stats.prompt.hash if stats.prompt else None,
+            cache_key=key,
+            cached=cached,
+            attempts=attempts,
+            input_tokens=usage.get("prompt_tokens"),
+            output_tokens=usage.get("completion_tokens"),
+            duration_s=round(time.monotonic() - started, 4),
+        )
+
+
+class _Problem(ValueError):
+    """A problem found after validation, worded for the model by the mode's re-ask handler."""
+
+
+def _providers() -> set[str]:
+    from instructor.v2.auto_client import supported_providers
+
+    return set(supported_providers)
+
+
+def _http(http_client: httpx2.AsyncClient | None) -> dict[str, Any]:
+    return {} if http_client is None else {"http_client": http_client}
+
+
+def _rejects_mode(mode: str, err: openai.APIStatusError) -> bool:
+    """Does this error mean the server cannot do `mode`, rather than a passing failure?"""
+    if err.status_code in (500, 501) and mode in _RESPONSE_FORMAT_MODES:
+        return True
+    if err.status_code in (400, 422, 501):
+        message = _server_message(err).lower()
+        return any(word in message for word in _MODE_WORDS)
+    return False
+
+
+def _server_message(err: openai.APIStatusError) -> str:
+    body = err.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return str(message)[:300]
+    text = err.response.text if err.response is not None else ""
+    return (text or err.message)[:300]
+
+
+def _retry_after(err: openai.APIStatusError) -> float | None:
+    headers = err.response.headers if err.response is not None else {}
+    if value := headers.get("retry-after-ms"):
+        try:
+            return max(float(value) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
+def _times(count: int, what: str = "attempt") -> str:
+    return f"{count} {what}{'' if count == 1 else 's'}"
+
+
+def _output_tokens(response: Any) -> str:
+    used = getattr(getattr(response, "usage", None), "completion_tokens", None)
+    return f", {used} output tokens" if used else ""
+
+
+def _answer_text(response: Any) -> str | None:
+    try:
+        message = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if message.tool_calls:
+        return message.tool_calls[0].function.arguments
+    return message.content
+
+
+def _summary(error: Exception | None) -> str:
+    if isinstance(error, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in error.errors()[:3]
+        ]
+        more = error.error_count() - len(parts)
+        return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+    return str(error)[:300]
+
+
+class ScriptedReplies:
+    """Hand-written answers served in order to the real openai client, in-process.
+
+    For recording `fixture-…` conversations into the cache without a network:
+    an httpx2 `MockTransport` wraps each reply the way the request's mode expects
+    (a tool call, JSON content, or a fenced JSON block). A reply is a dict (the
+    model's JSON), a str (sent verbatim, e.g. malformed JSON), or
+    `{"fixture_reply": ..., "finish_reason": ..., "usage": [input, output]}`.
+    """
+
+    def __init__(self, replies: Sequence[Any], *, model: str) -> None:
+        self.replies = list(replies)
+        self.model = model
+        self.served = 0
+        self.asked = 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self.replies) - self.served
+
+    def http_client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(self._answer))
+
+    def _answer(self, request: httpx2.Request) -> httpx2.Response:
+        self.asked += 1
+        if self.served >= len(self.replies):
+            return httpx2.Response(
+                400,
+                json={
+                    "error": {
+                        "message": f"{self.model}: the script has {len(self.replies)} "
+                        f"replies and the engine asked for reply {self.served + 1}"
+                    }
+                },
+            )
+        reply = self.replies[self.served]
+        self.served += 1
+        finish, usage = "stop", None
+        if isinstance(reply, dict) and "fixture_reply" in reply:
+            finish = reply.get("finish_reason", "stop")
+            usage = reply.get("usage")
+            reply = reply["fixture_reply"]
+        text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
+        sent = json.loads(request.content)
+        message: dict[str, Any] = {"role": "assistant", "content": None}
+        if sent.get("tools"):
+            name = sent["tools"][0]["function"]["name"]
+            message["tool_calls"] = [
+                {"id": f"call_{self.served}", "type": "function",
+                 "function": {"name": name, "arguments": text}}
+            ]  # fmt: skip
+        elif any("```json" in str(m.get("content")) for m in sent["messages"]):
+            message["content"] = f"```json\n{text}\n```"
+        else:
+            message["content"] = text
+        body: dict[str, Any] = {
+            "id": f"chatcmpl-{self.model}-{self.served}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        }
+        if usage is not None:
+            body["usage"] = {
+                "prompt_tokens": usage[0],
+                "completion_tokens": usage[1],
+                "total_tokens": usage[0] + usage[1],
+            }
+        return httpx2.Response(200, json=body)

@@ -1,0 +1,96 @@
+"""Every test runs offline, with its own user folder and fast transport retries.
+
+A guard refuses any connection or name lookup that is not the loopback
+interface, so no test can reach a real endpoint, whatever it configures.
+Tests that need a model use `server` (a `loopback.LoopbackServer`) with the
+real openai client.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from loopback import LoopbackServer
+
+SECRET = "sk-test-SECRET123"
+"""The dummy API key tests use; it must never show up in a file we write."""
+
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def _local(host: object) -> bool:
+    if host is None or isinstance(host, bytes | bytearray):
+        return host is None or bytes(host).decode() in _LOCAL_NAMES
+    if str(host) in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+class OfflineError(RuntimeError):
+    """A test tried to reach the network."""
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    home = tmp_path / "llm-extract-home"
+    monkeypatch.setenv("LLM_EXTRACT_HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+        "LLM_EXTRACT_MODEL",
+        "LLM_EXTRACT_CACHE_DIR",
+        "LLM_EXTRACT_PROMPTS",
+        "LLM_EXTRACT_RPM",
+        "LLM_EXTRACT_RETRIES",
+        "LLM_EXTRACT_MAX_TOKENS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    # Tiny backoff through configuration, the way a user would set it.
+    monkeypatch.setenv("LLM_EXTRACT_BACKOFF", "0.01")
+    monkeypatch.setenv("LLM_EXTRACT_BACKOFF_MAX", "0.02")
+    monkeypatch.setenv("LLM_EXTRACT_TIMEOUT", "10")
+
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):  # type: ignore[index]
+            raise OfflineError(f"tests are offline: refused a connection to {address}")
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):  # type: ignore[index]
+            raise OfflineError(f"tests are offline: refused a connection to {address}")
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if not _local(host):
+            raise OfflineError(f"tests are offline: refused to look up {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as running:
+        yield running
+
+
+@pytest.fixture
+def secret() -> str:
+    return SECRET

@@ -1,0 +1,193 @@
+"""Record/replay and the call log, alone and under the client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from answers import INVALID, VALID
+from loopback import completion
+
+from llm_extract.cache import Cache, CacheMiss, CallLog, cache_key, params_digest
+from llm_extract.client import CallStats, Client, ClientConfig
+from llm_extract.errors import ConfigError
+from llm_extract.schemas import PromptInfo
+
+SYSTEM = "Extract meetings."
+TURNS = [{"role": "user", "content": "Статья."}]
+
+
+def ask(client: Client, stats: CallStats | None = None) -> CallStats:
+    stats = stats or CallStats(article_id="a", prompt=PromptInfo(name="extract", hash="abc"))
+
+    async def run() -> None:
+        try:
+            await client.complete(SYSTEM, TURNS, stats=stats, max_reasks=2)
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
+    return stats
+
+
+def client_for(server, secret, cache: Cache | None, log: CallLog | None = None, **kw) -> Client:
+    return Client(
+        "fixture-loopback",
+        base_url=server.url,
+        api_key=secret,
+        cache=cache,
+        call_log=log,
+        config=ClientConfig.from_env(),
+        **kw,
+    )
+
+
+def test_key_covers_model_mode_messages_and_params():
+    messages = [{"role": "user", "content": "x"}]
+    params = params_digest({"tools": [{"name": "A"}], "temperature": 0})
+    key = cache_key(model="m", mode="tools", messages=messages, params=params)
+    assert key == cache_key(model="m", mode="tools", messages=list(messages), params=params)
+    assert len(key) == 32
+    others = [
+        cache_key(model="n", mode="tools", messages=messages, params=params),
+        cache_key(model="m", mode="json", messages=messages, params=params),
+        cache_key(
+            model="m", mode="tools", messages=[{"role": "user", "content": "y"}], params=params
+        ),
+        cache_key(
+            model="m", mode="tools", messages=messages, params=params_digest({"temperature": 1})
+        ),
+    ]
+    assert key not in others and len(set(others)) == 4
+
+
+def test_params_digest_ignores_key_order():
+    assert params_digest({"a": 1, "b": [1, 2]}) == params_digest({"b": [1, 2], "a": 1})
+
+
+def test_store_then_lookup(tmp_path):
+    cache = Cache(tmp_path / "c")
+    path = cache.store(
+        key="k1", model="openai/gpt-x", mode="tools", messages=[{"role": "user", "content": "Привет"}],
+        params={"temperature": 0}, response={"choices": [{"index": 0}]}, latency_s=0.1234,
+    )  # fmt: skip
+    assert path == tmp_path / "c" / "openai--gpt-x" / "k1.json"
+    text = path.read_text("utf-8")
+    assert "Привет" in text and text.endswith("\n")  # readable, diffable
+    entry = cache.lookup("openai/gpt-x", "k1")
+    assert entry["response"] == {"choices": [{"index": 0}]} and entry["latency_s"] == 0.123
+    assert (cache.hits, cache.misses, cache.writes) == (1, 0, 1)
+    assert cache.lookup("openai/gpt-x", "other") is None and cache.misses == 1
+
+
+def test_replay_only_miss_is_an_error(tmp_path):
+    with pytest.raises(CacheMiss, match="replay-only"):
+        Cache(tmp_path, mode="replay-only").lookup("m", "nothing")
+
+
+def test_off_neither_reads_nor_writes(tmp_path):
+    Cache(tmp_path).store(key="k", model="m", mode="tools", messages=[], params={}, response={})
+    off = Cache(tmp_path, mode="off")
+    assert off.lookup("m", "k") is None
+    assert off.store(key="k2", model="m", mode="tools", messages=[], params={}, response={}) is None
+    assert not (tmp_path / "m" / "k2.json").exists()
+
+
+def test_unknown_mode_and_broken_entry_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="choose from use, refresh, off, replay-only"):
+        Cache(tmp_path, mode="sometimes")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "k.json").write_text("{not json", "utf-8")
+    with pytest.raises(ConfigError, match="delete it"):
+        Cache(tmp_path).lookup("m", "k")
+
+
+def test_a_hit_makes_no_call(server, secret, tmp_path):
+    server.script(completion(tool=VALID, usage=(100, 20)))
+    first = ask(client_for(server, secret, Cache(tmp_path)))
+    second = ask(client_for(server, secret, Cache(tmp_path)))
+    assert len(server.chat_requests()) == 1
+    assert (second.requests, second.cached, second.attempts) == (1, 1, 1)
+    assert (second.input_tokens, second.output_tokens) == (first.input_tokens, first.output_tokens)
+    entry = json.loads(next(tmp_path.rglob("*.json")).read_text("utf-8"))
+    assert entry["model"] == "fixture-loopback" and entry["mode"] == "tools"
+    assert entry["request"]["messages"][-1] == TURNS[0]
+    assert entry["request"]["params"] == {"temperature": 0.0}
+    assert entry["response"]["usage"]["prompt_tokens"] == 100
+
+
+def test_refresh_calls_again_and_rerecords(server, secret, tmp_path):
+    server.script(completion(tool=VALID, usage=(100, 20)), completion(tool=VALID, usage=(111, 22)))
+    ask(client_for(server, secret, Cache(tmp_path)))
+    refreshed = ask(client_for(server, secret, Cache(tmp_path, mode="refresh")))
+    assert len(server.chat_requests()) == 2 and refreshed.cached == 0
+    (entry_path,) = tmp_path.rglob("*.json")
+    assert json.loads(entry_path.read_text("utf-8"))["response"]["usage"]["prompt_tokens"] == 111
+
+
+def test_replay_only_replays_a_conversation_with_a_reask_offline(server, secret, tmp_path):
+    server.script(completion(tool=INVALID), completion(tool=VALID))
+    recorded = ask(client_for(server, secret, Cache(tmp_path)))
+    assert recorded.reasks == 1 and len(list(tmp_path.rglob("*.json"))) == 2
+    server.stop()
+    replayed = ask(client_for(server, secret, Cache(tmp_path, mode="replay-only")))
+    assert (replayed.requests, replayed.reasks, replayed.cached) == (2, 1, 2)
+
+
+def test_replay_only_miss_fails_the_call(server, secret, tmp_path):
+    with pytest.raises(CacheMiss, match="no recorded answer"):
+        ask(client_for(server, secret, Cache(tmp_path, mode="replay-only")))
+    assert server.chat_requests() == []
+
+
+def test_fixture_model_without_endpoint_answers_only_from_the_cache(tmp_path):
+    client = Client("fixture-careful", cache=Cache(tmp_path), config=ClientConfig.from_env())
+    with pytest.raises(CacheMiss, match="hand-written fixture model"):
+        ask(client)
+
+
+def test_call_log_records_live_cached_and_failed_calls(server, secret, tmp_path):
+    log = CallLog(tmp_path / "logs.db")
+    server.script(completion(tool=VALID, usage=(7, 3)))
+    ask(client_for(server, secret, Cache(tmp_path / "c"), log))
+    ask(client_for(server, secret, Cache(tmp_path / "c"), log))
+    with pytest.raises(CacheMiss):
+        ask(client_for(server, secret, Cache(tmp_path / "empty", mode="replay-only"), log))
+    live, cached, failed = log.rows()
+    assert (live["status"], live["cached"], live["input_tokens"], live["attempts"]) == (
+        "ok",
+        0,
+        7,
+        1,
+    )
+    assert (cached["status"], cached["cached"]) == ("ok", 1)
+    assert failed["status"] == "error" and "replay-only" in failed["error"]
+    assert live["article_id"] == "a" and live["prompt_hash"] == "abc"
+    assert json.loads(live["messages"])[-1] == TURNS[0]
+    assert log.rows(cached=1) == [cached]
+    with pytest.raises(ValueError, match="no such log column"):
+        log.rows(**{"1=1 OR id": 1})
+
+
+def test_call_log_reopens_without_migrating_twice(tmp_path):
+    CallLog(tmp_path / "logs.db").record(model="m", mode="tools", status="ok")
+    reopened = CallLog(tmp_path / "logs.db")
+    assert len(reopened.rows()) == 1
+
+
+def test_the_key_never_reaches_cache_or_log(server, secret, tmp_path):
+    log = CallLog(tmp_path / "logs.db")
+    server.script(
+        completion(tool=INVALID),
+        completion(tool=VALID),
+    )
+    ask(client_for(server, secret, Cache(tmp_path / "cache"), log))
+    log.close()
+    assert server.chat_requests()[0].headers["authorization"] == f"Bearer {secret}"
+    written = [p for p in Path(tmp_path).rglob("*") if p.is_file()]
+    assert len(written) >= 3
+    for path in written:
+        assert secret.encode() not in path.read_bytes(), path
+        assert b"authorization" not in path.read_bytes().lower(), path

@@ -1,0 +1,299 @@
+"""The client through the real openai client against the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+
+import pytest
+from answers import INVALID, VALID
+from loopback import LoopbackServer, Reply, completion
+
+from llm_extract.client import CallStats, Client, ClientConfig, Completion
+from llm_extract.errors import ConfigError, ModelOutputError, TransportError
+from llm_extract.schemas import ArticleExtraction
+
+SYSTEM = "Extract meetings."
+TURNS = [{"role": "user", "content": "Статья."}]
+
+
+def make_client(server: LoopbackServer, secret: str, **options) -> Client:
+    config = ClientConfig.from_env(**options.pop("config", {}))
+    return Client("fixture-loopback", base_url=server.url, api_key=secret, config=config, **options)
+
+
+def complete(client: Client, *, max_reasks: int = 2) -> tuple[Completion, CallStats]:
+    stats = CallStats(article_id="a")
+
+    async def run() -> Completion:
+        try:
+            return await client.complete(SYSTEM, TURNS, stats=stats, max_reasks=max_reasks)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run()), stats
+
+
+def fails(client: Client, error: type[Exception], *, max_reasks: int = 2) -> tuple[str, CallStats]:
+    stats = CallStats(article_id="a")
+
+    async def run() -> None:
+        try:
+            await client.complete(SYSTEM, TURNS, stats=stats, max_reasks=max_reasks)
+        finally:
+            await client.aclose()
+
+    with pytest.raises(error) as caught:
+        asyncio.run(run())
+    return str(caught.value), stats
+
+
+def test_valid_answer_parses_and_counts_one_call(server, secret):
+    server.script(completion(tool=VALID, usage=(120, 30)))
+    done, stats = complete(make_client(server, secret))
+    assert isinstance(done.value, ArticleExtraction)
+    assert done.value.meetings[0].status == "held"
+    assert (stats.requests, stats.attempts, stats.reasks) == (1, 1, 0)
+    assert (stats.input_tokens, stats.output_tokens) == (120, 30)
+    sent = server.chat_requests()[0].json
+    assert sent["model"] == "fixture-loopback"
+    assert sent["tools"][0]["function"]["name"] == "ArticleExtraction"
+    assert sent["messages"] == [{"role": "system", "content": SYSTEM}, *TURNS]
+    assert server.chat_requests()[0].headers["authorization"] == f"Bearer {secret}"
+
+
+def test_429_waits_as_long_as_retry_after_says(server, secret):
+    server.script(
+        Reply(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "1"}),
+        completion(tool=VALID),
+    )
+    _, stats = complete(make_client(server, secret))
+    first, second = server.chat_requests()
+    assert second.received_at - first.received_at >= 0.95  # backoff alone is 0.01-0.02 s
+    assert (stats.attempts, stats.requests) == (2, 1)
+
+
+def test_retry_after_longer_than_allowed_fails_at_once(server, secret):
+    server.script(
+        Reply(429, {"error": {"message": "come back tomorrow"}}, headers={"Retry-After": "86400"})
+    )
+    message, stats = fails(make_client(server, secret), TransportError)
+    assert "rate limited" in message and "HTTP 429" in message
+    assert stats.attempts == 1 and len(server.chat_requests()) == 1
+
+
+def test_500_is_retried(server, secret):
+    server.script(Reply(500, {"error": {"message": "boom"}}), completion(tool=VALID))
+    _, stats = complete(make_client(server, secret))
+    assert stats.attempts == 2
+
+
+def test_server_errors_until_retries_run_out(server, secret):
+    server.script(*[Reply(503, {"error": {"message": "overloaded"}})] * 3)
+    message, stats = fails(make_client(server, secret, config={"retries": 2}), TransportError)
+    assert "HTTP 503: overloaded" in message and "3 attempts" in message
+    assert stats.attempts == 3 and stats.requests == 0
+
+
+def test_timeout_is_retried(server, secret):
+    server.script(completion(tool=VALID, delay=2.0), completion(tool=VALID))
+    started = time.monotonic()
+    _, stats = complete(make_client(server, secret, config={"timeout": 0.3}))
+    assert stats.attempts == 2
+    assert time.monotonic() - started < 1.9
+
+
+def test_timeouts_until_retries_run_out(server, secret):
+    server.script(*[completion(tool=VALID, delay=1.0)] * 2)
+    message, stats = fails(
+        make_client(server, secret, config={"timeout": 0.2, "retries": 1}), TransportError
+    )
+    assert "within 0.2 s" in message and stats.attempts == 2
+
+
+def test_reset_connection_is_retried(server, secret):
+    server.script(Reply(drop=True), completion(tool=VALID))
+    _, stats = complete(make_client(server, secret))
+    assert stats.attempts == 2 and len(server.chat_requests()) == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["<html>502 Bad Gateway</html>", '{"id": "x", "choices": "none"}', '{"truncated": '],
+)
+def test_malformed_body_is_retried(server, secret, body):
+    server.script(Reply(200, body), completion(tool=VALID))
+    done, stats = complete(make_client(server, secret))
+    assert stats.attempts == 2 and stats.reasks == 0
+    assert done.value.meetings
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "words"),
+    [
+        (400, TransportError, "rejected the request (HTTP 400"),
+        (401, ConfigError, "refused the API key (HTTP 401"),
+        (403, ConfigError, "refused the API key (HTTP 403"),
+        (404, ConfigError, "no such model or route"),
+    ],
+)
+def test_client_errors_are_not_retried(server, secret, status, error, words):
+    server.script(Reply(status, {"error": {"message": "nope"}}))
+    message, stats = fails(make_client(server, secret), error)
+    assert words in message
+    assert len(server.chat_requests()) == 1 and stats.attempts == 1
+
+
+def test_key_echoed_by_the_server_is_redacted(server, secret):
+    server.script(Reply(401, {"error": {"message": f"bad key {secret}"}}))
+    message, _ = fails(make_client(server, secret), ConfigError)
+    assert secret not in message and "[redacted]" in message
+    assert "$OPENAI_API_KEY" in message
+
+
+def test_schema_invalid_answer_is_reasked_with_the_error(server, secret):
+    server.script(
+        completion(tool=INVALID, usage=(100, 10)), completion(tool=VALID, usage=(150, 40))
+    )
+    done, stats = complete(make_client(server, secret))
+    assert done.value.meetings[0].status == "held"
+    assert (stats.requests, stats.reasks, stats.attempts) == (2, 1, 2)
+    assert (stats.input_tokens, stats.output_tokens) == (250, 50)
+    reask = server.chat_requests()[1].json["messages"]
+    assert reask[:2] == server.chat_requests()[0].json["messages"]
+    assert reask[2]["role"] == "assistant"
+    assert json.loads(reask[2]["tool_calls"][0]["function"]["arguments"]) == INVALID
+    feedback = reask[3]["content"]
+    assert reask[3]["role"] == "tool"
+    assert "meetings.0.status" in feedback and "'finished'" in feedback
+    assert "meetings.0.evidence" in feedback and "at least 1 item" in feedback
+
+
+def test_malformed_json_from_the_model_is_reasked(server, secret):
+    server.script(completion(tool='{"meetings": [ {"status": "held",'), completion(tool=VALID))
+    _, stats = complete(make_client(server, secret))
+    assert stats.reasks == 1
+    assert "Validation Error" in server.chat_requests()[1].json["messages"][-1]["content"]
+
+
+def test_answer_invalid_after_every_reask_fails_with_reason(server, secret):
+    server.script(*[completion(tool=INVALID)] * 3)
+    message, stats = fails(make_client(server, secret), ModelOutputError, max_reasks=2)
+    assert "failed validation after 2 re-asks" in message
+    assert "meetings.0.status" in message
+    assert (stats.requests, stats.reasks) == (3, 2)
+
+
+def test_finish_reason_length_fails_without_reask(server, secret):
+    server.script(completion(tool='{"meetings": [', finish_reason="length", usage=(100, 4096)))
+    message, stats = fails(make_client(server, secret), ModelOutputError)
+    assert "finish_reason=length" in message and "4096 output tokens" in message
+    assert (stats.requests, stats.reasks, stats.output_tokens) == (1, 0, 4096)
+
+
+@pytest.mark.parametrize("mode", ["json_schema", "json", "md_json"])
+def test_json_modes(server, secret, mode):
+    text = json.dumps(VALID, ensure_ascii=False)
+    server.script(completion(content=f"```json\n{text}\n```" if mode == "md_json" else text))
+    done, _ = complete(make_client(server, secret, mode=mode))
+    assert done.value.meetings[0].delegations[0].side == "RU"
+    sent = server.chat_requests()[0].json
+    assert "tools" not in sent
+    if mode == "json_schema":
+        assert sent["response_format"]["type"] == "json_schema"
+    else:  # the schema travels in the system message
+        assert "meetings" in sent["messages"][0]["content"]
+        assert sent["messages"][0]["content"].startswith(SYSTEM)
+    assert TURNS[0]["content"] in sent["messages"][1]["content"]
+
+
+def test_rejected_json_schema_falls_back_to_tools(server, secret, caplog):
+    server.script(
+        Reply(500, {"error": {"message": "Internal Server Error"}}), completion(tool=VALID)
+    )
+    client = make_client(server, secret, mode="json_schema")
+    with caplog.at_level(logging.WARNING, logger="llm_extract"):
+        done, stats = complete(client)
+    first, second = (r.json for r in server.chat_requests())
+    assert first["response_format"]["type"] == "json_schema" and "tools" not in first
+    assert "tools" in second and "response_format" not in second
+    assert done.mode == "tools" and client.mode == "tools"
+    assert (
+        "rejected mode json_schema (HTTP 500" in caplog.text
+        and "falling back to tools" in caplog.text
+    )
+    assert stats.attempts == 2
+
+
+def test_tools_400_naming_the_feature_falls_back(server, secret):
+    server.script(
+        Reply(400, {"error": {"message": "tool_choice is not supported by this server"}}),
+        completion(content=json.dumps(VALID)),
+    )
+    client = make_client(server, secret)
+    done, _ = complete(client)
+    assert done.mode == "json_schema"
+
+
+def test_500_in_a_mode_that_worked_is_not_a_rejection(server, secret):
+    server.script(
+        completion(tool=VALID), Reply(500, {"error": {"message": "boom"}}), completion(tool=VALID)
+    )
+    client = make_client(server, secret)
+
+    async def twice() -> None:
+        for _ in range(2):
+            await client.complete(SYSTEM, TURNS, stats=CallStats(), max_reasks=0)
+        await client.aclose()
+
+    asyncio.run(twice())
+    assert client.mode == "tools" and len(server.chat_requests()) == 3
+
+
+def test_rpm_spaces_request_starts(server, secret):
+    server.responder = lambda _request: completion(tool=VALID)
+    client = make_client(server, secret, config={"rpm": 600})  # one start per 0.1 s
+
+    async def many() -> None:
+        await asyncio.gather(
+            *(client.complete(SYSTEM, TURNS, stats=CallStats(), max_reasks=0) for _ in range(5))
+        )
+        await client.aclose()
+
+    asyncio.run(many())
+    times = sorted(r.received_at for r in server.chat_requests())
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 5 and min(gaps) >= 0.08
+
+
+def test_the_offline_guard_stops_a_real_endpoint():
+    client = Client(
+        "fixture-x",
+        base_url="http://api.example.com/v1",
+        api_key="sk-test-guard",
+        config=ClientConfig.from_env(retries=0),
+    )
+    message, _ = fails(client, TransportError)
+    assert "cannot reach" in message and "offline" in message
+
+
+def test_no_endpoint_is_a_config_error():
+    with pytest.raises(ConfigError, match="no endpoint"):
+        Client("some-model")
+
+
+def test_unknown_mode_is_a_config_error():
+    with pytest.raises(ConfigError, match="choose from tools"):
+        Client("some-model", base_url="http://127.0.0.1:9/v1", mode="xml")
+
+
+def test_provider_string_goes_through_from_provider(server, secret):
+    server.script(completion(content=json.dumps(VALID)))
+    client = Client("ollama/tinymodel", base_url=server.url, config=ClientConfig.from_env())
+    assert client.mode == "json"  # instructor's pick for an Ollama model without tools
+    done, _ = complete(client)
+    assert done.value.meetings
+    assert server.chat_requests()[0].json["model"] == "tinymodel"

@@ -35,8 +35,11 @@ Definitions (the README's "Scoring" section repeats them):
   the article (exact, or up to white space, quote marks and ё/е). Overlap with
   the gold is measured in characters over matched pairs: the union of the
   predicted evidence spans against the union of the gold ones.
-- Records: `record` is strict (an aligned pair counts 1), `record_soft` is
-  CEAF-style (an aligned pair counts its similarity).
+- Records, three ways: `record` counts an aligned pair as found (detection);
+  `record_strict` only when every identifying part is right (participants
+  the same people, the same date interval, place, format; holder and issue);
+  `record_soft` is CEAF-style: an aligned pair counts its similarity, so
+  precision = summed similarity / predicted, recall = summed similarity / gold.
 """
 
 from __future__ import annotations
@@ -328,7 +331,7 @@ def _optional(gold: T | None, pred: T | None, compare: Callable[[T, T], float]) 
     return compare(gold, pred)
 
 
-def _meeting_similarity(gold: Meeting, pred: Meeting, config: ScoreConfig) -> float:
+def _meeting_parts(gold: Meeting, pred: Meeting) -> dict[str, float | None]:
     g_people, p_people = _people(gold), _people(pred)
     if g_people or p_people:
         shared = len(_align(g_people, p_people, _person_credit, 1.0)[0])
@@ -337,27 +340,36 @@ def _meeting_similarity(gold: Meeting, pred: Meeting, config: ScoreConfig) -> fl
         g_sides, p_sides = {d.side for d in gold.delegations}, {d.side for d in pred.delegations}
         union = g_sides | p_sides
         participants = len(g_sides & p_sides) / len(union) if union else None
-    parts = {
+    return {
         "participants": participants,
         "date": _optional(gold.date, pred.date, date_credit),
         "place": _optional(_place(gold), _place(pred), text_similarity),
         "format": _optional(gold.format, pred.format, _eq),
     }
-    return _weighted(parts, config.meeting_weights)
 
 
 def _place(meeting: Meeting) -> str | None:
     return meeting.location.place if meeting.location else None
 
 
-def _position_similarity(gold: Position, pred: Position, config: ScoreConfig) -> float:
+def _position_parts(gold: Position, pred: Position) -> dict[str, float | None]:
     """Holder: the person when both name one, else the side they speak for; and the issue."""
     if gold.holder is not None and pred.holder is not None:
         holder: float | None = _person_credit(gold.holder, pred.holder)
     else:
         holder = _optional(gold.side, pred.side, _eq)
-    parts = {"holder": holder, "issue": text_similarity(gold.issue, pred.issue)}
-    return _weighted(parts, config.position_weights)
+    return {"holder": holder, "issue": text_similarity(gold.issue, pred.issue)}
+
+
+_TEXT_PARTS = frozenset({"place", "issue"})
+
+
+def _exact(parts: Mapping[str, float | None], config: ScoreConfig) -> bool:
+    """Every identifying part right: free text at the text threshold, the rest in full."""
+    return all(
+        value is None or value >= (config.text_threshold if name in _TEXT_PARTS else 1.0)
+        for name, value in parts.items()
+    )
 
 
 # --------------------------------------------------------------------------- per article
@@ -572,28 +584,30 @@ class _Scorer:
     # -- records ------------------------------------------------------------
 
     def records(self, rtype: str, gold: Sequence[Any], pred: Sequence[Any]) -> None:
+        """Align, then count records three ways (found, exactly right, by similarity)."""
         config = self.config
         if rtype == "meetings":
-            similarity, threshold, compare = (
-                _meeting_similarity,
+            parts_of, weights, threshold = (
+                _meeting_parts,
+                config.meeting_weights,
                 config.meeting_threshold,
-                self.meeting,
             )
+            compare = self.meeting
         else:
-            similarity, threshold, compare = (
-                _position_similarity,
-                config.position_threshold,
-                self.position,
-            )
+            parts_of, weights = _position_parts, config.position_weights
+            threshold, compare = config.position_threshold, self.position
         pairs, missed, spurious = _align(
-            gold, pred, lambda g, p: similarity(g, p, config), threshold
+            gold, pred, lambda g, p: _weighted(parts_of(g, p), weights), threshold
         )
-        strict, soft = self.out.count(f"{rtype}.record"), self.out.count(f"{rtype}.record_soft")
+        found, strict, soft = (
+            self.out.count(f"{rtype}.{name}") for name in ("record", "record_strict", "record_soft")
+        )
         for i, j, sim in pairs:
-            strict.pair(1.0)
+            found.pair(1.0)
+            strict.pair(float(_exact(parts_of(gold[i], pred[j]), config)))
             soft.pair(sim)
             compare(gold[i], pred[j])
-        for counts in (strict, soft):
+        for counts in (found, strict, soft):
             counts.lack(len(missed))
             counts.extra(len(spurious))
         for i in missed:
@@ -867,7 +881,7 @@ class Scorecard:
 
 
 _ORDER = [
-    "record", "record_soft", "status", "format", "date", "place", "country", "venue",
+    "record", "record_strict", "record_soft", "status", "format", "date", "place", "country", "venue",
     "sides", "head", "head_role", "participants", "participants_role", "members",
     "members_role", "topics", "outcomes",
     "holder", "side", "issue", "stance", "speech", "quote", "evidence_overlap", "quote_overlap",

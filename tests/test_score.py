@@ -160,6 +160,16 @@ def test_wrong_date_is_one_wrong_value_not_spurious_plus_missed() -> None:
     assert (date["correct"], date["wrong"], date["spurious"], date["missed"]) == (1, 1, 0, 0)
     assert date["precision"] == date["recall"] == 0.5
     assert result["meetings"]["record"]["f1"] == 1.0
+    # Strict: the meeting with the wrong date is found but not exactly right; 1 of 2.
+    strict = result["meetings"]["record_strict"]
+    assert (strict["correct"], strict["wrong"], strict["precision"], strict["recall"]) == (
+        1,
+        1,
+        0.5,
+        0.5,
+    )
+    # Soft: its similarity is 1 - 0.25 (the date's weight): (1 + 0.75) / 2.
+    assert result["meetings"]["record_soft"]["f1"] == 0.875
 
 
 def test_spurious_meeting_lowers_precision_only() -> None:
@@ -298,6 +308,13 @@ def test_topics_and_issues_match_by_fuzzy_tokens() -> None:
     topics = result["meetings"]["topics"]
     assert (topics["correct"], topics["spurious"], topics["missed"]) == (1, 1, 0)
     assert result["positions"]["issue"]["f1"] == 1.0
+    # Reworded but the same issue: still strictly right. A wrong holder is not.
+    assert result["positions"]["record_strict"]["f1"] == 1.0
+    other = ushakov_position(holder=person("Дмитрий Песков"))
+    result = score(ArticleExtraction(meetings=gold().meetings, positions=[other]))
+    assert result["positions"]["record"]["f1"] == 1.0
+    assert result["positions"]["record_strict"]["f1"] == 0.0
+    assert result["positions"]["holder"]["wrong"] == 1
 
 
 def test_quote_not_in_text_is_unfaithful_and_has_no_overlap() -> None:

@@ -414,3 +414,17 @@ def test_failed_results_count_as_parsed_only_when_the_schema_failed(
     )
     prediction = Prediction.from_result(result)
     assert (prediction.parsed, prediction.valid, prediction.extraction) == (parsed, False, None)
+
+
+def test_predictions_from_a_jsonl_of_results(tmp_path: Path) -> None:
+    lines = [
+        ExtractionResult(
+            article_id=name, source=f"{name}.txt", model="fixture-x", status="ok", extraction=gold()
+        ).model_dump_json()
+        for name in "ab"
+    ]
+    path = tmp_path / "results.jsonl"
+    path.write_text("\n".join([*lines, "{broken"]) + "\n", encoding="utf-8")
+    loaded = load_predictions(path)
+    assert sorted(loaded) == ["a", "b", "results:3"]
+    assert loaded["a"].valid and not loaded["results:3"].parsed

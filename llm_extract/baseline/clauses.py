@@ -42,6 +42,10 @@ def speaker_regions(sentence: Sentence) -> list[SpeakerRegion]:
         if not token.finite:
             continue
         first = _clause_start(sentence, i)
+        for j in range(i - 1, first - 1, -1):
+            if tokens[j].finite:  # "провели переговоры и заявили": the subject did both
+                first = j + 1
+                break
         last = _clause_end(sentence, i + 1)
         content = None
         elided = False

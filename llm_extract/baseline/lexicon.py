@@ -84,7 +84,7 @@ POSTPONE = words("перенести переносить отложить от�
 
 HELD_MODIFIERS = words(
     "итог результат предыдущий прошлый минувший недавний последний нынешний прошедший "
-    "состояться проведенный состоявшийся"
+    "проведенный состоявшийся"
 )
 """Words just before a meeting noun that mark it as past ('по итогам встречи')."""
 PLANNED_MODIFIERS = words(
@@ -95,7 +95,7 @@ PROPOSED_MODIFIERS = words("возможный потенциальный")
 CONTINUATION = words("следующий очередной новый еще один другой отдельный")
 """Words that make a mention a further meeting of a series, not the one just named."""
 
-ANAPHORA = words("этот тот такой нынешний данный там тогда")
+ANAPHORA = words("этот тот такой данный там тогда")
 """Words that point back to the meeting just named."""
 
 PHONE = words("телефонный телефон")

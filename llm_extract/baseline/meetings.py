@@ -129,8 +129,10 @@ class _Meeting:
     def absorb(self, mention: _Mention, *, full: bool) -> None:
         """Take a mention's evidence; with `full`, also its cast, status, date and place."""
         self.mentions.append(mention)
-        if not full:
-            self.date = self.date or mention.date  # "встреча, только что закончившаяся"
+        if not full:  # a passing mention may still date it or say it was a call
+            self.date = self.date or mention.date
+            if mention.format in {MeetingFormat.PHONE, MeetingFormat.VIDEO}:
+                self.format = mention.format
             return
         self.lemmas.add(mention.lemma)
         known = self.names
@@ -376,7 +378,8 @@ def _status(mention: _Mention, tokens: list[Token]) -> tuple[MeetingStatus, bool
     for token in reversed(tokens[max(0, i - 3) : i]):
         if token.pos == "PUNCT":
             break
-        if token.lemma in lexicon.HELD_MODIFIERS:
+        past_participle = token.feats.get("VerbForm") == "Part" and token.tense == "Past"
+        if token.lemma in lexicon.HELD_MODIFIERS or past_participle:
             return MeetingStatus.HELD, True
         if token.lemma in lexicon.PLANNED_MODIFIERS:
             return MeetingStatus.PLANNED, True
@@ -489,39 +492,44 @@ def _token_at(tokens: list[Token], offset: int) -> int:
 def _home(mention: _Mention, meetings: list[_Meeting], last: _Meeting | None) -> _Meeting | None:
     """The open meeting this mention is about, if any.
 
-    A mention joins a meeting it shares a person, place or date with, or one it
-    points back to ('тогда', 'такой контакт'). A mention that names only sides joins
-    a meeting that also names only sides, or one it shares its trigger word with.
+    First by identity: a shared person, place or date. Failing that, a mention
+    pointing back ('тогда', 'такой контакт') or listing participants joins the
+    meeting just named; a bare mention joins the latest with the same trigger
+    word; a mention naming people joins a meeting of the same sides that has none.
     A further meeting of a series ('следующий раунд') never joins an earlier one.
     """
     if mention.continuation and mention.strong:
         return None
-    best: tuple[float, _Meeting] | None = None
-    for rank, meeting in enumerate(reversed(meetings)):
-        if not _compatible(mention, meeting):
-            continue
-        shared = (
-            3 * len(mention.names & meeting.names)
-            + 2 * float(_same_place(mention.location, meeting.location))
-            + 2 * float(mention.date is not None and meeting.date is not None)
-        )
-        if mention.anaphoric and meeting is last:
-            shared += 2
-        if not shared:
-            if (
-                (mention.participation and meeting is last)
-                or (mention.bare and mention.lemma in meeting.lemmas)
-                or (meeting.bare and mention.all_sides() <= meeting.all_sides())
+    candidates = [m for m in reversed(meetings) if _compatible(mention, m)]  # latest first
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda m: _identity(mention, m))  # ties: the latest
+    if _identity(mention, best) > 0:
+        return best
+    if (mention.anaphoric or mention.participation) and last in candidates:
+        return last
+    if mention.bare:
+        return next((m for m in candidates if mention.lemma in m.lemmas), None)
+    sides = mention.all_sides()
+    if sides:
+        for meeting in candidates:  # a meeting so far known only by its sides
+            if sides <= meeting.all_sides() and (
+                meeting.bare or (mention.names and not meeting.actors)
             ):
-                shared = 1
-            elif not mention.strong and meeting is last and mention.names <= meeting.names:
-                shared = 0.5
-        if not shared:
-            continue
-        score = shared + (1.0 if meeting is last else 0.0) - 0.1 * rank
-        if best is None or score > best[0]:
-            best = (score, meeting)
-    return best[1] if best else None
+                return meeting
+    if not mention.strong and last in candidates and mention.names <= last.names:
+        return last
+    return None
+
+
+def _identity(mention: _Mention, meeting: _Meeting) -> float:
+    """Shared people, place and date; a list of participants is tied by place and date only."""
+    people = 0 if mention.participation else len(mention.names & meeting.names)
+    return (
+        3 * people
+        + 2 * float(_same_place(mention.location, meeting.location))
+        + 2 * float(mention.date is not None and meeting.date is not None)
+    )
 
 
 def _compatible(mention: _Mention, meeting: _Meeting) -> bool:

@@ -36,6 +36,10 @@ class Token:
         return self.feats.get("Case")
 
     @property
+    def tense(self) -> str | None:
+        return self.feats.get("Tense")
+
+    @property
     def finite(self) -> bool:
         """A verb form with tense: finite, or a short participle ('запланирована')."""
         if self.pos not in {"VERB", "AUX"}:

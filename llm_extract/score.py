@@ -462,6 +462,11 @@ class _Scorer:
 
     # -- helpers over values ------------------------------------------------
 
+    def note(self, key: str, kind: str, gold: str, pred: str, record: str) -> None:
+        """List a field error for the report: `key` is `record type.field`."""
+        rtype, name = key.split(".", 1)
+        self.out.errors.append(FieldError(rtype, name, kind, gold, pred, record))
+
     def slot(
         self,
         key: str,
@@ -486,17 +491,8 @@ class _Scorer:
             if value >= 1.0:
                 return
             kind = "partial" if value > 0 else "wrong"
-        rtype, name = key.split(".", 1)
-        self.out.errors.append(
-            FieldError(
-                rtype,
-                name,
-                kind,
-                _NONE if gold is None else show(gold),
-                _NONE if pred is None else show(pred),
-                record,
-            )
-        )
+        shown = (_NONE if v is None else show(v) for v in (gold, pred))
+        self.note(key, kind, *shown, record)
 
     def items(
         self,
@@ -517,26 +513,14 @@ class _Scorer:
                 counts.pair(float(right(gold[i], pred[j])))
             counts.lack(len(missed))
             counts.extra(len(spurious))
-        rtype, name = key.split(".", 1)
         for i in missed:
-            self.out.errors.append(FieldError(rtype, name, "missed", show(gold[i]), _NONE, record))
+            self.note(key, "missed", show(gold[i]), _NONE, record)
         for j in spurious:
-            self.out.errors.append(
-                FieldError(rtype, name, "spurious", _NONE, show(pred[j]), record)
-            )
+            self.note(key, "spurious", _NONE, show(pred[j]), record)
         if second:
             for i, j, _ in pairs:
                 if not second[1](gold[i], pred[j]):
-                    self.out.errors.append(
-                        FieldError(
-                            rtype,
-                            second[0].split(".", 1)[1],
-                            "wrong",
-                            show(gold[i]),
-                            show(pred[j]),
-                            record,
-                        )
-                    )
+                    self.note(second[0], "wrong", show(gold[i]), show(pred[j]), record)
 
     def label(self, key: str, gold: str | None, pred: str | None, record: str) -> None:
         self.out.confusion.setdefault(key, Counter())[(gold or _NONE, pred or _NONE)] += 1
@@ -699,11 +683,12 @@ class _Scorer:
             self.overlap("positions.evidence_overlap", gold.evidence, pred.evidence)
         if gold.quote is None and pred.quote is None:
             return
+        agree = 0.0  # how far the two quotes agree, when both are there
         if self.article is not None:
             agree = self.overlap(
                 "positions.quote_overlap", _listed(gold.quote), _listed(pred.quote)
             )
-        elif gold.quote is not None and pred.quote is not None:
+        elif gold.quote is not None and pred.quote is not None:  # no text: compare the words
             agree = fuzz.ratio(fold(gold.quote.text), fold(pred.quote.text)) / 100
         quote_credit = float(agree >= self.config.quote_threshold)
         self.slot(

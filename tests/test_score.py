@@ -428,3 +428,15 @@ def test_predictions_from_a_jsonl_of_results(tmp_path: Path) -> None:
     loaded = load_predictions(path)
     assert sorted(loaded) == ["a", "b", "results:3"]
     assert loaded["a"].valid and not loaded["results:3"].parsed
+
+
+def test_without_the_article_text_quotes_are_compared_by_their_words() -> None:
+    no_quote = ushakov_position(quote=None)
+    reworded = ushakov_position(quote=Evidence(text="встреча была полезной"))
+    for pred, expected in ((no_quote, "missed"), (reworded, "correct")):
+        article = score_article(
+            gold(), Prediction("a", ArticleExtraction(positions=[pred])), text=None
+        )
+        assert getattr(article.counts["positions.quote"], expected) == 1
+        assert article.quotes == 0  # faithfulness needs the text
+        assert "positions.quote_overlap" not in article.counts

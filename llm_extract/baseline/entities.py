@@ -23,6 +23,7 @@ __all__ = [
     "Cast",
     "Person",
     "Role",
+    "describe",
     "is_possessor",
     "places",
     "role_of",
@@ -54,6 +55,10 @@ class Role:
     organisation: str | None
     side: str | None
     head_of_state: bool
+    title: str | None = None  # the title noun's lemma without 'спец': 'посланник'
+
+
+_NO_ROLE = Role(None, None, None, False)
 
 
 class Cast:
@@ -68,12 +73,22 @@ class Cast:
                     self._full.setdefault(fold(words[-1]), mention.normal)
         self._cache: dict[str, Person] = {}
         self._roles: dict[str, Role] = {}
+        self._titles: dict[tuple[str, str], set[str]] = {}
         for sentence in sentences:
             for mention in sentence.mentions:
                 if mention.kind == "PER" and not is_possessor(sentence, mention):
                     role = role_of(sentence, mention, self)
+                    name = self.person(mention).name
                     if role.text:
-                        self._roles.setdefault(self.person(mention).name, role)
+                        self._roles.setdefault(name, role)
+                    side = role.side or self.person(mention).side
+                    if role.title and side:
+                        self._titles.setdefault((role.title, side), set()).add(name)
+
+    def titled(self, title: str, side: str) -> Person | None:
+        """The one person the article gives this title on this side ('российский президент')."""
+        names = self._titles.get((title, side), set())
+        return self.named(next(iter(names))) if len(names) == 1 else None
 
     def first_role(self, name: str) -> Role | None:
         """The article's first description of a person: used where a passage gives none."""
@@ -178,22 +193,67 @@ def role_of(sentence: Sentence, mention: Mention, cast: Cast) -> Role:
     region = tokens[start : mention.first]
     heads = [k for k, t in enumerate(region) if t.lemma in lexicon.ROLE_NOUNS]
     if not heads:
-        return Role(None, None, None, False)
-    head = heads[0]
+        return _NO_ROLE
+    begin = _title_start(region, heads[0])
+    return _title(sentence, region[begin:], heads[0] - begin, mention.start, cast)
+
+
+def describe(sentence: Sentence, index: int, cast: Cast) -> tuple[Person, Role] | None:
+    """The person an unnamed title points to ('российский президент встречался …').
+
+    Only a title that heads its phrase, names no one after it, and has a side,
+    and only when the article gives that title on that side to one person.
+    """
+    tokens = sentence.tokens
+    token = tokens[index]
+    if token.lemma not in lexicon.ROLE_NOUNS or token.feats.get("Number") == "Plur":
+        return None
+    back = index - 1
+    while back >= 0 and tokens[back].pos in {"ADJ", "DET"}:
+        back -= 1
+    if back >= 0 and tokens[back].pos in {"NOUN", "PROPN"} and token.case == "Gen":
+        return None  # a dependent: "посланником американского лидера"
+    end = index + 1
+    while end < len(tokens) and tokens[end].case == "Gen" and tokens[end].pos in _CHAIN_POS:
+        named = _mention_ending(sentence, end)
+        if named is not None and named.kind == "PER" and not is_possessor(sentence, named):
+            return None  # the title of a named person
+        end += 1
+    if end < len(tokens):
+        named = _mention_at(sentence, end)
+        if named is not None and named.kind == "PER":
+            return None
+    begin = index
+    while begin > 0 and tokens[begin - 1].pos in {"ADJ", "DET"}:
+        if tokens[begin - 1].lemma in _NOT_IN_ROLE:
+            break
+        begin -= 1
+    role = _title(sentence, tokens[begin:end], index - begin, tokens[end - 1].stop, cast)
+    if role.title is None or role.side is None:
+        return None
+    person = cast.titled(role.title, role.side)
+    return (person, role) if person is not None else None
+
+
+def _title_start(region: list[Token], head: int) -> int:
     begin = head
     while begin > 0 and region[begin - 1].pos in {"ADJ", "DET"}:
         if region[begin - 1].lemma in _NOT_IN_ROLE:
             break
         begin -= 1
-    words = region[begin:]
-    lead = normalize(vocab(), words[: head - begin + 1])
-    rest = sentence.text[words[head - begin].stop - sentence.start : mention.start - sentence.start]
+    return begin
+
+
+def _title(sentence: Sentence, words: list[Token], head: int, stop: int, cast: Cast) -> Role:
+    """A title from its words (adjectives, title noun, what follows), in the nominative."""
+    lead = normalize(vocab(), words[: head + 1])
+    rest = sentence.text[words[head].stop - sentence.start : stop - sentence.start]
     text = (lead + rest).strip()
     if text and not words[0].text.isupper():
         text = text[0].lower() + text[1:]
     organisation = side = None
     for other in sentence.mentions:
-        if not (words[0].start <= other.start and other.stop <= mention.start):
+        if not (words[0].start <= other.start and other.stop <= stop):
             continue
         venue = lexicon.VENUES.get(fold(other.normal))
         if other.kind == "ORG" or venue is not None:
@@ -201,11 +261,13 @@ def role_of(sentence: Sentence, mention: Mention, cast: Cast) -> Role:
         side = side or _side_of_mention(other, cast)
     for token in words:
         side = side or lexicon.SIDE_ADJECTIVES.get(token.lemma)
+    lemma = words[head].lemma
     return Role(
         text=text or None,
         organisation=organisation,
         side=side,
-        head_of_state=region[head].lemma in lexicon.HEADS_OF_STATE and head == len(region) - 1,
+        head_of_state=lemma in lexicon.HEADS_OF_STATE,
+        title=lemma.removeprefix("спец"),
     )
 
 

@@ -126,7 +126,7 @@ ROLE_NOUNS = words(
 )
 """Titles: a name after one of these is the person holding it."""
 
-HEADS_OF_STATE = words("президент премьер премьер-министр канцлер лидер глава")
+HEADS_OF_STATE = words("президент премьер премьер-министр канцлер")
 """Titles that make their holder lead the side at a meeting."""
 
 SIDE_ADJECTIVES = {

@@ -21,6 +21,7 @@ from llm_extract.baseline.entities import (
     Cast,
     Person,
     Role,
+    describe,
     is_possessor,
     places,
     role_of,
@@ -283,6 +284,18 @@ def _assign_people(sentence, cast, regions, mentions, anchor_of) -> None:  # typ
                 order=person_mention.start,
             )
         )
+    excluded = _excluded_tokens(regions)
+    for index in range(len(tokens)):
+        described = None if index in excluded else describe(sentence, index, cast)
+        if described is None:
+            continue
+        person, role = described
+        target = anchor_of(index)
+        if all(a.person.name != person.name for a in target.actors):
+            head = role.head_of_state or index in heads
+            target.actors.append(
+                _Actor(person, role, person.side or role.side, head, tokens[index].start)
+            )
     for region in regions:
         if not region.subject_elided or region.content is None:
             continue

@@ -17,7 +17,7 @@ from itertools import pairwise
 from llm_extract.aliases import fold
 from llm_extract.baseline import lexicon
 from llm_extract.baseline.clauses import speaker_regions
-from llm_extract.baseline.entities import Cast, Person, is_possessor, role_of
+from llm_extract.baseline.entities import Cast, Person, describe, is_possessor, role_of
 from llm_extract.baseline.evidence import span_evidence
 from llm_extract.baseline.nlp import Mention, Sentence, Token
 from llm_extract.baseline.quotes import Quote, find_quotes
@@ -282,6 +282,11 @@ def _holder_at(
         if found is not None:
             return _Holder(found[0], found[1], found[0].side)
     if token.lemma in lexicon.ROLE_NOUNS and token.case == "Nom":
+        described = describe(sentence, index, cast)
+        if described is not None:
+            person, role = described
+            participant = Participant(name=person.name, name_en=person.name_en, role=role.text)
+            return _Holder(person, participant, person.side or role.side)
         side = _role_side(sentence, index, cast)
         members = _including(sentence, index, cast)
         if members is not None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from llm_extract.cli.batch import batch_app
 from llm_extract.cli.contract import schema
 from llm_extract.cli.evals import compare, eval_models, score
 from llm_extract.cli.extract import extract
@@ -41,3 +42,4 @@ app.command()(extract)
 app.command("eval")(eval_models)
 app.command()(score)
 app.command()(compare)
+app.add_typer(batch_app, name="batch")

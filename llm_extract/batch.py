@@ -1,0 +1,796 @@
+"""Batch runs: one request file for the OpenAI Batch API and vLLM's `run_batch`, and back.
+
+`prepare` writes, per article (per chunk of a long one), the first request the
+live path would send, as one Batch API line. The mode is `json_schema`: the
+schema travels as `response_format`, which both engines honour (vLLM's
+`run_batch` has no tool parser). `body.model` can be overridden to name the
+model a vLLM server serves. Files are split at the Batch API's limits.
+
+`collect` reads the answers line by line and hands each to the live pipeline
+as the recorded answer to exactly that request: a `Cache` whose entries are the
+batch answers, keyed by the same content address the client looks up. So
+validation, re-asks (through the live endpoint, counted in the result),
+grounding, normalisation and the JSONL result are the code `extract` runs, not
+a copy. Each `custom_id` carries the request's cache key, so an answer to a
+request that has changed since `prepare` (another prompt, schema, mode, model or
+article text) is refused rather than filed under the wrong prompt.
+
+Both ends stream: memory stays flat as the number of articles grows.
+`submit`, `batch_status` and `download` drive the OpenAI files and batches endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from llm_extract.articles import Article, load_article
+from llm_extract.cache import Cache, CacheMiss, CallLog
+from llm_extract.client import Client, ClientConfig
+from llm_extract.errors import ArticleError, ConfigError, TransportError
+from llm_extract.extraction import DEFAULT_CHUNK_CHARS, Extractor, expand_sources, iter_results
+from llm_extract.prompts import DEFAULT_PROMPT
+from llm_extract.schemas import ExtractionResult
+
+__all__ = [
+    "BATCH_MODE",
+    "BATCH_URL",
+    "MAX_FILE_BYTES",
+    "MAX_FILE_REQUESTS",
+    "BatchInfo",
+    "CollectSummary",
+    "PrepareSummary",
+    "batch_status",
+    "collect",
+    "collect_async",
+    "download",
+    "prepare",
+    "submit",
+]
+
+log = logging.getLogger("llm_extract")
+
+BATCH_URL = "/v1/chat/completions"
+BATCH_MODE = "json_schema"
+"""The schema as `response_format`: what the OpenAI Batch API and vLLM's run_batch both take."""
+MAX_FILE_REQUESTS = 50_000
+MAX_FILE_BYTES = 200_000_000
+"""The OpenAI Batch API's per-file limits (50,000 requests, 200 MB)."""
+
+_CUSTOM_ID = re.compile(
+    r"^(?P<article>.+?)(?:#(?P<index>\d+)/(?P<count>\d+))?@(?P<key>[0-9a-f]{16})$"
+)
+_KEY_CHARS = 16
+_NO_ENDPOINT = "http://no-endpoint.invalid/v1"
+"""Stands in for an endpoint the run never calls (prepare; collect without re-asks)."""
+
+
+# --- prepare ----------------------------------------------------------------------------
+
+
+@dataclass
+class PrepareSummary:
+    """What `prepare` wrote, and what it had to leave out and why."""
+
+    files: list[Path] = field(default_factory=list)
+    articles: int = 0
+    requests: int = 0
+    bytes: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(source, reason) for each article left out; the rest of the batch goes on."""
+
+
+class _SplitWriter:
+    """JSONL lines into `out`, then `out.part2`, … once a file reaches a Batch API limit."""
+
+    def __init__(self, out: Path, *, max_requests: int, max_bytes: int) -> None:
+        self.out = out
+        self.max_requests = max_requests
+        self.max_bytes = max_bytes
+        self.files: list[Path] = []
+        self._fh: Any = None
+        self._tmp: Path | None = None
+        self._lines = 0
+        self._bytes = 0
+
+    def _path(self, number: int) -> Path:
+        if number == 1:
+            return self.out
+        return self.out.with_name(f"{self.out.stem}.part{number}{self.out.suffix}")
+
+    def write(self, lines: Sequence[bytes]) -> None:
+        """One article's lines, kept in one file."""
+        size = sum(len(line) for line in lines)
+        if len(lines) > self.max_requests or size > self.max_bytes:
+            raise ArticleError(
+                f"{len(lines)} requests of {size:,} bytes do not fit in one batch file "
+                f"({self.max_requests:,} requests, {self.max_bytes:,} bytes)"
+            )
+        full = self._lines + len(lines) > self.max_requests or self._bytes + size > self.max_bytes
+        if self._fh is None or full:
+            self._roll()
+        for line in lines:
+            self._fh.write(line)
+        self._lines += len(lines)
+        self._bytes += size
+
+    def _roll(self) -> None:
+        self._finish()
+        path = self._path(len(self.files) + 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._fh = self._tmp.open("wb")
+        self.files.append(path)
+        self._lines = self._bytes = 0
+
+    def _finish(self) -> None:
+        if self._fh is not None and self._tmp is not None:
+            self._fh.close()
+            os.replace(self._tmp, self.files[-1])
+            self._fh = None
+
+    def close(self) -> None:
+        self._finish()
+        for stale in self.out.parent.glob(f"{self.out.stem}.part*{self.out.suffix}"):
+            if stale not in self.files and re.fullmatch(r"part\d+", stale.suffixes[-2][1:]):
+                log.warning("%s: removed, left by an earlier prepare with more parts", stale)
+                stale.unlink()
+
+    def abort(self) -> None:
+        if self._fh is not None and self._tmp is not None:
+            self._fh.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+def _offline_client(model: str, *, mode: str, config: ClientConfig | None) -> Client:
+    """A client that only renders requests (prepare never calls the endpoint)."""
+    return Client(model, base_url=_NO_ENDPOINT, api_key="none", mode=mode, config=config)
+
+
+def _articles(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, Article | str]]:
+    """(source, article or the reason it cannot be read), one at a time."""
+    for item in expand_sources(sources):
+        if isinstance(item, Article):
+            yield item.source, item
+            continue
+        if str(item) == "-":
+            raise ConfigError("batch runs read article files: save stdin to a file first")
+        try:
+            yield str(item), load_article(Path(item))
+        except ArticleError as err:
+            yield str(item), str(err)
+
+
+def custom_id(article_id: str, key: str, chunk: tuple[int, int] | None) -> str:
+    """`<article id>[#i/n]@<first 16 hex of the request's cache key>`."""
+    part = f"#{chunk[0]}/{chunk[1]}" if chunk else ""
+    return f"{article_id}{part}@{key[:_KEY_CHARS]}"
+
+
+def prepare(
+    sources: Iterable[str | Path | Article],
+    *,
+    out: str | Path,
+    model: str,
+    body_model: str | None = None,
+    prompt: str = DEFAULT_PROMPT,
+    chunking: bool = True,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    config: ClientConfig | None = None,
+    max_requests: int = MAX_FILE_REQUESTS,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> PrepareSummary:
+    """Write one Batch API request line per article (per chunk of a long one).
+
+    `model` is what results will name and what the cache keys hash; `body_model`
+    replaces `body.model` for a server that serves the weights under another
+    name (vLLM's run_batch needs a served model). A file is closed and the next
+    one started before either limit would be passed.
+    """
+    client = _offline_client(model, mode=BATCH_MODE, config=config)
+    extractor = Extractor(client=client, prompt=prompt, chunking=chunking, chunk_chars=chunk_chars)
+    writer = _SplitWriter(Path(out), max_requests=max_requests, max_bytes=max_bytes)
+    summary = PrepareSummary()
+    seen: dict[str, str] = {}
+    try:
+        for source, article in _articles(sources):
+            if isinstance(article, str):
+                summary.skipped.append((source, article))
+                continue
+            if article.id in seen:
+                summary.skipped.append(
+                    (source, f"article id {article.id!r} is also {seen[article.id]}; rename one")
+                )
+                continue
+            seen[article.id] = source
+            try:
+                lines = _request_lines(extractor, article, body_model)
+                writer.write(lines)
+            except ArticleError as err:
+                summary.skipped.append((source, str(err)))
+                continue
+            summary.articles += 1
+            summary.requests += len(lines)
+            summary.bytes += sum(len(line) for line in lines)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    summary.files = writer.files
+    return summary
+
+
+def _request_lines(extractor: Extractor, article: Article, body_model: str | None) -> list[bytes]:
+    assert extractor.client is not None
+    requests = extractor.first_requests(article)
+    lines = []
+    for index, request in enumerate(requests, start=1):
+        key = extractor.client.request_key(request)
+        chunk = (index, len(requests)) if len(requests) > 1 else None
+        body = {**request, "model": body_model} if body_model else request
+        line = {
+            "custom_id": custom_id(article.id, key, chunk),
+            "method": "POST",
+            "url": BATCH_URL,
+            "body": body,
+        }
+        lines.append((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+    return lines
+
+
+# --- collect ----------------------------------------------------------------------------
+
+
+class _BatchAnswers(Cache):
+    """Batch answers as recorded answers to exactly the requests they answer.
+
+    Everything else (the re-asks) goes to `inner`, the run's own cache, and then
+    to the endpoint; without an endpoint (`live=False`) a request that is not a
+    batch answer is a `CacheMiss` rather than a call.
+    """
+
+    def __init__(self, inner: Cache | None, *, live: bool) -> None:
+        super().__init__(inner.directory if inner is not None else None, mode="use")
+        self.inner = inner
+        self.live = live
+        self._answers: dict[str, list[Any]] = {}
+
+    def add(self, key: str, body: dict[str, Any]) -> None:
+        slot = self._answers.setdefault(key, [body, 0])
+        slot[1] += 1
+
+    def discard(self, key: str) -> None:
+        slot = self._answers.get(key)
+        if slot is not None:
+            slot[1] -= 1
+            if slot[1] <= 0:
+                del self._answers[key]
+
+    def lookup(self, model: str, key: str) -> dict[str, Any] | None:
+        slot = self._answers.get(key)
+        if slot is not None:
+            self.hits += 1
+            return {"key": key, "model": model, "response": slot[0]}
+        if not self.live:
+            raise CacheMiss(
+                "this answer needs a re-ask and no endpoint is configured; pass --base-url "
+                "(or set OPENAI_BASE_URL / OPENAI_API_KEY) to re-ask through the live path"
+            )
+        return self.inner.lookup(model, key) if self.inner is not None else None
+
+    def store(self, **entry: Any) -> Path | None:
+        return self.inner.store(**entry) if self.inner is not None else None
+
+
+@dataclass
+class _Line:
+    where: str
+    custom_id: str
+    article_id: str
+    chunk: tuple[int, int] | None
+    key: str
+    body: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass
+class _Group:
+    """The answers one article needs: one line, or one per chunk."""
+
+    article_id: str
+    lines: list[_Line]
+    count: int = 1
+
+
+class _BadLine(ValueError):
+    pass
+
+
+@dataclass
+class CollectSummary:
+    """What `collect` did with each line; the results themselves are in `out`."""
+
+    out: Path
+    lines: int = 0
+    ok: int = 0
+    failed: int = 0
+    reasked: int = 0
+    """Articles whose batch answer was re-asked through the live path."""
+    batch_errors: int = 0
+    """Articles the batch engine failed (kept as failed results with its reason)."""
+    done_before: int = 0
+    missing: int = 0
+    """Articles among the sources with no line in the responses."""
+    skipped: int = 0
+    """Lines not collected: unreadable, duplicate, or of no article among the sources."""
+    problems: list[str] = field(default_factory=list)
+    """The first reasons lines were skipped (at most `_PROBLEMS_KEPT`)."""
+
+    def problem(self, message: str) -> None:
+        self.skipped += 1
+        if len(self.problems) < _PROBLEMS_KEPT:
+            self.problems.append(message)
+        log.warning("%s", message)
+
+
+_PROBLEMS_KEPT = 50
+
+
+def _parse_line(raw: bytes, where: str) -> _Line:
+    try:
+        item = json.loads(raw)
+    except ValueError:
+        raise _BadLine(f"{where}: not JSON") from None
+    if not isinstance(item, dict) or not isinstance(item.get("custom_id"), str):
+        raise _BadLine(f"{where}: no custom_id; is this a batch output file?")
+    cid = item["custom_id"]
+    match = _CUSTOM_ID.match(cid)
+    if match is None:
+        raise _BadLine(f"{where}: custom_id {cid!r} was not written by llm-extract batch prepare")
+    chunk = None
+    if match["index"] is not None:
+        chunk = (int(match["index"]), int(match["count"]))
+        if not 1 <= chunk[0] <= chunk[1]:
+            raise _BadLine(f"{where}: custom_id {cid!r} names chunk {chunk[0]} of {chunk[1]}")
+    response = item.get("response") if isinstance(item.get("response"), dict) else {}
+    body = response.get("body")
+    status = response.get("status_code")
+    error = _line_error(item.get("error"), status, body)
+    return _Line(
+        where=where,
+        custom_id=cid,
+        article_id=match["article"],
+        chunk=chunk,
+        key=match["key"],
+        body=body if error is None else None,
+        error=error,
+    )
+
+
+def _line_error(error: Any, status: Any, body: Any) -> str | None:
+    """Why the batch engine gave no usable answer for a line, or None."""
+    if error:
+        if isinstance(error, dict):
+            detail = error.get("message") or json.dumps(error, ensure_ascii=False)
+            code = error.get("code")
+            return f"{code}: {detail}" if code else str(detail)
+        return str(error)
+    if status not in (None, 200):
+        inner = body.get("error", body) if isinstance(body, dict) else body
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        return f"HTTP {status}: {message or 'no message'}"
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("choices"), list)
+        or not body["choices"]
+    ):
+        return "the answer is not a chat completion (no choices)"
+    return None
+
+
+def _groups(files: Sequence[Path], summary: CollectSummary) -> Iterator[_Group]:
+    """Answers grouped by article, in file order; a chunked article waits for all its chunks."""
+    pending: dict[str, dict[int, _Line]] = {}
+    counts: dict[str, int] = {}
+    for path in files:
+        try:
+            fh = path.open("rb")
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot read the responses ({err.strerror})") from None
+        with fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                summary.lines += 1
+                try:
+                    line = _parse_line(raw, f"{path}:{number}")
+                except _BadLine as bad:
+                    summary.problem(str(bad))
+                    continue
+                if line.chunk is None:
+                    yield _Group(line.article_id, [line])
+                    continue
+                index, count = line.chunk
+                parts = pending.setdefault(line.article_id, {})
+                if counts.setdefault(line.article_id, count) != count or index in parts:
+                    summary.problem(
+                        f"{line.where}: {line.custom_id!r} repeats or contradicts a chunk"
+                    )
+                    continue
+                parts[index] = line
+                if len(parts) == count:
+                    del pending[line.article_id], counts[line.article_id]
+                    yield _Group(line.article_id, [parts[i] for i in sorted(parts)], count)
+    for article_id, parts in pending.items():
+        yield _Group(article_id, [parts[i] for i in sorted(parts)], counts[article_id])
+
+
+def _source_map(sources: Iterable[str | Path | Article]) -> dict[str, str | Path | Article]:
+    found: dict[str, str | Path | Article] = {}
+    for item in expand_sources(sources):
+        if not isinstance(item, Article) and str(item) == "-":
+            raise ConfigError("batch runs read article files: save stdin to a file first")
+        key = item.id if isinstance(item, Article) else Path(item).stem
+        if key in found:
+            raise ConfigError(
+                f"two inputs share the article id {key!r} ({found[key]} and {item}); "
+                "results are keyed by id"
+            )
+        found[key] = item
+    return found
+
+
+def _finished(out: Path, model: str) -> set[str]:
+    """Ids already in `out` (a re-run resumes); results of another model are an error."""
+    done: set[str] = set()
+    for result in iter_results(out):
+        if result.model != model:
+            raise ConfigError(
+                f"{out} holds results of {result.model}, not {model}; give another --out"
+            )
+        done.add(result.article_id)
+    return done
+
+
+def _has_endpoint(base_url: str | None, api_key: str | None, api_key_env: str) -> bool:
+    return bool(
+        base_url or api_key or os.environ.get("OPENAI_BASE_URL") or os.environ.get(api_key_env)
+    )
+
+
+class _Collector:
+    """One collect run: the extractor, the batch answers, and one article at a time."""
+
+    def __init__(self, extractor: Extractor, answers: _BatchAnswers) -> None:
+        assert extractor.client is not None
+        self.extractor = extractor
+        self.client = extractor.client
+        self.answers = answers
+
+    def failed(self, article: Article | None, source: str, article_id: str, reason: str):
+        return ExtractionResult(
+            article_id=article.id if article else article_id,
+            source=article.source if article else source,
+            published=article.published if article else None,
+            model=self.extractor.model,
+            mode=self.extractor.mode,
+            status="failed",
+            error=reason,
+            prompt=self.extractor.prompt.info,
+            schema_hash=self.extractor.schema_hash,
+        )
+
+    async def one(self, source: str | Path | Article, group: _Group) -> ExtractionResult:
+        article_id = group.article_id
+        try:
+            article = source if isinstance(source, Article) else load_article(Path(source))
+        except ArticleError as err:
+            return self.failed(None, str(source), article_id, str(err))
+        errors = [f"{line.custom_id}: {line.error}" for line in group.lines if line.error]
+        if errors:
+            return self.failed(
+                article, "", article_id, "the batch request failed: " + "; ".join(errors)
+            )
+        if len(group.lines) < group.count:
+            return self.failed(
+                article, "", article_id,
+                f"only {len(group.lines)} of {group.count} chunk answers are in the responses",
+            )  # fmt: skip
+        try:
+            requests = self.extractor.first_requests(article)
+        except ArticleError as err:
+            return self.failed(article, "", article_id, str(err))
+        keys = [self.client.request_key(request) for request in requests]
+        if len(keys) != group.count or any(
+            key[:_KEY_CHARS] != line.key for key, line in zip(keys, group.lines, strict=False)
+        ):
+            return self.failed(
+                article, "", article_id,
+                "the batch answered a request that differs from what this run would send "
+                "(another prompt, schema, model, chunking or article text); collect with the "
+                "settings of prepare, or prepare and run the batch again",
+            )  # fmt: skip
+        for key, line in zip(keys, group.lines, strict=True):
+            assert line.body is not None
+            self.answers.add(key, line.body)
+        try:
+            return await self.extractor.extract(article)
+        finally:
+            for key in keys:
+                self.answers.discard(key)
+
+
+async def collect_async(
+    responses: Iterable[str | Path],
+    sources: Iterable[str | Path | Article],
+    *,
+    out: str | Path,
+    model: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+    cache: Cache | None = None,
+    call_log: CallLog | None = None,
+    config: ClientConfig | None = None,
+    prompt: str = DEFAULT_PROMPT,
+    max_reasks: int = 2,
+    grounding_reasks: int = 1,
+    chunking: bool = True,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    concurrency: int = 8,
+) -> CollectSummary:
+    """Turn batch answers into results in `out`; see `collect`."""
+    if concurrency < 1:
+        raise ConfigError("concurrency must be at least 1")
+    files = [Path(p) for p in responses]
+    if not files:
+        raise ConfigError("no responses to collect: pass --responses FILE or --batch ID")
+    by_id = _source_map(sources)
+    out_path = Path(out)
+    live = _has_endpoint(base_url, api_key, api_key_env)
+    if not live and (max_reasks or grounding_reasks):
+        log.warning(
+            "no endpoint configured: answers that fail validation or grounding are recorded "
+            "as they are, not re-asked (pass --base-url to re-ask them live)"
+        )
+        max_reasks = grounding_reasks = 0
+    answers = _BatchAnswers(cache, live=live)
+    client = Client(
+        model,
+        base_url=base_url if live else _NO_ENDPOINT,
+        api_key=api_key if live else "none",
+        api_key_env=api_key_env,
+        mode=BATCH_MODE,
+        config=config,
+        cache=answers,
+        call_log=call_log,
+    )
+    extractor = Extractor(
+        client=client,
+        prompt=prompt,
+        max_reasks=max_reasks,
+        grounding_reasks=grounding_reasks,
+        chunking=chunking,
+        chunk_chars=chunk_chars,
+    )
+    collector = _Collector(extractor, answers)
+    summary = CollectSummary(out=out_path)
+    done = _finished(out_path, model)
+    seen: set[str] = set()
+    slots = asyncio.Semaphore(concurrency)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    sink = out_path.open("a", encoding="utf-8")
+
+    async def run(source: str | Path | Article, group: _Group) -> None:
+        try:
+            result = await collector.one(source, group)
+        finally:
+            slots.release()
+        sink.write(result.model_dump_json() + "\n")
+        sink.flush()
+        if result.status == "ok":
+            summary.ok += 1
+        else:
+            summary.failed += 1
+            summary.batch_errors += result.error.startswith("the batch request failed")
+        summary.reasked += result.reasks > 0
+
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for group in _groups(files, summary):
+                where = group.lines[0].where
+                if group.article_id in seen:
+                    summary.problem(f"{where}: a second answer for {group.article_id!r}, skipped")
+                    continue
+                seen.add(group.article_id)
+                if group.article_id in done:
+                    summary.done_before += 1
+                    continue
+                source = by_id.get(group.article_id)
+                if source is None:
+                    summary.problem(
+                        f"{where}: no article {group.article_id!r} among the sources; pass "
+                        "the paths given to prepare"
+                    )
+                    continue
+                await slots.acquire()
+                tasks.create_task(run(source, group))
+    except ExceptionGroup as errors:  # a ConfigError (e.g. a refused key) stops the run
+        raise errors.exceptions[0] from None
+    finally:
+        sink.close()
+        await extractor.aclose()
+    summary.missing = sum(1 for key in by_id if key not in seen and key not in done)
+    return summary
+
+
+def collect(
+    responses: Iterable[str | Path], sources: Iterable[str | Path | Article], **options: Any
+) -> CollectSummary:
+    """Validate, ground and normalise batch answers into the JSONL results `extract` writes.
+
+    `responses` are batch output files (OpenAI's output and error files, or vLLM
+    `run_batch` output); `sources` the articles given to `prepare`. An answer
+    that fails validation or grounding is re-asked through the live endpoint
+    (`base_url`, or `$OPENAI_BASE_URL` / the key in `api_key_env`) and counted in
+    its result; without an endpoint it is recorded as it stands. A line the batch
+    engine failed becomes a failed result with its reason. Re-running with the
+    same `out` skips articles already there. Options as `extract`'s that apply.
+    """
+    return asyncio.run(collect_async(responses, sources, **options))
+
+
+# --- the OpenAI Batch API ---------------------------------------------------------------
+
+
+@dataclass
+class BatchInfo:
+    """A batch job as the files and batches endpoints report it."""
+
+    id: str
+    status: str
+    input_file: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, batch: Any, input_file: str | None = None) -> BatchInfo:
+        counts = batch.request_counts
+        errors = [
+            f"line {e.line}: {e.message}" if e.line is not None else str(e.message)
+            for e in ((batch.errors.data or []) if batch.errors else [])
+        ]
+        return cls(
+            id=batch.id,
+            status=batch.status,
+            input_file=input_file or (batch.metadata or {}).get("llm_extract_file"),
+            output_file_id=batch.output_file_id,
+            error_file_id=batch.error_file_id,
+            total=counts.total if counts else 0,
+            completed=counts.completed if counts else 0,
+            failed=counts.failed if counts else 0,
+            errors=errors,
+        )
+
+
+_FINISHED = ("completed", "expired", "cancelled")
+"""States in which the output and error files hold every answer there will be."""
+
+
+class _BatchAPI:
+    """The openai client for the files and batches endpoints, with our errors."""
+
+    def __init__(self, base_url: str | None, api_key_env: str) -> None:
+        key = os.environ.get(api_key_env)
+        url = base_url or os.environ.get("OPENAI_BASE_URL")
+        if not key and not url:
+            raise ConfigError(
+                f"no endpoint for the Batch API: set ${api_key_env} (the OpenAI key) "
+                "or pass --base-url"
+            )
+        self._secret = key
+        self.client = openai.OpenAI(api_key=key or "none", base_url=url, max_retries=3)
+
+    def __enter__(self) -> _BatchAPI:
+        return self
+
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
+        self.client.close()
+        if isinstance(error, openai.APIStatusError):
+            reason = f"HTTP {error.status_code}: {self._redact(error.message)}"
+            if error.status_code in (401, 403):
+                raise ConfigError(f"the Batch API refused the key ({reason})") from None
+            if error.status_code == 404:
+                raise ConfigError(f"no such batch or file ({reason})") from None
+            raise TransportError(f"the Batch API failed ({reason})") from None
+        if isinstance(error, openai.APIConnectionError):
+            raise TransportError(
+                f"cannot reach {self.client.base_url} ({self._redact(str(error))})"
+            ) from None
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "[redacted]") if self._secret else text
+
+
+def submit(
+    files: Sequence[str | Path],
+    *,
+    base_url: str | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+) -> list[BatchInfo]:
+    """Upload each request file and start one batch per file (24 h window)."""
+    paths = [Path(f) for f in files]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such request file; write it with batch prepare")
+    jobs = []
+    with _BatchAPI(base_url, api_key_env) as api:
+        for path in paths:
+            with path.open("rb") as fh:
+                uploaded = api.client.files.create(file=(path.name, fh), purpose="batch")
+            batch = api.client.batches.create(
+                input_file_id=uploaded.id,
+                endpoint=BATCH_URL,
+                completion_window="24h",
+                metadata={"llm_extract_file": path.name[:500]},
+            )
+            jobs.append(BatchInfo.of(batch, input_file=str(path)))
+    return jobs
+
+
+def batch_status(
+    ids: Sequence[str], *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY"
+) -> list[BatchInfo]:
+    with _BatchAPI(base_url, api_key_env) as api:
+        return [BatchInfo.of(api.client.batches.retrieve(batch_id)) for batch_id in ids]
+
+
+def download(
+    batch_id: str,
+    *,
+    folder: str | Path,
+    base_url: str | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+) -> list[Path]:
+    """Save a finished batch's output and error files (streamed) and return their paths."""
+    target = Path(folder)
+    saved = []
+    with _BatchAPI(base_url, api_key_env) as api:
+        info = BatchInfo.of(api.client.batches.retrieve(batch_id))
+        if info.status == "failed":
+            raise ConfigError(
+                f"batch {batch_id} failed: {'; '.join(info.errors) or 'no reason given'}"
+            )
+        if info.status not in _FINISHED:
+            raise ConfigError(
+                f"batch {batch_id} is {info.status} ({info.completed + info.failed} of "
+                f"{info.total} done); wait and check with: llm-extract batch status {batch_id}"
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        for kind, file_id in (("output", info.output_file_id), ("errors", info.error_file_id)):
+            if not file_id:
+                continue
+            path = target / f"{batch_id}.{kind}.jsonl"
+            tmp = path.with_name(f".{path.name}.tmp")
+            with (
+                api.client.files.with_streaming_response.content(file_id) as response,
+                tmp.open("wb") as fh,
+            ):
+                for chunk in response.iter_bytes():
+                    fh.write(chunk)
+            os.replace(tmp, path)
+            saved.append(path)
+    return saved

@@ -1,0 +1,232 @@
+"""`llm-extract batch prepare|submit|status|collect`: the OpenAI Batch API and vLLM run_batch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from llm_extract.batch import (
+    MAX_FILE_BYTES,
+    MAX_FILE_REQUESTS,
+    BatchInfo,
+    batch_status,
+    collect,
+    download,
+    prepare,
+    submit,
+)
+from llm_extract.cache import Cache, CallLog
+from llm_extract.cli._common import user_errors
+from llm_extract.cli.extract import CacheChoice, _announce_to_stderr
+from llm_extract.client import ClientConfig
+from llm_extract.extraction import DEFAULT_CHUNK_CHARS
+
+__all__ = ["batch_app"]
+
+batch_app = typer.Typer(
+    help="Batch runs: request files for the OpenAI Batch API or vLLM run_batch, and their "
+    "answers collected into the results extract writes.",
+    no_args_is_help=True,
+)
+
+_Model = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        "-m",
+        help="The model results name (and cache keys hash); the same for prepare and collect.",
+    ),
+]
+_BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")
+]
+_KeyEnv = Annotated[str, typer.Option(help="Environment variable that holds the API key.")]
+_Prompt = Annotated[str, typer.Option(help="Prompt template name in prompts/.")]
+_NoChunking = Annotated[
+    bool, typer.Option("--no-chunking", help="Refuse articles longer than --chunk-chars.")
+]
+_ChunkChars = Annotated[
+    int, typer.Option(help="Longest text sent in one call; longer articles are chunked.")
+]
+_Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@batch_app.command("prepare")
+def prepare_command(
+    paths: Annotated[list[str], typer.Argument(help="Article files or folders.")],
+    model: _Model,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Request file; further parts get .partN.")
+    ] = Path("requests.jsonl"),
+    body_model: Annotated[
+        str | None,
+        typer.Option(help="body.model in each line, e.g. the model a vLLM server serves."),
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Cap on output tokens per answer.")] = None,
+    prompt: _Prompt = "extract",
+    no_chunking: _NoChunking = False,
+    chunk_chars: _ChunkChars = DEFAULT_CHUNK_CHARS,
+    max_requests: Annotated[
+        int, typer.Option(min=1, help="Requests per file (Batch API limit).")
+    ] = MAX_FILE_REQUESTS,
+    max_bytes: Annotated[
+        int, typer.Option(min=1, help="Bytes per file (Batch API limit).")
+    ] = MAX_FILE_BYTES,
+) -> None:
+    """Write one Batch API request line per article (json_schema response format)."""
+    _announce_to_stderr()
+    with user_errors():
+        summary = prepare(
+            paths,
+            out=out,
+            model=model,
+            body_model=body_model,
+            prompt=prompt,
+            chunking=not no_chunking,
+            chunk_chars=chunk_chars,
+            config=ClientConfig.from_env(max_tokens=max_tokens),
+            max_requests=max_requests,
+            max_bytes=max_bytes,
+        )
+    for source, reason in summary.skipped:
+        typer.secho(f"skipped {source}: {reason}", err=True, fg=typer.colors.YELLOW)
+    typer.echo(
+        f"{summary.requests} requests for {summary.articles} articles "
+        f"({summary.bytes / 1e6:.1f} MB) in {len(summary.files)} file(s):"
+    )
+    for path in summary.files:
+        typer.echo(f"  {path}")
+    if summary.skipped:
+        raise typer.Exit(1)
+
+
+@batch_app.command("submit")
+def submit_command(
+    files: Annotated[list[Path], typer.Argument(help="Request files written by prepare.")],
+    base_url: _BaseUrl = None,
+    api_key_env: _KeyEnv = "OPENAI_API_KEY",
+    as_json: _Json = False,
+) -> None:
+    """Upload request files to the OpenAI Batch API and start one batch per file."""
+    with user_errors():
+        jobs = submit(files, base_url=base_url, api_key_env=api_key_env)
+    _print_jobs(jobs, as_json)
+
+
+@batch_app.command("status")
+def status_command(
+    ids: Annotated[list[str], typer.Argument(help="Batch ids printed by submit.")],
+    base_url: _BaseUrl = None,
+    api_key_env: _KeyEnv = "OPENAI_API_KEY",
+    as_json: _Json = False,
+) -> None:
+    """Show how far each batch has got."""
+    with user_errors():
+        jobs = batch_status(ids, base_url=base_url, api_key_env=api_key_env)
+    _print_jobs(jobs, as_json)
+
+
+@batch_app.command("collect")
+def collect_command(
+    paths: Annotated[
+        list[str], typer.Argument(help="The article files or folders given to prepare.")
+    ],
+    model: _Model,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="JSONL results, as extract writes; resumable.")
+    ],
+    responses: Annotated[
+        list[Path] | None,
+        typer.Option(help="A batch output file (vLLM run_batch, or downloaded); repeatable."),
+    ] = None,
+    batch: Annotated[
+        list[str] | None,
+        typer.Option(help="An OpenAI batch id: its output and error files are downloaded."),
+    ] = None,
+    save_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where downloaded batch files go (default: beside --out)."),
+    ] = None,
+    base_url: _BaseUrl = None,
+    api_key_env: _KeyEnv = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
+    rpm: Annotated[float | None, typer.Option(help="Cap on live re-asks per minute.")] = None,
+    cache: Annotated[
+        CacheChoice, typer.Option(help="Record/replay cache mode for live re-asks.")
+    ] = CacheChoice.use,
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
+    max_reasks: Annotated[
+        int, typer.Option(min=0, help="Live re-asks after an answer fails validation.")
+    ] = 2,
+    grounding_reasks: Annotated[
+        int, typer.Option(min=0, help="Live re-asks when quotes are not found in the article.")
+    ] = 1,
+    prompt: _Prompt = "extract",
+    no_chunking: _NoChunking = False,
+    chunk_chars: _ChunkChars = DEFAULT_CHUNK_CHARS,
+    timeout: Annotated[float | None, typer.Option(help="Seconds to wait for one answer.")] = None,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log calls to logs.db.")] = False,
+    as_json: _Json = False,
+) -> None:
+    """Validate, ground and normalise batch answers into results; re-ask invalid ones live."""
+    _announce_to_stderr()
+    with user_errors():
+        files = list(responses or [])
+        for batch_id in batch or []:
+            folder = save_dir or out.parent
+            files.extend(
+                download(batch_id, folder=folder, base_url=base_url, api_key_env=api_key_env)
+            )
+        summary = collect(
+            files,
+            paths,
+            out=out,
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            cache=Cache(cache_dir, mode=cache.value),
+            call_log=None if no_log else CallLog(),
+            config=ClientConfig.from_env(timeout=timeout, rpm=rpm),
+            prompt=prompt,
+            max_reasks=max_reasks,
+            grounding_reasks=grounding_reasks,
+            chunking=not no_chunking,
+            chunk_chars=chunk_chars,
+            concurrency=concurrency,
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), default=str, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            f"{summary.out}: {summary.ok} ok, {summary.failed} failed "
+            f"({summary.batch_errors} by the batch engine), {summary.reasked} re-asked live, "
+            f"{summary.done_before} done before, {summary.missing} with no answer, "
+            f"{summary.skipped} lines skipped"
+        )
+    if summary.failed or summary.skipped or summary.missing:
+        raise typer.Exit(1)
+
+
+def _print_jobs(jobs: list[BatchInfo], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([asdict(job) for job in jobs], ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in ("batch", "status", "done", "failed", "file", "errors"):
+        table.add_column(column, overflow="fold")
+    for job in jobs:
+        table.add_row(
+            job.id,
+            job.status,
+            f"{job.completed}/{job.total}",
+            str(job.failed),
+            job.input_file or "",
+            "; ".join(job.errors[:3]),
+        )
+    Console().print(table)

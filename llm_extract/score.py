@@ -291,7 +291,8 @@ def _align(
         from scipy.optimize import linear_sum_assignment  # 0.7 s to import: only when scoring
 
         sim = np.array([[similarity(g, p) for p in pred] for g in gold], dtype=float)
-        rows, cols = linear_sum_assignment(sim, maximize=True)
+        # Pairs below the threshold are no match, so they must not steer the assignment.
+        rows, cols = linear_sum_assignment(np.where(sim >= threshold, sim, 0.0), maximize=True)
         pairs = [(i, j, float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
         pairs = [p for p in pairs if p[2] >= threshold]
     paired_g = {i for i, _, _ in pairs}

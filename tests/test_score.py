@@ -440,3 +440,14 @@ def test_without_the_article_text_quotes_are_compared_by_their_words() -> None:
         assert getattr(article.counts["positions.quote"], expected) == 1
         assert article.quotes == 0  # faithfulness needs the text
         assert "positions.quote_overlap" not in article.counts
+
+
+def test_alignment_ignores_pairs_below_the_threshold() -> None:
+    from llm_extract.score import _align
+
+    # Unrestricted, 0.45 + 0.3 beats 0.6 + 0.0 and g0 would get its weaker match for the sake
+    # of a 0.3 that is no match at all.
+    sims = {("g0", "p0"): 0.6, ("g0", "p1"): 0.45, ("g1", "p0"): 0.3, ("g1", "p1"): 0.0}
+    pairs, missed, spurious = _align(["g0", "g1"], ["p0", "p1"], lambda g, p: sims[g, p], 0.4)
+    assert [(i, j) for i, j, _ in pairs] == [(0, 0)]
+    assert (missed, spurious) == ([1], [1])

@@ -2,6 +2,7 @@
 
 from llm_extract.aliases import alias_table
 from llm_extract.articles import Article, load_article
+from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.errors import (
     ArticleError,
     ConfigError,
@@ -9,6 +10,7 @@ from llm_extract.errors import (
     ModelOutputError,
     TransportError,
 )
+from llm_extract.evaluation import Run, evaluate, load_run
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, ground_quote
 from llm_extract.normalise import (
     canonical_name,
@@ -36,11 +38,13 @@ from llm_extract.schemas import (
     Usage,
     json_schema,
 )
+from llm_extract.score import Scorecard, score_against_gold
 
 __all__ = [
     "Article",
     "ArticleError",
     "ArticleExtraction",
+    "Comparison",
     "ConfigError",
     "Delegation",
     "EventDate",
@@ -55,6 +59,8 @@ __all__ = [
     "ModelOutputError",
     "Participant",
     "Position",
+    "Run",
+    "Scorecard",
     "Speech",
     "Stance",
     "TransportError",
@@ -62,14 +68,18 @@ __all__ = [
     "alias_table",
     "canonical_name",
     "check_spans",
+    "compare_scorecards",
     "english_name",
+    "evaluate",
     "ground_extraction",
     "ground_quote",
     "json_schema",
     "load_article",
+    "load_run",
     "nominative_name",
     "normalise_extraction",
     "person_key",
     "resolve_date",
+    "score_against_gold",
     "side_code",
 ]

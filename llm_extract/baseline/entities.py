@@ -155,15 +155,22 @@ def is_possessor(sentence: Sentence, mention: Mention) -> bool:
             return False
         if token.lemma in lexicon.TRIGGER_NOUNS:
             return False
-        if (
-            token.lemma in lexicon.ROLE_NOUNS
-            and token.case == mention.case
-            and token.feats.get("Number") == number
-        ):
-            i -= 1  # an appositive title: "президента Путина"
-            continue
+        if token.lemma in lexicon.ROLE_NOUNS and _agrees(token, mention, i == mention.first - 1):
+            plural = token.feats.get("Number") != number
+            if not (plural and token.lemma in lexicon.RELATIONAL):
+                i -= 1  # an appositive title: "президента Путина", "президентов Путина и …"
+                continue
         return True
     return False
+
+
+def _agrees(title: Token, mention: Mention, adjacent: bool) -> bool:
+    """Title and name in one case. An animate accusative looks genitive ('принял посланника
+    президента США Стива Уиткоффа'), except right after a relational title ('помощника Путина')."""
+    if title.case == mention.case:
+        return True
+    ambiguous = {title.case, mention.case} == {"Acc", "Gen"}
+    return ambiguous and not (adjacent and title.lemma in lexicon.RELATIONAL)
 
 
 def role_of(sentence: Sentence, mention: Mention, cast: Cast) -> Role:

@@ -23,6 +23,8 @@ __all__ = [
     "POSTPONE",
     "PROPOSE",
     "PROPOSED_MODIFIERS",
+    "RECEIVE",
+    "RELATIONAL",
     "ROLE_NOUNS",
     "SIDE_ADJECTIVES",
     "SIDE_NOUNS",
@@ -47,6 +49,9 @@ TRIGGER_NOUNS = words(
     "консультации консультация поездка созвон"
 )
 """Nouns that name a meeting ('встреча', 'раунд переговоров', 'телефонный разговор')."""
+
+RECEIVE = words("принять принимать")
+"""'Путин принял Уиткоффа': a meeting when a person or title is the object."""
 
 TRIGGER_VERBS = words(
     "встретиться встречаться посетить посещать побывать созвониться поговорить переговорить"
@@ -78,7 +83,7 @@ PLAN = words(
     "намерен намереваться планировать запланировать собираться ожидаться предстоять "
     "назначить договориться условиться согласовать"
 )
-PROPOSE = words("предложить предлагать допустить допускать призвать призывать готовый")
+PROPOSE = words("предложить предлагать допустить допускать призвать призывать готовый возможный")
 CANCEL = words("отменить отменять отмена сорваться сорвать")
 POSTPONE = words("перенести переносить отложить откладывать перенос")
 
@@ -125,6 +130,12 @@ ROLE_NOUNS = words(
     "дипломат эмиссар сопредседатель мэр губернатор"
 )
 """Titles: a name after one of these is the person holding it."""
+
+RELATIONAL = words(
+    "представитель спецпредставитель посланник спецпосланник помощник советник зять "
+    "пресс-секретарь сотрудник эмиссар переговорщик"
+)
+"""Titles that relate to someone else: 'представители Трампа' are not Трамп."""
 
 HEADS_OF_STATE = words("президент премьер премьер-министр канцлер")
 """Titles that make their holder lead the side at a meeting."""

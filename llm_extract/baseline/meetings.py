@@ -236,7 +236,10 @@ def _triggers(tokens: list[Token]) -> list[int]:
     found: list[int] = []
     for i, token in enumerate(tokens):
         noun = token.pos in {"NOUN", "PROPN"} and token.lemma in lexicon.TRIGGER_NOUNS
-        verb = token.pos == "VERB" and token.lemma in lexicon.TRIGGER_VERBS
+        verb = token.pos == "VERB" and (
+            token.lemma in lexicon.TRIGGER_VERBS
+            or (token.lemma in lexicon.RECEIVE and _receives_someone(tokens, i))
+        )
         if not (noun or verb):
             continue
         if found and not _punct_between(tokens, found[-1], i):
@@ -245,6 +248,16 @@ def _triggers(tokens: list[Token]) -> list[int]:
                 continue
         found.append(i)
     return found
+
+
+def _receives_someone(tokens: list[Token], i: int) -> bool:
+    """'принял в Кремле Уиткоффа', not 'принял решение' or 'принял участие'."""
+    for token in tokens[i + 1 : i + 6]:
+        if token.pos == "PUNCT":
+            return False
+        if token.case == "Acc" and (token.pos == "PROPN" or token.lemma in lexicon.ROLE_NOUNS):
+            return True
+    return False
 
 
 def _participation(tokens: list[Token]) -> int | None:

@@ -262,8 +262,9 @@ def _holder_at(
         speaker = _after_words(tokens, mention)
         if not speaker and (is_possessor(sentence, mention) or mention.case not in {"Nom", None}):
             return None
+        person = cast.person(mention)
         return _Holder(
-            cast.person(mention), _participant(sentence, mention, cast), cast.person(mention).side
+            person, _participant(sentence, mention, cast), _side_of(sentence, mention, cast)
         )
     if mention is not None and index == mention.first and mention.case in {"Nom", "Loc", None}:
         code = side_code(mention.normal)
@@ -296,6 +297,17 @@ def _holder_at(
             return _Holder(found[0], found[1], found[0].side)
         return _Holder(None, None, side) if side else None
     return None
+
+
+def _side_of(sentence: Sentence, mention: Mention, cast: Cast) -> str | None:
+    """A person's side: the alias table's, else the one his title names ('канцлер Германии')."""
+    person = cast.person(mention)
+    if person.side:
+        return person.side
+    role = role_of(sentence, mention, cast)
+    if role.side is None:
+        role = cast.first_role(person.name) or role
+    return role.side
 
 
 def _after_words(tokens: list[Token], mention: Mention) -> bool:

@@ -207,6 +207,7 @@ def test_compare_two_stored_fixture_runs(no_endpoint: None, tmp_path: Path) -> N
     out = tmp_path / "runs"
     args = ["eval", "--gold", GOLD, "--articles", SEEDS, "--out", out]
     assert invoke(*args, "-m", "fixture-careful", "-m", "fixture-sloppy")[0] == 0
+    assert "fixture-sloppy" in (out / "report.html").read_text("utf-8")  # written by default
     code, stdout, _ = invoke(
         "compare", out / "fixture-careful", out / "fixture-sloppy", "--gold", GOLD, "--json"
     )

@@ -106,9 +106,11 @@ def eval_models(
     ] = DEFAULT_FIXTURES,
     prices: Prices = DEFAULT_PRICES,
     as_json: AsJson = False,
-    report: Report = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write the HTML report [default: OUT/report.html].")
+    ] = None,
 ) -> None:
-    """Run models over the gold articles, store the runs, and print a leaderboard."""
+    """Run models over the gold articles, store the runs, print a leaderboard, write a report."""
     with user_errors():
         runs = evaluate(
             model or default_models(fixtures),
@@ -135,8 +137,7 @@ def eval_models(
     else:
         _show(runs)
         typer.echo(f"runs stored in {out}/", err=True)
-    if report is not None:
-        _write_report(report, render_html(runs))
+    _write_report(report or out / "report.html", render_html(runs))
 
 
 def score(

@@ -40,10 +40,37 @@ from llm_extract.schemas import (
 )
 from llm_extract.score import Scorecard, score_against_gold
 
+_ENGINE = {
+    "Cache": "llm_extract.cache",
+    "CacheMiss": "llm_extract.cache",
+    "CallLog": "llm_extract.cache",
+    "Client": "llm_extract.client",
+    "ClientConfig": "llm_extract.client",
+    "Extractor": "llm_extract.extraction",
+    "extract": "llm_extract.extraction",
+    "extract_article": "llm_extract.extraction",
+    "record_conversation": "llm_extract.extraction",
+}
+"""The engine loads openai and instructor (about a second): imported on first use."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _ENGINE:
+        from importlib import import_module
+
+        return getattr(import_module(_ENGINE[name]), name)
+    raise AttributeError(f"module 'llm_extract' has no attribute {name!r}")
+
+
 __all__ = [
     "Article",
     "ArticleError",
     "ArticleExtraction",
+    "Cache",
+    "CacheMiss",
+    "CallLog",
+    "Client",
+    "ClientConfig",
     "Comparison",
     "ConfigError",
     "Delegation",
@@ -51,6 +78,7 @@ __all__ = [
     "Evidence",
     "ExtractError",
     "ExtractionResult",
+    "Extractor",
     "GroundingReport",
     "Location",
     "Meeting",
@@ -71,6 +99,8 @@ __all__ = [
     "compare_scorecards",
     "english_name",
     "evaluate",
+    "extract",
+    "extract_article",
     "ground_extraction",
     "ground_quote",
     "json_schema",
@@ -79,6 +109,7 @@ __all__ = [
     "nominative_name",
     "normalise_extraction",
     "person_key",
+    "record_conversation",
     "resolve_date",
     "score_against_gold",
     "side_code",

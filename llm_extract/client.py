@@ -328,6 +328,21 @@ class Client:
             except _ModeRejected as rejected:
                 self._fall_back(rejected)
 
+    def request(self, system: str, turns: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The first request `complete` would send now, in the current mode (e.g. for a batch file)."""
+        prepared = self._prepare(self.mode, system)
+        return {**prepared.params, "messages": prepared.messages(turns)}
+
+    def request_key(self, request: dict[str, Any], mode: str | None = None) -> str:
+        """The cache key a call with exactly this request looks up."""
+        fixed = {k: v for k, v in request.items() if k != "messages"}
+        return cache_key(
+            model=self.model,
+            mode=mode or self.mode,
+            messages=request["messages"],
+            params=params_digest(fixed),
+        )
+
     async def follow_up(
         self, completion: Completion, problem: str, *, stats: CallStats, max_reasks: int
     ) -> Completion:

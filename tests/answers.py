@@ -49,3 +49,11 @@ def answer(**changes: Any) -> dict[str, Any]:
     result = copy.deepcopy(VALID)
     result["meetings"][0].update(changes)
     return result
+
+
+def article_of(request: Any) -> str:
+    """The article text a recorded chat request carries between its marker lines."""
+    messages = request.json["messages"]
+    user = next(m["content"] for m in messages if m["role"] == "user")
+    marker = next(line for line in user.splitlines() if line.startswith("=====ARTICLE-"))
+    return user.split("\n" + marker + "\n", 1)[1].rsplit("\n" + marker, 1)[0]

@@ -1,0 +1,170 @@
+"""`llm-extract extract`: articles in, grounded and normalised results out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from llm_extract.cache import Cache, CallLog
+from llm_extract.cli._common import user_errors
+from llm_extract.client import MODES, ClientConfig
+from llm_extract.extraction import DEFAULT_CHUNK_CHARS
+from llm_extract.extraction import extract as run_extract
+from llm_extract.schemas import ExtractionResult
+
+Mode = StrEnum("Mode", {name: name for name in MODES})
+
+
+class CacheChoice(StrEnum):
+    use = "use"
+    refresh = "refresh"
+    off = "off"
+    replay_only = "replay-only"
+
+
+class Format(StrEnum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+
+
+def extract(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Article files or folders; '-' reads one article from stdin."),
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name served at --base-url, provider/model (openai/…, ollama/…), "
+            "or 'baseline'. Default: $LLM_EXTRACT_MODEL, else the offline baseline when "
+            "no endpoint is configured.",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL)."),
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable that holds the API key.")
+    ] = "OPENAI_API_KEY",
+    mode: Annotated[
+        Mode | None,
+        typer.Option(help="Structured-output mode (default tools; falls back if rejected)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="JSONL results, appended as articles finish; resumable."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
+    rpm: Annotated[float | None, typer.Option(help="Cap on requests per minute.")] = None,
+    cache: Annotated[CacheChoice, typer.Option(help="Record/replay cache mode.")] = CacheChoice.use,
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
+    max_reasks: Annotated[
+        int, typer.Option(min=0, help="Re-asks after an answer fails validation.")
+    ] = 2,
+    grounding_reasks: Annotated[
+        int, typer.Option(min=0, help="Re-asks when quotes are not found in the article.")
+    ] = 1,
+    output_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", help="stdout: json (default), jsonl, or table (default with --out)."
+        ),
+    ] = None,
+    no_chunking: Annotated[
+        bool, typer.Option("--no-chunking", help="Refuse articles longer than --chunk-chars.")
+    ] = False,
+    chunk_chars: Annotated[
+        int, typer.Option(help="Longest text sent in one call; longer articles are chunked.")
+    ] = DEFAULT_CHUNK_CHARS,
+    timeout: Annotated[float | None, typer.Option(help="Seconds to wait for one answer.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Cap on output tokens per answer.")] = None,
+    prompt: Annotated[str, typer.Option(help="Prompt template name in prompts/.")] = "extract",
+    retry_failed: Annotated[
+        bool, typer.Option(help="With --out: redo articles that failed before.")
+    ] = False,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log calls to logs.db.")] = False,
+) -> None:
+    """Extract meetings, delegations and positions from articles with a model or the baseline."""
+    _announce_to_stderr()
+    with user_errors():
+        config = ClientConfig.from_env(timeout=timeout, max_tokens=max_tokens)
+        results = run_extract(
+            paths,
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            mode=mode.value if mode else None,
+            out=out,
+            concurrency=concurrency,
+            rpm=rpm,
+            cache=Cache(cache_dir, mode=cache.value),
+            call_log=None if no_log else CallLog(),
+            max_reasks=max_reasks,
+            grounding_reasks=grounding_reasks,
+            chunking=not no_chunking,
+            chunk_chars=chunk_chars,
+            config=config,
+            prompt=prompt,
+            retry_failed=retry_failed,
+        )
+    chosen = output_format or (Format.table if out else Format.json)
+    _print(results, chosen)
+    failed = sum(r.status == "failed" for r in results)
+    if failed:
+        typer.secho(f"{failed} of {len(results)} articles failed", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1)
+
+
+class _Stderr(logging.Handler):
+    """Library notices (baseline default, mode fallback, resume) as one stderr line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"llm-extract: {record.getMessage()}", err=True)
+
+
+def _announce_to_stderr() -> None:
+    logger = logging.getLogger("llm_extract")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr(logging.INFO))
+
+
+def _print(results: list[ExtractionResult], chosen: Format) -> None:
+    if chosen is Format.jsonl:
+        for result in results:
+            typer.echo(result.model_dump_json())
+    elif chosen is Format.json:
+        payload = [r.model_dump(mode="json") for r in results]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        Console().print(_table(results))
+
+
+def _table(results: list[ExtractionResult]) -> Table:
+    table = Table(title=f"{len(results)} articles")
+    for column in ("article", "status", "meetings", "positions", "re-asks", "tokens", "s", "note"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        extraction = r.extraction
+        note = r.error or (f"{len(r.warnings)} warnings" if r.warnings else "")
+        table.add_row(
+            r.article_id,
+            r.status,
+            str(len(extraction.meetings)) if extraction else "-",
+            str(len(extraction.positions)) if extraction else "-",
+            str(r.reasks),
+            f"{r.usage.input_tokens}/{r.usage.output_tokens}",
+            f"{r.latency_s:.2f}" if r.latency_s is not None else "-",
+            note,
+        )
+    return table

@@ -1,0 +1,755 @@
+"""The pipeline: article -> prompt -> model -> validated, grounded, normalised result.
+
+An `Extractor` holds what is built once per run (the client or the baseline,
+the rendered prompt, the settings) and turns one `Article` into one
+`ExtractionResult`, never raising for a bad article: a failure is a result
+with `status="failed"` and the reason. Only a `ConfigError` (a wrong key, an
+unknown model) stops a run, since every other article would fail the same way.
+
+`extract()` runs many articles concurrently, writes each result to the JSONL
+output as it finishes, and on a re-run with the same output skips the
+articles already there. An article longer than `chunk_chars` is split into
+overlapping chunks, each extracted and grounded on its own, its offsets moved
+back to the article, and the records found twice in an overlap merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from llm_extract.aliases import fold
+from llm_extract.articles import Article, load_article
+from llm_extract.cache import Cache, CallLog
+from llm_extract.client import CallStats, Client, ClientConfig, ScriptedReplies
+from llm_extract.errors import ArticleError, ConfigError, ExtractError
+from llm_extract.ground import check_spans, ground_extraction, iter_evidence
+from llm_extract.normalise import normalise_extraction, person_key
+from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
+from llm_extract.schemas import (
+    ArticleExtraction,
+    Delegation,
+    Evidence,
+    ExtractionResult,
+    Meeting,
+    Participant,
+    Position,
+    schema_hash,
+)
+
+__all__ = [
+    "BASELINE",
+    "CHUNK_OVERLAP",
+    "DEFAULT_CHUNK_CHARS",
+    "Extractor",
+    "expand_sources",
+    "extract",
+    "extract_article",
+    "extract_async",
+    "iter_results",
+    "read_results",
+    "record_conversation",
+    "resolve_model",
+    "split_text",
+]
+
+log = logging.getLogger("llm_extract")
+
+BASELINE = "baseline"
+DEFAULT_CHUNK_CHARS = 12_000
+"""About 4k tokens of Russian: room for the prompt and the answer in a 16k context."""
+CHUNK_OVERLAP = 800
+"""Characters two neighbouring chunks share, so a fact cut at the border is whole in one."""
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".md")
+"""What a folder given as a source contributes."""
+
+
+def resolve_model(
+    model: str | None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY"
+) -> str:
+    """The model to run: the one named, else $LLM_EXTRACT_MODEL, else the offline baseline.
+
+    The baseline is the default only when no endpoint or key is configured either;
+    it is announced in one line on stderr (the `llm_extract` logger).
+    """
+    model = model or os.environ.get("LLM_EXTRACT_MODEL")
+    if model:
+        return model
+    if base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get(api_key_env):
+        raise ConfigError(
+            "an endpoint or key is configured but no model is named: pass --model NAME "
+            "(or set LLM_EXTRACT_MODEL), or --model baseline for the offline extractor"
+        )
+    log.warning(
+        "no model and no endpoint configured: using the offline baseline (--model baseline)"
+    )
+    return BASELINE
+
+
+class Extractor:
+    """Everything built once per run, and `extract(article)` for each article."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        client: Client | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        mode: str | None = None,
+        config: ClientConfig | None = None,
+        cache: Cache | None = None,
+        call_log: CallLog | None = None,
+        prompt: str | Prompt = DEFAULT_PROMPT,
+        max_reasks: int = 2,
+        grounding_reasks: int = 1,
+        chunking: bool = True,
+        chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    ) -> None:
+        if max_reasks < 0 or grounding_reasks < 0:
+            raise ConfigError("re-ask limits must be 0 or more")
+        if chunk_chars < 2 * CHUNK_OVERLAP:
+            raise ConfigError(f"chunk_chars must be at least {2 * CHUNK_OVERLAP}")
+        self.model = (
+            client.model
+            if client is not None
+            else resolve_model(model, base_url=base_url, api_key_env=api_key_env)
+        )
+        self.prompt = load_prompt(prompt) if isinstance(prompt, str) else prompt
+        self.max_reasks = max_reasks
+        self.grounding_reasks = grounding_reasks
+        self.chunking = chunking
+        self.chunk_chars = chunk_chars
+        self.schema_hash = schema_hash()
+        self._baseline: Any = None
+        self._baseline_lock = asyncio.Lock()
+        self.client: Client | None = None
+        if self.model == BASELINE:
+            from llm_extract.baseline import BaselineExtractor
+
+            self._baseline = BaselineExtractor()
+        else:
+            self.client = client or Client(
+                self.model,
+                base_url=base_url,
+                api_key=api_key,
+                api_key_env=api_key_env,
+                mode=mode,
+                config=config,
+                cache=cache,
+                call_log=call_log,
+            )
+
+    @property
+    def mode(self) -> str | None:
+        return self.client.mode if self.client is not None else None
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def extract(self, article: Article) -> ExtractionResult:
+        """One article's result; only a ConfigError escapes, every other failure is recorded."""
+        started = time.perf_counter()
+        stats = CallStats(article_id=article.id, prompt=self._prompt_info)
+        warnings: list[str] = []
+        extraction: ArticleExtraction | None = None
+        error: str | None = None
+        try:
+            if self._baseline is not None:
+                extraction = await self._extract_baseline(article, warnings)
+            else:
+                extraction = await self._extract_llm(article, stats, warnings)
+        except ConfigError:
+            raise
+        except ExtractError as err:
+            error = str(err)
+        except Exception as err:  # a bug must not take the batch down with it
+            log.exception("internal error on %s", article.id)
+            error = f"internal error ({type(err).__name__}: {err}); please report it"
+        return ExtractionResult(
+            article_id=article.id,
+            source=article.source,
+            published=article.published,
+            model=self.model,
+            mode=self.mode,
+            status="failed" if error else "ok",
+            error=error,
+            extraction=extraction if not error else None,
+            prompt=self._prompt_info,
+            schema_hash=self.schema_hash,
+            usage=stats.usage,
+            attempts=stats.attempts,
+            reasks=stats.reasks,
+            latency_s=round(time.perf_counter() - started, 4),
+            warnings=warnings,
+        )
+
+    @property
+    def _prompt_info(self):
+        return self.prompt.info if self.client is not None else None
+
+    async def _extract_baseline(self, article: Article, warnings: list[str]) -> ArticleExtraction:
+        async with self._baseline_lock:  # natasha is not known to be thread-safe
+            raw = await asyncio.to_thread(self._baseline.extract, article)
+        report = ground_extraction(raw, article.text)
+        warnings.extend(_ungrounded(report.ungrounded))
+        return self._finish(normalise_extraction(report.extraction, article), article, warnings)
+
+    def _chunks(self, article: Article) -> list[tuple[int, str, list[dict[str, str]]]]:
+        """(offset, text, first turns) per chunk; one chunk unless the article is long."""
+        if len(article.text) > self.chunk_chars and not self.chunking:
+            raise ArticleError(
+                f"{article.source}: {len(article.text):,} characters is more than one call "
+                f"takes ({self.chunk_chars:,}); allow chunking or raise --chunk-chars"
+            )
+        pieces = split_text(article.text, self.chunk_chars, CHUNK_OVERLAP)
+        chunks = []
+        for index, (offset, text) in enumerate(pieces, start=1):
+            where = (index, len(pieces)) if len(pieces) > 1 else None
+            user = self.prompt.user(text, published=article.published, chunk=where)
+            chunks.append((offset, text, [{"role": "user", "content": user}]))
+        return chunks
+
+    def first_requests(self, article: Article) -> list[dict[str, Any]]:
+        """The first request of each chunk, as the client would send it now (batch files)."""
+        if self.client is None:
+            raise ConfigError("the baseline sends no requests")
+        return [
+            self.client.request(self.prompt.system, turns) for *_, turns in self._chunks(article)
+        ]
+
+    async def _extract_llm(
+        self, article: Article, stats: CallStats, warnings: list[str]
+    ) -> ArticleExtraction:
+        parts = []
+        for offset, text, turns in self._chunks(article):
+            part = await self._extract_text(text, turns, stats, warnings)
+            parts.append(normalise_extraction(_shifted(part, offset), article))
+        merged = parts[0] if len(parts) == 1 else merge_extractions(parts)
+        return self._finish(merged, article, warnings)
+
+    async def _extract_text(
+        self, text: str, turns: list[dict[str, str]], stats: CallStats, warnings: list[str]
+    ) -> ArticleExtraction:
+        """Ask, validate, ground; re-ask for quotes not found in `text`."""
+        assert self.client is not None
+        completion = await self.client.complete(
+            self.prompt.system, turns, stats=stats, max_reasks=self.max_reasks
+        )
+        report = ground_extraction(_plain(completion.value), text)
+        for _ in range(self.grounding_reasks):
+            if report.complete:
+                break
+            try:
+                completion = await self.client.follow_up(
+                    completion, _grounding_problem(report.ungrounded), stats=stats,
+                    max_reasks=self.max_reasks,
+                )  # fmt: skip
+            except ExtractError as err:
+                if isinstance(err, ConfigError):
+                    raise
+                warnings.append(f"the re-ask for ungrounded quotes failed, kept the answer: {err}")
+                break
+            report = ground_extraction(_plain(completion.value), text)
+        warnings.extend(_ungrounded(report.ungrounded))
+        return report.extraction
+
+    def _finish(
+        self, extraction: ArticleExtraction, article: Article, warnings: list[str]
+    ) -> ArticleExtraction:
+        """Last check: every span that is set must hold (ungrounded quotes are flagged already)."""
+        unset = {path for path, evidence in iter_evidence(extraction) if evidence.start is None}
+        warnings.extend(
+            f"span check: {problem}"
+            for problem in check_spans(extraction, article.text)
+            if problem.split(":", 1)[0] not in unset
+        )
+        return extraction
+
+
+def _plain(value: Any) -> ArticleExtraction:
+    """instructor parses into a subclass of ours; results carry the plain class."""
+    if type(value) is ArticleExtraction:
+        return value
+    return ArticleExtraction.model_validate(value.model_dump())
+
+
+def _grounding_problem(quotes: Sequence[str]) -> str:
+    listed = "\n".join(f"- {quote}" for quote in quotes)
+    return (
+        "These evidence quotes are not in the article, character for character:\n"
+        f"{listed}\n"
+        "Copy every quote exactly from the article between the marker lines (same words, "
+        "same word forms, same punctuation), or drop the record it supports if the article "
+        "does not state it. Answer with the complete corrected extraction."
+    )
+
+
+def _ungrounded(quotes: Sequence[str]) -> list[str]:
+    return [f"quote not found in the article, left ungrounded: {q[:160]!r}" for q in quotes]
+
+
+# --- chunks -------------------------------------------------------------------------
+
+
+def split_text(text: str, size: int, overlap: int = CHUNK_OVERLAP) -> list[tuple[int, str]]:
+    """(offset, chunk) pairs covering `text`, cut at paragraph or sentence ends, overlapping."""
+    if len(text) <= size:
+        return [(0, text)]
+    chunks: list[tuple[int, str]] = []
+    start = 0
+    while True:
+        end = min(start + size, len(text))
+        if end < len(text):
+            end = _cut(text, start + size // 2, end)
+        chunks.append((start, text[start:end]))
+        if end >= len(text):
+            return chunks
+        start = _begin(text, max(end - overlap, start + 1), end)
+
+
+def _cut(text: str, lo: int, hi: int) -> int:
+    """The last paragraph end in text[lo:hi], else the last sentence end, else a space."""
+    for mark in ("\n", ". ", "! ", "? ", " "):
+        at = text.rfind(mark, lo, hi)
+        if at != -1:
+            return at + len(mark)
+    return hi
+
+
+def _begin(text: str, lo: int, hi: int) -> int:
+    """The first paragraph, sentence or word start in text[lo:hi), so a chunk opens cleanly
+    and still overlaps the one before (which ends at `hi`)."""
+    for mark in ("\n", ". ", "! ", "? ", " "):
+        at = text.find(mark, lo, hi)
+        if at != -1 and at + len(mark) < hi:
+            return at + len(mark)
+    return lo
+
+
+def _shifted(extraction: ArticleExtraction, offset: int) -> ArticleExtraction:
+    if offset == 0:
+        return extraction
+
+    def move(evidence: Evidence) -> Evidence:
+        if evidence.start is None or evidence.end is None:
+            return evidence
+        return evidence.model_copy(
+            update={"start": evidence.start + offset, "end": evidence.end + offset}
+        )
+
+    moved = extraction.model_copy(deep=True)
+    for meeting in moved.meetings:
+        meeting.evidence = [move(e) for e in meeting.evidence]
+    for position in moved.positions:
+        position.evidence = [move(e) for e in position.evidence]
+        if position.quote is not None:
+            position.quote = move(position.quote)
+    return moved
+
+
+def merge_extractions(parts: Sequence[ArticleExtraction]) -> ArticleExtraction:
+    """One extraction from the chunks' extractions: a record found twice is kept once.
+
+    Two records are one when their grounded evidence overlaps in the article, or,
+    for meetings, when status, date, sides and people agree; for positions, when
+    holder, side, stance and issue agree. The kept record gains the other's
+    evidence and fills its empty fields from it.
+    """
+    meetings: list[Meeting] = []
+    positions: list[Position] = []
+    for part in parts:
+        for meeting in part.meetings:
+            twin = next((m for m in meetings if _same_meeting(m, meeting)), None)
+            if twin is None:
+                meetings.append(meeting.model_copy(deep=True))
+            else:
+                _absorb_meeting(twin, meeting)
+        for position in part.positions:
+            twin = next((p for p in positions if _same_position(p, position)), None)
+            if twin is None:
+                positions.append(position.model_copy(deep=True))
+            else:
+                _absorb_position(twin, position)
+    return ArticleExtraction(meetings=meetings, positions=positions)
+
+
+def _spans(evidence: Iterable[Evidence]) -> list[tuple[int, int]]:
+    return [(e.start, e.end) for e in evidence if e.start is not None and e.end is not None]
+
+
+def _overlap(a: Iterable[Evidence], b: Iterable[Evidence]) -> bool:
+    return any(s1 < e2 and s2 < e1 for s1, e1 in _spans(a) for s2, e2 in _spans(b))
+
+
+def _people(meeting: Meeting) -> frozenset[str]:
+    names = []
+    for delegation in meeting.delegations:
+        if delegation.head is not None:
+            names.append(delegation.head.name)
+        names.extend(member.name for member in delegation.members)
+    return frozenset(person_key(name) for name in names)
+
+
+def _same_meeting(a: Meeting, b: Meeting) -> bool:
+    if _overlap(a.evidence, b.evidence):
+        return True
+    people = _people(a)
+    return (
+        bool(people)
+        and people == _people(b)
+        and a.status == b.status
+        and a.date == b.date
+        and {d.side for d in a.delegations} == {d.side for d in b.delegations}
+    )
+
+
+def _holder_key(position: Position) -> str | None:
+    return person_key(position.holder.name) if position.holder is not None else None
+
+
+def _same_position(a: Position, b: Position) -> bool:
+    if _overlap(a.evidence, b.evidence):
+        return True
+    return (
+        _holder_key(a) == _holder_key(b)
+        and a.side == b.side
+        and a.stance == b.stance
+        and fold(a.issue) == fold(b.issue)
+    )
+
+
+def _add_evidence(into: list[Evidence], new: Iterable[Evidence]) -> None:
+    for evidence in new:
+        if not _overlap([evidence], into) and all(e.text != evidence.text for e in into):
+            into.append(evidence)
+
+
+def _absorb_meeting(kept: Meeting, other: Meeting) -> None:
+    _add_evidence(kept.evidence, other.evidence)
+    kept.format = kept.format or other.format
+    kept.date = kept.date or other.date
+    kept.location = kept.location or other.location
+    by_side = {d.side: d for d in kept.delegations}
+    for delegation in other.delegations:
+        mine = by_side.get(delegation.side)
+        if mine is None:
+            kept.delegations.append(delegation.model_copy(deep=True))
+            continue
+        mine.head = mine.head or delegation.head
+        _add_people(mine, delegation.members)
+    kept.topics.extend(t for t in other.topics if t not in kept.topics)
+    kept.outcomes.extend(o for o in other.outcomes if o not in kept.outcomes)
+
+
+def _add_people(delegation: Delegation, people: Iterable[Participant]) -> None:
+    known = {person_key(p.name) for p in delegation.members}
+    if delegation.head is not None:
+        known.add(person_key(delegation.head.name))
+    for person in people:
+        if person_key(person.name) not in known:
+            delegation.members.append(person)
+            known.add(person_key(person.name))
+
+
+def _absorb_position(kept: Position, other: Position) -> None:
+    _add_evidence(kept.evidence, other.evidence)
+    kept.quote = kept.quote or other.quote
+    kept.holder = kept.holder or other.holder
+    kept.side = kept.side or other.side
+
+
+# --- runs -----------------------------------------------------------------------------
+
+
+def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
+    """Folders become their article files (sorted); '-' is stdin; other items pass through."""
+    expanded: list[str | Path | Article] = []
+    for source in sources:
+        if isinstance(source, Article) or str(source) == "-":
+            expanded.append(source)
+            continue
+        path = Path(source)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+            if not found:
+                raise ArticleError(f"{path}: a folder with no {'/'.join(ARTICLE_SUFFIXES)} files")
+            expanded.extend(found)
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def iter_results(path: str | Path) -> Iterator[ExtractionResult]:
+    """Results already in a JSONL output, streamed; a line cut short by a killed run is dropped."""
+    path = Path(path)
+    if not path.exists():
+        return
+    _drop_unfinished_line(path)
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield ExtractionResult.model_validate_json(line)
+            except ValueError:
+                raise ConfigError(
+                    f"{path}:{number} is not an extraction result; give another --out "
+                    "or remove the file"
+                ) from None
+
+
+def read_results(path: str | Path) -> list[ExtractionResult]:
+    return list(iter_results(path))
+
+
+def _drop_unfinished_line(path: Path) -> None:
+    with path.open("r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+        block = 1 << 16
+        end = size
+        while end > 0:  # find the last newline, reading backwards
+            start = max(0, end - block)
+            fh.seek(start)
+            at = fh.read(end - start).rfind(b"\n")
+            if at != -1:
+                keep = start + at + 1
+                break
+            end = start
+        else:
+            keep = 0
+        log.warning("%s: dropping an unfinished last line left by an interrupted run", path)
+        fh.truncate(keep)
+
+
+def _source_id(source: str | Path | Article) -> str | None:
+    if isinstance(source, Article):
+        return source.id
+    return None if str(source) == "-" else Path(source).stem
+
+
+def _stdin_read(source: str | Path | Article) -> str | Path | Article:
+    """stdin is read up front: its id is a hash of its text, needed before the run."""
+    return load_article("-") if not isinstance(source, Article) and str(source) == "-" else source
+
+
+def _load(source: str | Path | Article) -> Article:
+    return source if isinstance(source, Article) else load_article(source)
+
+
+def _failed(source: str | Path | Article, model: str, error: str) -> ExtractionResult:
+    return ExtractionResult(
+        article_id=_source_id(source) or "stdin",
+        source=str(source),
+        model=model,
+        status="failed",
+        error=error,
+    )
+
+
+async def extract_async(
+    sources: Iterable[str | Path | Article],
+    *,
+    out: str | Path | None = None,
+    concurrency: int = 8,
+    rpm: float | None = None,
+    progress: bool | None = None,
+    retry_failed: bool = False,
+    extractor: Extractor | None = None,
+    **settings: Any,
+) -> list[ExtractionResult]:
+    """Extract many articles concurrently; see `extract`."""
+    if concurrency < 1:
+        raise ConfigError("concurrency must be at least 1")
+    items = [_stdin_read(i) for i in expand_sources(sources)]
+    ids: dict[str, str] = {}
+    for item in items:
+        key = _source_id(item)
+        if key is not None and key in ids:
+            raise ConfigError(
+                f"two inputs share the article id {key!r} ({ids[key]} and {item}); "
+                "rename one, results are keyed by id"
+            )
+        if key is not None:
+            ids[key] = str(item)
+    if rpm is not None:
+        if extractor is not None:
+            raise ConfigError("set rpm on the extractor's ClientConfig, not on the run")
+        settings["config"] = replace(settings.get("config") or ClientConfig.from_env(), rpm=rpm)
+    owned = extractor is None
+    extractor = extractor or Extractor(**settings)
+    out_path = Path(out) if out is not None else None
+    done: dict[str, ExtractionResult] = {}
+    if out_path is not None:
+        done = _resume(out_path, extractor.model, retry_failed)
+    results: list[ExtractionResult | None] = [done.get(_source_id(i) or "") for i in items]
+    todo = [(n, item) for n, item in enumerate(items) if results[n] is None]
+    if done:
+        log.warning(
+            "%s: resuming, %d of %d articles already done",
+            out_path,
+            len(items) - len(todo),
+            len(items),
+        )
+    console = Console(stderr=True)
+    show = console.is_terminal if progress is None else progress
+    bar = Progress(
+        TextColumn("[bold]extract[/bold] {task.fields[model]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+    )
+    queue: asyncio.Queue[tuple[int, str | Path | Article]] = asyncio.Queue()
+    for entry in todo:
+        queue.put_nowait(entry)
+    sink = out_path.open("a", encoding="utf-8") if out_path is not None else None
+    failed = 0
+
+    async def worker(task_id: Any) -> None:
+        nonlocal failed
+        while True:
+            try:
+                index, item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                article = _load(item)
+            except ArticleError as err:
+                result = _failed(item, extractor.model, str(err))
+            else:
+                result = await extractor.extract(article)
+            results[index] = result
+            if sink is not None:
+                sink.write(result.model_dump_json() + "\n")
+                sink.flush()
+            failed += result.status == "failed"
+            bar.update(task_id, advance=1, failed=failed)
+
+    try:
+        with bar:
+            task_id = bar.add_task("extract", total=len(todo), model=extractor.model, failed=0)
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(min(concurrency, len(todo))):
+                        group.create_task(worker(task_id))
+            except ExceptionGroup as errors:  # a ConfigError stops every worker
+                raise errors.exceptions[0] from None
+    finally:
+        if sink is not None:
+            sink.close()
+        if owned:
+            await extractor.aclose()
+    return [r for r in results if r is not None]
+
+
+def _resume(path: Path, model: str, retry_failed: bool) -> dict[str, ExtractionResult]:
+    previous = read_results(path)
+    others = sorted({r.model for r in previous} - {model})
+    if others:
+        raise ConfigError(
+            f"{path} holds results of {', '.join(others)}, not {model}; give another --out"
+        )
+    if retry_failed and any(r.status == "failed" for r in previous):
+        kept = [r for r in previous if r.status == "ok"]
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("".join(r.model_dump_json() + "\n" for r in kept), encoding="utf-8")
+        os.replace(tmp, path)
+        previous = kept
+    return {r.article_id: r for r in previous}
+
+
+def extract(sources: Iterable[str | Path | Article], **options: Any) -> list[ExtractionResult]:
+    """Extract every source (paths, folders, '-' for stdin, or `Article`s); results in input order.
+
+    Options: `model`, `base_url`, `api_key_env`, `mode`, `cache` (a `Cache`),
+    `call_log`, `prompt`, `max_reasks`, `grounding_reasks`, `chunking`,
+    `chunk_chars`, `config` (a `ClientConfig`), and for the run `out` (JSONL,
+    appended as articles finish, resumed on a re-run), `concurrency`, `rpm`,
+    `progress`, `retry_failed`.
+    """
+    return asyncio.run(extract_async(sources, **options))
+
+
+def extract_article(article: Article | str | Path, **options: Any) -> ExtractionResult:
+    """One article's result (a path, the text itself, or an `Article`); options as `extract`."""
+    loaded = article if isinstance(article, Article) else load_article(article)
+
+    async def run() -> ExtractionResult:
+        extractor = Extractor(**options)
+        try:
+            return await extractor.extract(loaded)
+        finally:
+            await extractor.aclose()
+
+    return asyncio.run(run())
+
+
+def record_conversation(
+    article: Article,
+    replies: Sequence[Any],
+    *,
+    model: str,
+    cache: Cache,
+    mode: str = "tools",
+    **options: Any,
+) -> ExtractionResult:
+    """Play hand-written replies through the real client into the cache, in order.
+
+    For `fixture-…` models: the recorded entries then replay with the cache in
+    any mode, offline. Raises ConfigError when the engine asked for more replies
+    than given, or some were left unused: the script does not match the run.
+    """
+    script = ScriptedReplies(replies, model=model)
+    recorder = Cache(cache.directory, mode="refresh")
+
+    async def run() -> ExtractionResult:
+        client = Client(
+            model,
+            base_url="http://fixture.invalid/v1",
+            api_key="fixture",
+            mode=mode,
+            cache=recorder,
+            config=ClientConfig(retries=0, rpm=None),
+            http_client=script.http_client(),
+        )
+        extractor = Extractor(client=client, **options)
+        try:
+            return await extractor.extract(article)
+        finally:
+            await extractor.aclose()
+
+    result = asyncio.run(run())
+    if script.asked > len(script.replies):
+        raise ConfigError(f"{model} on {article.id}: {result.error}")
+    if script.remaining:
+        raise ConfigError(
+            f"{model} on {article.id}: {script.remaining} of {len(script.replies)} replies "
+            f"were not asked for (the run ended {result.status}"
+            f"{': ' + result.error if result.error else ''})"
+        )
+    return result

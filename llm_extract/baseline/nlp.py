@@ -20,6 +20,8 @@ __all__ = ["Mention", "Sentence", "Token", "load_models", "parse", "vocab"]
 
 _LOCK = threading.Lock()
 _SPLIT = re.compile(r"\n+")
+_MORPH_BATCH = 16
+"""Sentences per morphology batch: measured fastest on the seeds (8: 0.023 s, 16: 0.021 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,9 @@ def _models() -> _Models:
     from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter
 
     embedding = NewsEmbedding()
-    return _Models(Segmenter(), NewsMorphTagger(embedding), NewsNERTagger(embedding), MorphVocab())
+    morph = NewsMorphTagger(embedding)
+    morph.batch_size = morph.infer.encoder.batch_size = _MORPH_BATCH
+    return _Models(Segmenter(), morph, NewsNERTagger(embedding), MorphVocab())
 
 
 def load_models() -> None:
@@ -110,7 +114,7 @@ def parse(text: str) -> list[Sentence]:
     doc = Doc(text)
     with _LOCK:  # the taggers keep per-call state: one article at a time
         doc.segment(models.segmenter)
-        doc.tag_morph(models.morph)
+        _tag_morph(doc, models.morph)
         doc.tag_ner(models.ner)
     tokens = [
         Token(
@@ -128,6 +132,15 @@ def parse(text: str) -> list[Sentence]:
         span.normalize(models.vocab)
         _place_mention(sentences, span, models.vocab)
     return sentences
+
+
+def _tag_morph(doc: Any, tagger: Any) -> None:
+    """natasha's morphology, with sentences batched by length: padding is most of the cost."""
+    sents = sorted(doc.sents, key=lambda s: len(s.tokens))
+    markups = tagger.map([[t.text for t in s.tokens] for s in sents])
+    for sent, markup in zip(sents, markups, strict=True):
+        for target, source in zip(sent.tokens, markup.tokens, strict=True):
+            target.pos, target.feats = source.pos, source.feats
 
 
 def _sentences(text: str, bounds: list[tuple[int, int]], tokens: list[Token]) -> list[Sentence]:

@@ -44,7 +44,7 @@ __all__ = ["find_meetings"]
 
 _IN_PERSON = lexicon.words(
     "встреча встретиться встречаться переговоры переговор визит посетить посещать побывать "
-    "заседание саммит раунд поездка"
+    "заседание саммит раунд поездка принять принимать"
 )
 _TENSE: dict[MeetingStatus, Tense] = {
     MeetingStatus.HELD: "past",
@@ -535,7 +535,11 @@ def _home(mention: _Mention, meetings: list[_Meeting], last: _Meeting | None) ->
     if (mention.anaphoric or mention.participation) and last in candidates:
         return last
     if mention.bare:
-        return next((m for m in candidates if mention.lemma in m.lemmas), None)
+        same_word = next((m for m in candidates if mention.lemma in m.lemmas), None)
+        follows = (
+            last in candidates and last.mentions[-1].sentence.index >= mention.sentence.index - 1
+        )
+        return same_word or (last if follows else None)
     sides = mention.all_sides()
     if sides:
         for meeting in candidates:  # a meeting so far known only by its sides

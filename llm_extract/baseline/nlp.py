@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from llm_extract.baseline.lexicon import ROLE_NOUNS
+from llm_extract.normalise import person_entry
 
 __all__ = ["Mention", "Sentence", "Token", "load_models", "parse", "vocab"]
 
@@ -131,7 +132,24 @@ def parse(text: str) -> list[Sentence]:
     for span in doc.spans:
         span.normalize(models.vocab)
         _place_mention(sentences, span, models.vocab)
+    for sentence in sentences:
+        _known_people(sentence)
     return sentences
+
+
+def _known_people(sentence: Sentence) -> None:
+    """Names natasha missed that the alias table knows ('Уиткофф в соцсети Х написал')."""
+    covered = {i for m in sentence.mentions for i in range(m.first, m.last + 1)}
+    for i, token in enumerate(sentence.tokens):
+        word = token.text
+        if i in covered or not word[:1].isupper() or word.isupper() or len(word) < 3:
+            continue
+        if token.pos not in {"PROPN", "NOUN"} or person_entry(word) is None:
+            continue
+        sentence.mentions.append(
+            Mention("PER", token.start, token.stop, word, word, i, i, token.case)
+        )
+    sentence.mentions.sort(key=lambda m: m.start)
 
 
 def _tag_morph(doc: Any, tagger: Any) -> None:

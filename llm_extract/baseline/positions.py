@@ -139,6 +139,8 @@ def _sentence_positions(
         if stance is None:
             continue
         issue = _issue(text, body) or _opening(text, quote)
+        if not issue and drafts:  # "Россия требует уступок, которые Киев отвергает"
+            issue = drafts[-1].issue
         if not issue:
             continue
         where = (quote.start, quote.stop) if attributed else (sentence.start, sentence.stop)
@@ -239,7 +241,7 @@ def _holder(sentence: Sentence, anchor: int, cast: Cast, memory: _Memory) -> _Ho
     if tokens[anchor].lemma == "по":  # "по словам X": X follows
         before, after = [], list(range(anchor + 1, hi + 1))
     for index in before + after:
-        holder = _holder_at(sentence, index, cast, memory, tokens[anchor].start)
+        holder = _holder_at(sentence, index, cast, memory, tokens[anchor].start, index == lo)
         if holder is not None:
             return holder
     return None
@@ -253,14 +255,17 @@ def _subject_boundary(tokens: list[Token], j: int) -> bool:
 
 
 def _holder_at(
-    sentence: Sentence, index: int, cast: Cast, memory: _Memory, offset: int
+    sentence: Sentence, index: int, cast: Cast, memory: _Memory, offset: int, first: bool
 ) -> _Holder | None:
+    """Who a token names as the holder; `first`: it opens the clause, so it is the subject
+    whatever case the tagger gave it."""
     tokens = sentence.tokens
     token = tokens[index]
     mention = next((m for m in sentence.mentions if m.first <= index <= m.last), None)
     if mention is not None and mention.kind == "PER":
         speaker = _after_words(tokens, mention)
-        if not speaker and (is_possessor(sentence, mention) or mention.case not in {"Nom", None}):
+        subject = mention.case in {"Nom", None} or (first and index == mention.first)
+        if not speaker and (is_possessor(sentence, mention) or not subject):
             return None
         person = cast.person(mention)
         return _Holder(

@@ -1,0 +1,361 @@
+"""The offline baseline: meetings and positions from rules over natasha, offsets exact.
+
+Seed articles check the whole pipeline; short invented sentences of the genre
+(not copied from the seeds) check one rule each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llm_extract import ArticleError, load_article
+from llm_extract.baseline import BaselineExtractor
+from llm_extract.baseline.nlp import _models, parse
+from llm_extract.ground import check_spans
+from llm_extract.schemas import ArticleExtraction, Meeting
+
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+
+
+@pytest.fixture(scope="module")
+def baseline() -> BaselineExtractor:
+    extractor = BaselineExtractor()
+    extractor.load()
+    return extractor
+
+
+def run(baseline: BaselineExtractor, body: str, published: str = "2025-11-28") -> ArticleExtraction:
+    article = load_article(f" date {published} {body}")
+    extraction = baseline.extract(article)
+    assert check_spans(extraction, article.text) == []
+    return extraction
+
+
+def sides(meeting: Meeting) -> set[str]:
+    return {d.side for d in meeting.delegations}
+
+
+def head(meeting: Meeting, side: str) -> str | None:
+    delegation = next(d for d in meeting.delegations if d.side == side)
+    return delegation.head.name if delegation.head else None
+
+
+def people(meeting: Meeting) -> set[str]:
+    return {p.name for d in meeting.delegations for p in ([d.head] if d.head else []) + d.members}
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.stem[:3])
+def test_seed_evidence_offsets_are_exact(baseline: BaselineExtractor, path: Path) -> None:
+    article = load_article(path)
+    extraction = baseline.extract(article)
+    assert extraction.meetings, "every seed reports at least one meeting"
+    assert check_spans(extraction, article.text) == []
+    for meeting in extraction.meetings:
+        for evidence in meeting.evidence:
+            assert article.text[evidence.start : evidence.end] == evidence.text
+    ArticleExtraction.model_validate_json(extraction.model_dump_json())
+
+
+def test_seed_kremlin_talks_and_the_meetings_they_set_up(baseline: BaselineExtractor) -> None:
+    article = load_article(SEEDS[0])
+    meetings = baseline.extract(article).meetings
+    kremlin = next(m for m in meetings if m.location and m.location.venue == "Кремль")
+    assert kremlin.status == "held"
+    assert (kremlin.location.place, kremlin.location.country) == ("Москва", "RU")
+    assert head(kremlin, "RU") == "Владимир Путин"
+    assert head(kremlin, "US") == "Стив Уиткофф"
+    assert {"Юрий Ушаков", "Кирилл Дмитриев", "Джаред Кушнер", "Джош Грюнбаум"} <= people(kremlin)
+    abu_dhabi = [m for m in meetings if m.location and m.location.place == "Абу-Даби"]
+    assert {m.status for m in abu_dhabi} == {"planned"}
+    group = next(m for m in abu_dhabi if sides(m) == {"RU", "US", "UA"})
+    assert group.date.start == "2026-01-23"
+    assert head(group, "RU") == "Игорь Костюков"
+    earlier = next(m for m in meetings if m.date and m.date.start == "2025-12-02")
+    assert earlier.status == "held"
+    assert people(earlier) == {"Владимир Путин", "Стив Уиткофф"}  # "российский президент" ...
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def test_phone_call_with_weekday_resolved_against_publication(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Глава МИД России Сергей Лавров в четверг провел телефонный разговор с "
+        "государственным секретарем США Марко Рубио.",
+        published="2025-11-28",
+    )
+    [call] = extraction.meetings
+    assert (call.status, call.format) == ("held", "phone")
+    assert call.date.start == "2025-11-27"
+    assert head(call, "RU") == "Сергей Лавров"
+    assert head(call, "US") == "Марко Рубио"
+    lavrov = next(d for d in call.delegations if d.side == "RU").head
+    assert lavrov.role == "глава МИД России"
+    assert lavrov.name_en == "Sergey Lavrov"
+
+
+def test_planned_meeting_at_a_venue_fixes_city_and_country(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Президент Украины Владимир Зеленский встретится с президентом США Дональдом "
+        "Трампом в Белом доме в пятницу.",
+        published="2025-02-25",
+    )
+    [meeting] = extraction.meetings
+    assert (meeting.status, meeting.format) == ("planned", "in_person")
+    assert meeting.location.model_dump() == {
+        "place": "Вашингтон",
+        "country": "US",
+        "venue": "Белый дом",
+    }
+    assert meeting.date.start == "2025-02-28"
+    assert head(meeting, "UA") == "Владимир Зеленский"
+    assert head(meeting, "US") == "Дональд Трамп"
+
+
+def test_participants_named_in_the_next_sentences_join_the_meeting(
+    baseline: BaselineExtractor,
+) -> None:
+    extraction = run(
+        baseline,
+        "Встреча представителей России и США состоялась 15 марта в Женеве. Российскую "
+        "делегацию возглавил замминистра иностранных дел Сергей Рябков. Американскую "
+        "сторону представлял помощник госсекретаря Джон Смит.",
+        published="2025-03-20",
+    )
+    [meeting] = extraction.meetings
+    assert meeting.status == "held"
+    assert (meeting.location.place, meeting.location.country) == ("Женева", "CH")
+    assert meeting.date.start == "2025-03-15"
+    assert head(meeting, "RU") == "Сергей Рябков"
+    assert head(meeting, "US") == "Джон Смит"
+    assert len(meeting.evidence) == 3
+
+
+def test_receiving_a_guest_is_a_meeting(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Президент России Владимир Путин во вторник принял в Кремле специального посланника "
+        "президента США Стива Уиткоффа. Беседа продолжалась около пяти часов.",
+        published="2025-12-03",
+    )
+    [meeting] = extraction.meetings
+    assert (meeting.status, meeting.date.start) == ("held", "2025-12-02")
+    assert people(meeting) == {"Владимир Путин", "Стив Уиткофф"}
+    assert meeting.location.venue == "Кремль"
+    assert len(meeting.evidence) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            "Переговоры делегаций России и Украины в Стамбуле, запланированные на "
+            "понедельник, перенесены.",
+            "postponed",
+        ),
+        ("Встреча министров обороны России и Турции в Стамбуле отменена.", "cancelled"),
+        ("Делегации России и Украины намерены встретиться в Стамбуле.", "planned"),
+        ("Делегации России и Украины проводят переговоры в Стамбуле.", "ongoing"),
+        ("Встреча делегаций России и Украины может пройти в Стамбуле.", "proposed"),
+        ("Делегации России и Украины встретились в Стамбуле.", "held"),
+    ],
+)
+def test_status_from_cue_words_and_tense(
+    baseline: BaselineExtractor, body: str, status: str
+) -> None:
+    [meeting] = run(baseline, body).meetings
+    assert meeting.status == status
+    assert meeting.location.place == "Стамбул"
+
+
+def test_next_round_is_a_new_meeting_of_the_same_sides(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Представители США и России провели переговоры в Майами. Следующий раунд может "
+        "пройти в Москве.",
+    )
+    first, following = extraction.meetings
+    assert (first.status, first.location.place) == ("held", "Майами")
+    assert (following.status, following.location.place) == ("proposed", "Москва")
+    assert sides(following) == sides(first) == {"US", "RU"}
+
+
+def test_different_sides_in_one_sentence_are_two_meetings(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "В минувшие выходные в Майами прошли переговоры российской и американской "
+        "делегаций, а также состоялись встречи украинских представителей с "
+        "американскими переговорщиками.",
+        published="2025-12-26",
+    )
+    assert [sides(m) for m in extraction.meetings] == [{"RU", "US"}, {"UA", "US"}]
+    for meeting in extraction.meetings:
+        assert (meeting.date.start, meeting.date.end) == ("2025-12-20", "2025-12-21")
+        assert meeting.location.place == "Майами"
+
+
+def test_who_reports_a_meeting_is_not_at_it(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Пресс-секретарь Кремля Дмитрий Песков подтвердил, что Путин встретится с "
+        "Уиткоффом в четверг.",
+    )
+    [meeting] = extraction.meetings
+    assert people(meeting) == {"Владимир Путин", "Стив Уиткофф"}
+    assert meeting.status == "planned"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "В последние месяцы стороны обсуждают мирный план.",
+        "Кремль скептически оценивает перспективы мирных переговоров с Украиной.",
+        "Министр подчеркнул важность переговорного процесса.",
+    ],
+)
+def test_no_meeting_in_talk_about_talks(baseline: BaselineExtractor, body: str) -> None:
+    assert run(baseline, body).meetings == []
+
+
+def test_relative_dates_need_a_publication_date(baseline: BaselineExtractor) -> None:
+    article = load_article(
+        "Лавров и Рубио встретились накануне в Эр-Рияде. Следующая встреча пройдет "
+        "2 марта в Женеве."
+    )
+    assert article.published is None
+    meetings = baseline.extract(article).meetings
+    assert [(m.status, m.location.place, m.date) for m in meetings] == [
+        ("held", "Эр-Рияд", None),
+        ("planned", "Женева", None),
+    ]
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def test_quote_attributed_after_a_dash(baseline: BaselineExtractor) -> None:
+    body = "«Мы против любых территориальных уступок», — заявил Зеленский журналистам."
+    [position] = run(baseline, body).positions
+    assert position.holder.name == "Владимир Зеленский"
+    assert (position.side, position.stance, position.speech) == ("UA", "oppose", "direct")
+    assert position.quote.text == "Мы против любых территориальных уступок"
+
+
+def test_words_of_a_person_and_what_they_propose(baseline: BaselineExtractor) -> None:
+    body = "По словам Рубио, Вашингтон предлагает заморозить конфликт по линии фронта."
+    [position] = run(baseline, body).positions
+    assert position.holder.name == "Марко Рубио"
+    assert (position.stance, position.speech) == ("propose", "reported")
+    assert "заморозить конфликт" in position.issue
+
+
+def test_calling_talks_constructive_is_an_assessment(baseline: BaselineExtractor) -> None:
+    body = "Министр Сергей Лавров назвал переговоры с американской делегацией конструктивными."
+    [position] = run(baseline, body).positions
+    assert position.holder.name == "Сергей Лавров"
+    assert position.stance == "assessment"
+    assert position.issue.startswith("переговоры")
+
+
+def test_pronoun_is_the_person_named_before(baseline: BaselineExtractor) -> None:
+    body = (
+        "Пресс-секретарь президента Дмитрий Песков ответил на вопросы журналистов. "
+        "Он отметил, что встреча была полезной."
+    )
+    [position] = run(baseline, body).positions
+    assert position.holder.name == "Дмитрий Песков"
+    assert position.stance == "assessment"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("В Кремле отказались сообщить детали переговоров.", [("RU", "decline")]),
+        ("Россия требует уступок, которые Киев отвергает.", [("RU", "demand"), ("UA", "oppose")]),
+        ("Киев не согласен с передачей территорий.", [("UA", "oppose")]),
+    ],
+)
+def test_sides_as_holders(baseline: BaselineExtractor, body: str, expected: list) -> None:
+    positions = run(baseline, body).positions
+    assert [(p.side, p.stance) for p in positions] == expected
+    assert all(p.holder is None for p in positions)
+
+
+def test_a_bare_fact_is_not_a_position(baseline: BaselineExtractor) -> None:
+    assert run(baseline, "Песков подтвердил, что встреча запланирована.").positions == []
+
+
+# --------------------------------------------------------------------------- natasha slips
+
+
+def test_title_glued_to_a_name_is_not_that_person(baseline: BaselineExtractor) -> None:
+    body = (
+        "Спецпредставитель президента РФ Кирилл Дмитриев провел встречи с Уиткоффом. "
+        "Спецпосланник Путина назвал переговоры конструктивными."
+    )
+    [_, glued] = parse(body)
+    assert [m.normal for m in glued.mentions if m.kind == "PER"] == ["Путина"]
+    assert glued.mentions[0].after_role
+    extraction = run(baseline, body)
+    assert [p.holder.name for p in extraction.positions] == ["Кирилл Дмитриев"]
+    assert people(extraction.meetings[0]) == {"Кирилл Дмитриев", "Стив Уиткофф"}
+
+
+def test_the_social_network_x_is_not_a_person(baseline: BaselineExtractor) -> None:
+    body = "Уиткофф в соцсети Х написал, что провел продуктивные встречи с Дмитриевым."
+    assert all(m.text != "Х" for s in parse(body) for m in s.mentions)
+    extraction = run(baseline, body)
+    assert people(extraction.meetings[0]) == {"Стив Уиткофф", "Кирилл Дмитриев"}
+    assert [p.holder.name for p in extraction.positions] == ["Стив Уиткофф"]
+
+
+def test_white_house_in_a_title_is_not_the_place(baseline: BaselineExtractor) -> None:
+    body = "Советник Белого дома Джош Грюнбаум встретился с Кириллом Дмитриевым в Майами."
+    [meeting] = run(baseline, body).meetings
+    assert meeting.location.model_dump() == {"place": "Майами", "country": "US", "venue": None}
+    adviser = next(d for d in meeting.delegations if d.side == "US").head
+    assert (adviser.name, adviser.organisation) == ("Джош Грюнбаум", "Белый дом")
+
+
+def test_capitalised_common_words_are_not_organisations() -> None:
+    sentences = parse("НОВОСТИ\nДелегация США прибыла в Женеву. Представители сторон встретились.")
+    organisations = [m.text for s in sentences for m in s.mentions if m.kind == "ORG"]
+    assert organisations == []
+
+
+# --------------------------------------------------------------------------- input and loading
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Trump and Zelensky met at the White House on Monday.", "'en'"),
+        ("Зеленський зустрівся з Трампом у Білому домі в понеділок.", "'uk'"),
+    ],
+)
+def test_other_languages_are_refused_clearly(
+    baseline: BaselineExtractor, text: str, language: str
+) -> None:
+    with pytest.raises(ArticleError, match=f"Russian only.*{language}"):
+        baseline.extract(load_article(text))
+
+
+def test_an_article_without_meetings_or_positions_is_empty(baseline: BaselineExtractor) -> None:
+    extraction = run(baseline, "Погода в Москве будет облачной, без осадков.")
+    assert extraction == ArticleExtraction()
+
+
+def test_models_load_once_per_process(baseline: BaselineExtractor) -> None:
+    before = _models.cache_info()
+    BaselineExtractor().extract(load_article(SEEDS[1]))
+    BaselineExtractor().extract(load_article(SEEDS[2]))
+    after = _models.cache_info()
+    assert after.misses == before.misses <= 1
+    assert after.currsize == 1

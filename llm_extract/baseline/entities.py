@@ -16,7 +16,13 @@ from natasha.norm import normalize
 from llm_extract.aliases import alias_table, fold
 from llm_extract.baseline import lexicon
 from llm_extract.baseline.nlp import Mention, Sentence, Token, vocab
-from llm_extract.normalise import english_name, nominative_name, person_entry, side_code
+from llm_extract.normalise import (
+    english_name,
+    nominative_name,
+    person_entry,
+    place_country,
+    side_code,
+)
 from llm_extract.schemas import Location, Participant
 
 __all__ = [
@@ -323,20 +329,24 @@ def places(sentence: Sentence) -> list[tuple[int, Location]]:
                     (mention.first, Location(venue=venue[0], place=venue[1], country=venue[2]))
                 )
             continue
-        country = table.place_country(mention.normal)
+        city = table.place_country(mention.normal)
         side = side_code(mention.normal)
-        if country is not None and (before in _PLACE_PREPS or before == "город"):
-            found.append((mention.first, Location(place=mention.normal, country=country)))
-        elif side is not None and len(side) == 2 and _visited(tokens, mention.first):
-            found.append((mention.first, Location(country=side)))
+        located = before in _PLACE_PREPS or before == "город"
+        visited = _visited(tokens, mention.first)
+        near = _after_trigger(tokens, mention.first)
+        if city is not None and (located or visited):
+            found.append((mention.first, Location(place=mention.normal, country=city)))
+        elif side is not None and len(side) == 2 and (visited or (located and near)):
+            found.append((mention.first, Location(country=side)))  # "посещал Россию"
         elif (
             mention.kind == "LOC"
             and side is None
-            and before in _PLACE_PREPS
+            and (located or (before == "на" and near))
             and mention.case == "Loc"
             and mention.normal[:1].isupper()
         ):
-            found.append((mention.first, Location(place=mention.normal)))
+            place = nominative_name(mention.normal)  # natasha leaves some places inflected
+            found.append((mention.first, Location(place=place, country=place_country(place))))
     return found
 
 
@@ -355,6 +365,12 @@ def _heads_people(tokens: list[Token], i: int) -> bool:
         return True
     nxt = tokens[j]
     return nxt.lemma in _PEOPLE_NOUNS or nxt.pos == "PUNCT"
+
+
+def _after_trigger(tokens: list[Token], i: int) -> bool:
+    """A meeting word just before: 'встреча … в Саудовской Аравии', 'саммит на Аляске'."""
+    window = tokens[max(0, i - 5) : i]
+    return any(t.lemma in lexicon.TRIGGER_NOUNS or t.lemma in lexicon.TRIGGER_VERBS for t in window)
 
 
 def _visited(tokens: list[Token], i: int) -> bool:

@@ -193,9 +193,17 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
 
 
 def _inverted(tokens: list[Token], verb: int) -> int:
-    """'Встреча может пройти в Москве, заявил Путин': the last token said, or 0 if not so."""
+    """'Встреча может пройти в Москве, — заявил Путин': the last token said, or 0 if not so.
+
+    The verb follows a comma or dash, and its subject comes right after it.
+    """
     j = verb - 1
     if j < 1 or tokens[j].text not in _SEPARATORS:
+        return 0
+    after = [t for t in tokens[verb + 1 :] if t.pos != "PUNCT"]
+    if not after or after[0].pos not in {"PROPN", "PRON", "NOUN"}:
+        return 0
+    if after[0].case not in {"Nom", None}:
         return 0
     while j > 0 and tokens[j].text in _SEPARATORS:
         j -= 1

@@ -40,6 +40,7 @@ __all__ = [
     "cache_key",
     "default_cache_dir",
     "default_log_path",
+    "encode_messages",
     "params_digest",
     "user_dir",
 ]
@@ -81,9 +82,16 @@ def params_digest(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()
 
 
-def cache_key(*, model: str, mode: str, messages: list[Any], params: str) -> str:
-    """The content address of one call; `params` is a `params_digest`."""
-    blob = _canonical([CACHE_FORMAT, model, mode, params, messages])
+def encode_messages(messages: list[Any]) -> str:
+    """Messages as canonical JSON: hashed for the key and sent as the request body as is."""
+    return _canonical(messages)
+
+
+def cache_key(*, model: str, mode: str, messages: list[Any] | str, params: str) -> str:
+    """The content address of one call; `params` is a `params_digest`, `messages` a list
+    or its `encode_messages` form (the same key either way)."""
+    encoded = messages if isinstance(messages, str) else encode_messages(messages)
+    blob = _canonical([CACHE_FORMAT, model, mode, params])[:-1] + "," + encoded + "]"
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 

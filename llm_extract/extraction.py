@@ -253,7 +253,7 @@ class Extractor:
         completion = await self.client.complete(
             self.prompt.system, turns, stats=stats, max_reasks=self.max_reasks
         )
-        report = ground_extraction(_plain(completion.value), text)
+        report = ground_extraction(completion.value, text)
         for _ in range(self.grounding_reasks):
             if report.complete:
                 break
@@ -267,7 +267,7 @@ class Extractor:
                     raise
                 warnings.append(f"the re-ask for ungrounded quotes failed, kept the answer: {err}")
                 break
-            report = ground_extraction(_plain(completion.value), text)
+            report = ground_extraction(completion.value, text)
         warnings.extend(_ungrounded(report.ungrounded))
         return report.extraction
 
@@ -282,13 +282,6 @@ class Extractor:
             if problem.split(":", 1)[0] not in unset
         )
         return extraction
-
-
-def _plain(value: Any) -> ArticleExtraction:
-    """instructor parses into a subclass of ours; results carry the plain class."""
-    if type(value) is ArticleExtraction:
-        return value
-    return ArticleExtraction.model_validate(value.model_dump())
 
 
 def _grounding_problem(quotes: Sequence[str]) -> str:

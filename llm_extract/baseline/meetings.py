@@ -566,7 +566,13 @@ def _compatible(mention: _Mention, meeting: _Meeting) -> bool:
     if mention.date and meeting.date and not _overlap(mention.date, meeting.date):
         return False
     place, theirs = mention.location, meeting.location
-    if place and theirs and place.place and theirs.place and not _same_place(place, theirs):
+    if (
+        place
+        and theirs
+        and place.place
+        and theirs.place
+        and not (_same_place(place, theirs) or _within(place, theirs))
+    ):
         return False
     if mention.explicit and meeting.explicit and mention.status != meeting.status:
         return False
@@ -575,6 +581,11 @@ def _compatible(mention: _Mention, meeting: _Meeting) -> bool:
         return False
     disjoint = mention.names and meeting.names and not mention.names & meeting.names
     return not (disjoint and mention.strong and not mention.participation)
+
+
+def _within(a: Location, b: Location) -> bool:
+    """Two places of one country may be one place at two scales ('на Аляске', 'в Анкоридже')."""
+    return a.country is not None and a.country == b.country
 
 
 def _same_place(a: Location | None, b: Location | None) -> bool:

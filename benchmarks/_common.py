@@ -69,7 +69,15 @@ def machine() -> dict[str, Any]:
         "cpu": model,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def machine_line(facts: dict[str, Any]) -> str:
+    return (
+        f"machine: {facts['nproc']} cores, {facts['cpu']}, Python {facts['python']}, "
+        f"load average {facts['load_average_1m']} at the start"
+    )
 
 
 @contextmanager

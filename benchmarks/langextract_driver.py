@@ -58,9 +58,7 @@ def main() -> None:
     url, model, key, concurrency, listing = sys.argv[1:6]
     workers = int(concurrency)
     paths = [Path(p) for p in json.loads(Path(listing).read_text())]
-    documents = [
-        lx.data.Document(text=p.read_text("utf-8"), document_id=p.stem) for p in paths
-    ]
+    documents = [lx.data.Document(text=p.read_text("utf-8"), document_id=p.stem) for p in paths]
     examples = _examples()
     language_model = OpenAILanguageModel(
         model_id=model, api_key=key, base_url=url, max_workers=workers

@@ -26,8 +26,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import gold_answers  # noqa: E402
-from loopback import LoopbackServer, RecordedRequest, Reply, completion  # noqa: E402
+from _common import gold_answers
+from loopback import LoopbackServer, RecordedRequest, Reply, completion
 
 
 class BenchResponder:
@@ -72,7 +72,9 @@ class BenchResponder:
         text = "\n".join(
             str(m.get("content") or "") for m in body["messages"] if m.get("role") == "user"
         )
-        gold = next((g for paragraphs, g in self.answers if any(p in text for p in paragraphs)), None)
+        gold = next(
+            (g for paragraphs, g in self.answers if any(p in text for p in paragraphs)), None
+        )
         extraction = gold or {"meetings": [], "positions": []}
         model = body.get("model", "fixture-bench")
         response_format = body.get("response_format") or {}
@@ -95,7 +97,9 @@ def _langextract(extraction: dict[str, Any]) -> dict[str, Any]:
         items.append({"meeting": meeting["evidence"][0]["text"], "meeting_attributes": attributes})
     for position in extraction.get("positions", []):
         attributes = {"stance": position.get("stance"), "issue": position.get("issue")}
-        items.append({"position": position["evidence"][0]["text"], "position_attributes": attributes})
+        items.append(
+            {"position": position["evidence"][0]["text"], "position_attributes": attributes}
+        )
     return {"extractions": items}
 
 

@@ -30,22 +30,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     BENCH_KEY,
     BENCH_MODEL,
     bench_server,
     machine,
+    machine_line,
     make_articles,
     print_table,
     server_stats,
 )
 
-from llm_extract.articles import load_article  # noqa: E402
-from llm_extract.cache import Cache, CallLog  # noqa: E402
-from llm_extract.client import ClientConfig  # noqa: E402
-from llm_extract.extraction import extract_async  # noqa: E402
-from llm_extract.prompts import load_prompt  # noqa: E402
-from llm_extract.schemas import ArticleExtraction  # noqa: E402
+from llm_extract.articles import load_article
+from llm_extract.cache import Cache, CallLog
+from llm_extract.extraction import extract_async
+from llm_extract.prompts import load_prompt
+from llm_extract.schemas import ArticleExtraction
 
 LEVELS = (1, 4, 16, 64)
 LANGEXTRACT_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
@@ -255,9 +255,7 @@ def main() -> None:
             top = max(levels)
             batch = paths[: _count(top, args.latency, args.seconds)]
             rows.append(
-                engine_row(
-                    batch, url, work, concurrency=top, latency=args.latency, defaults=False
-                )
+                engine_row(batch, url, work, concurrency=top, latency=args.latency, defaults=False)
             )
             if args.rpm:
                 count = max(8, int(args.rpm / 60 * args.seconds))
@@ -302,8 +300,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    facts = report["machine"]
-    print(f"machine: {facts['nproc']} cores, {facts['cpu']}, Python {facts['python']}")
+    print(machine_line(report["machine"]))
     print(f"server: latency {args.latency} s, fault rate {args.fault_rate}\n")
     columns = ["client", "C", "articles", "failed", "calls", "art/s", "ideal/s", "of ideal",
                "cpu ms/call", "rpm cap", "rpm seen"]  # fmt: skip

@@ -165,10 +165,17 @@ def find_meetings(
     """Every meeting the article states, one record per event."""
     meetings: list[_Meeting] = []
     last: _Meeting | None = None
+    delegation: tuple[int, str] | None = None  # the side the last sentence's delegation is of
     for sentence in sentences:
         for mention in _mentions(sentence, cast, published):
             if mention.location is None and _there(sentence) and last is not None:
                 mention.location = last.location
+            if mention.participation:
+                if len(set(mention.sides)) == 1:
+                    delegation = (sentence.index, mention.sides[0])
+                elif not mention.sides and delegation and delegation[0] == sentence.index - 1:
+                    for actor in mention.actors:  # "В ее состав вошли …"
+                        actor.side = actor.side or delegation[1]
             target = _home(mention, meetings, last)
             if target is not None:
                 target.absorb(mention, full=mention.strong or mention.participation)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from llm_extract.baseline.lexicon import ROLE_NOUNS
+from llm_extract.baseline.lexicon import RELATIONAL, ROLE_NOUNS
 from llm_extract.normalise import person_entry
 
 __all__ = ["Mention", "Sentence", "Token", "load_models", "parse", "vocab"]
@@ -65,7 +65,7 @@ class Mention:
     first: int  # index of its first token in the sentence
     last: int  # index of its last token in the sentence (inclusive)
     case: str | None
-    after_role: bool = False  # natasha glued a title to it ("Спецпосланник Путина")
+    after_role: bool = False  # a title glued to it makes it someone else's ("Спецпосланник Путина")
 
 
 @dataclass(slots=True)
@@ -223,31 +223,30 @@ def _repair(mention: Mention, sentence: Sentence, vocab: Any) -> Mention | None:
             lead += 1
         if lead == len(tokens):
             return None
-        if lead:  # "Спецпосланник Путина": a title glued to a name it does not belong to
+        if lead:  # a title glued to the name: "Президент Путин", "Спецпосланник Путина"
             kept = tokens[lead:]
             mention.first += lead
             mention.start = kept[0].start
             mention.normal = " ".join(mention.normal.split()[lead:]) or kept[0].text
-            mention.after_role = True
+            # "Спецпосланник Путина" is someone else: Путин's envoy, not Путин
+            title = vocab(tokens[lead - 1].text.lower())[0].normal_form
+            mention.after_role = title in RELATIONAL and len(kept) == 1
     elif mention.kind == "ORG" and len(tokens) == 1 and _is_title(sentence, mention.first, vocab):
         return None  # "Делегация", "Представители", "НОВОСТИ": capitalised common words
     return mention
 
 
 def _is_title(sentence: Sentence, index: int, vocab: Any) -> bool:
-    """A common word capitalised only by its place: first in the sentence or all capitals.
-
-    Such a word is a title or a heading ("Спецпосланник", "Делегация", "НОВОСТИ"),
-    not a name, when no reading of it in the dictionary is a name.
-    """
+    """A title, or a common word capitalised only by its place (first in the sentence,
+    or all capitals) that no dictionary reading makes a name: "Делегация", "НОВОСТИ"."""
     word = sentence.tokens[index].text
     if not word[:1].isalpha() or (word.isupper() and len(word) <= 4):
         return False  # abbreviations (ГРУ, США) are names
-    if index > 0 and not word.isupper():
-        return False
     parses = vocab(word.lower())
     if any(p.normal_form in ROLE_NOUNS for p in parses):
-        return True
+        return True  # a title anywhere ("… 2025 Спецпосланник президента США")
+    if index > 0 and not word.isupper():
+        return False
     if not parses or not parses[0].is_known:
         return False
     names = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"}

@@ -53,6 +53,7 @@ _REPORTING = lexicon.SPEECH_VERBS | {"по"}
 _ISSUE_SKIP = lexicon.words("что это против на с от о об к по в")
 _SEPARATORS = frozenset({",", "—", "–", "-"})
 _MAX_ISSUE = 7
+_NO_QUOTES = str.maketrans("", "", '«»"“”„')
 _MAX_EVIDENCE = 2
 
 
@@ -404,7 +405,8 @@ def _issue(text: str, body: list[Token]) -> str:
     """A short noun phrase for what the stance is about.
 
     The meeting, when one is named; else what follows the stance verb
-    ('предлагает заморозить конфликт'); else the opening phrase.
+    ('предлагает заморозить конфликт'); else the opening phrase, or what
+    follows its verb when that phrase is the subject.
     """
     meeting = next((k for k, t in enumerate(body) if t.lemma in lexicon.TRIGGER_NOUNS), None)
     verb = next(
@@ -415,9 +417,17 @@ def _issue(text: str, body: list[Token]) -> str:
     while start < len(body) and body[start].lemma in _ISSUE_SKIP:
         start += 1
     phrase = _phrase(body[start:])
+    after = body.index(phrase[-1]) + 1 if phrase else len(body)
+    subject = meeting is None and phrase and phrase[0].case == "Nom"
+    if subject and after < len(body) and body[after].finite:
+        rest = after + 1  # "стороны договорились об обмене": the issue follows the verb
+        while rest < len(body) and body[rest].lemma in _ISSUE_SKIP:
+            rest += 1
+        phrase = _phrase(body[rest:]) or phrase
     if not phrase:
         return ""
-    return " ".join(text[phrase[0].start : phrase[-1].stop].split())
+    words = text[phrase[0].start : phrase[-1].stop].translate(_NO_QUOTES)
+    return " ".join(words.split())
 
 
 def _phrase(tokens: list[Token]) -> list[Token]:

@@ -1,35 +1,24 @@
-"""Meetings: trigger words, the people, sides, place and date around them, merged per event.
+"""Meetings: mentions merged into one record per event.
 
-Each trigger ("переговоры", "встретились", "визит", ...) makes a mention; the
-sentence's people, sides, places and dates go to the nearest trigger. A mention
-with a cast and an anchor (a status verb, date or place) may open a meeting; a
-bare one ("обе стороны назвали встречу позитивной") may only add evidence to a
-meeting already open. Sentences that list participants ("Американскую делегацию
-представляли ...") add people to the meeting named just before.
+A mention with named parties and an anchor (a status verb, date or place) may
+open a meeting; a bare one ("обе стороны назвали встречу позитивной") only adds
+evidence to one already open. A mention joins the meeting it shares a person,
+place or date with; failing that, the rules in `_home` decide. Sentences that
+list participants ("Американскую делегацию представляли …") add people to the
+meeting named just before.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
 from llm_extract.aliases import fold
-from llm_extract.baseline import lexicon
-from llm_extract.baseline.clauses import SpeakerRegion, speaker_regions
-from llm_extract.baseline.dates import find_dates
-from llm_extract.baseline.entities import (
-    Cast,
-    Person,
-    Role,
-    describe,
-    is_possessor,
-    places,
-    role_of,
-    side_markers,
-)
+from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.evidence import span_evidence
-from llm_extract.baseline.nlp import Sentence, Token
-from llm_extract.normalise import Tense, resolve_date
+from llm_extract.baseline.mentions import Actor, MeetingMention, meeting_mentions
+from llm_extract.baseline.nlp import Sentence
 from llm_extract.schemas import (
     Delegation,
     EventDate,
@@ -42,72 +31,13 @@ from llm_extract.schemas import (
 
 __all__ = ["find_meetings"]
 
-_IN_PERSON = lexicon.words(
-    "встреча встретиться встречаться переговоры переговор визит посетить посещать побывать "
-    "заседание саммит раунд поездка принять принимать"
-)
-_TENSE: dict[MeetingStatus, Tense] = {
-    MeetingStatus.HELD: "past",
-    MeetingStatus.PLANNED: "future",
-    MeetingStatus.PROPOSED: "future",
-}
 _MAX_EVIDENCE = 3
-_GAP = 2
-"""Triggers this close (in tokens) are one mention: 'раунд переговоров', 'визит и переговоры'."""
-
-
-@dataclass
-class _Actor:
-    person: Person
-    role: Role
-    side: str | None
-    head: bool
-    order: int  # offset in the article: who is named first
-
-
-@dataclass
-class _Mention:
-    sentence: Sentence
-    trigger: int
-    lemma: str
-    status: MeetingStatus = MeetingStatus.HELD
-    explicit: bool = False
-    actors: list[_Actor] = field(default_factory=list)
-    sides: list[str] = field(default_factory=list)
-    date: EventDate | None = None
-    location: Location | None = None
-    format: MeetingFormat | None = None
-    continuation: bool = False
-    anaphoric: bool = False
-    participation: bool = False
-
-    @property
-    def names(self) -> set[str]:
-        return {a.person.name for a in self.actors}
-
-    def all_sides(self) -> set[str]:
-        return set(self.sides) | {a.side for a in self.actors if a.side}
-
-    @property
-    def bare(self) -> bool:
-        return not self.actors and self.date is None and self.location is None
-
-    @property
-    def strong(self) -> bool:
-        """Enough to open a meeting: named parties and an anchor (status word, date or place)."""
-        anchor = self.explicit or self.date is not None or self.location is not None
-        parties = len(self.all_sides()) + len([a for a in self.actors if not a.side])
-        if self.lemma in lexicon.NEEDS_COMPANY and not self.actors and parties < 2:
-            return False
-        if self.continuation:
-            return anchor
-        return anchor and (parties >= 2 or len(self.actors) >= 2)
 
 
 @dataclass
 class _Meeting:
-    mentions: list[_Mention]
-    actors: list[_Actor] = field(default_factory=list)
+    mentions: list[MeetingMention]
+    actors: list[Actor] = field(default_factory=list)
     sides: list[str] = field(default_factory=list)
     status: MeetingStatus = MeetingStatus.HELD
     explicit: bool = False
@@ -127,7 +57,7 @@ class _Meeting:
     def bare(self) -> bool:
         return not self.actors and self.date is None and self.location is None
 
-    def absorb(self, mention: _Mention, *, full: bool) -> None:
+    def absorb(self, mention: MeetingMention, *, full: bool) -> None:
         """Take a mention's evidence; with `full`, also its cast, status, date and place."""
         self.mentions.append(mention)
         if not full:  # a passing mention may still date it or say it was a call
@@ -167,8 +97,8 @@ def find_meetings(
     last: _Meeting | None = None
     delegation: tuple[int, str] | None = None  # the side the last sentence's delegation is of
     for sentence in sentences:
-        for mention in _mentions(sentence, cast, published):
-            if mention.location is None and _there(sentence) and last is not None:
+        for mention in meeting_mentions(sentence, cast, published):
+            if mention.location is None and mention.there and last is not None:
                 mention.location = last.location
             if mention.participation:
                 if len(set(mention.sides)) == 1:
@@ -195,334 +125,9 @@ def find_meetings(
     return [_record(m, text) for m in meetings]
 
 
-# --------------------------------------------------------------------------- mentions
-
-
-def _mentions(sentence: Sentence, cast: Cast, published: dt.date | None) -> list[_Mention]:
-    tokens = sentence.tokens
-    triggers = _triggers(tokens)
-    participation = _participation(tokens)
-    if not triggers and not participation:
-        return []
-    regions = speaker_regions(sentence)
-    if not triggers:
-        mention = _Mention(sentence, participation, tokens[participation].lemma, participation=True)
-        mentions = [mention]
-    else:
-        mentions = [
-            _Mention(sentence, i, tokens[i].lemma, participation=participation is not None)
-            for i in triggers
-        ]
-    anchor_of = lambda index: min(mentions, key=lambda m: abs(m.trigger - index))  # noqa: E731
-    _assign_people(sentence, cast, regions, mentions, anchor_of)
-    excluded = _excluded_tokens(regions)
-    for index, side in side_markers(sentence, cast):
-        if index in excluded:
-            continue
-        target = anchor_of(index)
-        if side not in target.sides:
-            target.sides.append(side)
-    first_trigger = min(m.trigger for m in mentions)
-    for index, location in places(sentence):
-        for target in mentions if index < first_trigger else [anchor_of(index)]:
-            target.location = target.location or location
-    for mention in mentions:
-        _classify(mention, tokens)
-    tense = _TENSE.get(mentions[0].status)
-    for found in find_dates(sentence.text, sentence.start, published, tense):
-        index = _token_at(tokens, found.start)
-        for target in mentions if index < first_trigger else [anchor_of(index)]:
-            target.date = target.date or found.date
-    for mention in mentions:
-        if mention.date is None and mention.status == MeetingStatus.HELD and _just_now(tokens):
-            mention.date = resolve_date("сегодня", published) if published else None
-    return mentions
-
-
-def _triggers(tokens: list[Token]) -> list[int]:
-    found: list[int] = []
-    for i, token in enumerate(tokens):
-        noun = token.pos in {"NOUN", "PROPN"} and token.lemma in lexicon.TRIGGER_NOUNS
-        verb = token.pos == "VERB" and (
-            token.lemma in lexicon.TRIGGER_VERBS
-            or (token.lemma in lexicon.RECEIVE and _receives_someone(tokens, i))
-        )
-        if not (noun or verb):
-            continue
-        if found and not _punct_between(tokens, found[-1], i):
-            both_verbs = verb and tokens[found[-1]].pos == "VERB"
-            if i - found[-1] <= _GAP or both_verbs:  # "посещал Россию и встречался с Путиным"
-                continue
-        found.append(i)
-    return found
-
-
-def _receives_someone(tokens: list[Token], i: int) -> bool:
-    """'принял в Кремле Уиткоффа', not 'принял решение' or 'принял участие'."""
-    for token in tokens[i + 1 : i + 6]:
-        if token.pos == "PUNCT":
-            return False
-        if token.case == "Acc" and (token.pos == "PROPN" or token.lemma in lexicon.ROLE_NOUNS):
-            return True
-    return False
-
-
-def _participation(tokens: list[Token]) -> int | None:
-    """A sentence like 'Делегацию возглавит Костюков' or 'его сопровождал и Кушнер'."""
-    for i, token in enumerate(tokens):
-        if token.pos == "VERB" and token.lemma in lexicon.PARTICIPATION:
-            if token.lemma in {"представлять", "входить", "войти"} and not any(
-                t.lemma in {"делегация", "состав", "сторона"} for t in tokens
-            ):
-                continue
-            return i
-    return None
-
-
-def _assign_people(sentence, cast, regions, mentions, anchor_of) -> None:  # type: ignore[no-untyped-def]
-    tokens = sentence.tokens
-    speakers = _speakers(sentence, regions)
-    heads = _head_cues(tokens)
-    markers = side_markers(sentence, cast)
-    for person_mention in sentence.mentions:
-        if person_mention.kind != "PER" or is_possessor(sentence, person_mention):
-            continue
-        if person_mention.first in speakers:
-            continue
-        person = cast.person(person_mention)
-        role = role_of(sentence, person_mention, cast)
-        side = person.side or role.side or _nearest_side(markers, person_mention.first)
-        target = anchor_of(person_mention.first)
-        if any(a.person.name == person.name for a in target.actors):
-            continue
-        target.actors.append(
-            _Actor(
-                person=person,
-                role=role,
-                side=side,
-                head=person_mention.first in heads or role.head_of_state,
-                order=person_mention.start,
-            )
-        )
-    excluded = _excluded_tokens(regions)
-    for index in range(len(tokens)):
-        described = None if index in excluded else describe(sentence, index, cast)
-        if described is None:
-            continue
-        person, role = described
-        target = anchor_of(index)
-        if all(a.person.name != person.name for a in target.actors):
-            head = role.head_of_state or index in heads
-            target.actors.append(
-                _Actor(person, role, person.side or role.side, head, tokens[index].start)
-            )
-    for region in regions:
-        if not region.subject_elided or region.content is None:
-            continue
-        for person_mention in sentence.mentions:
-            if person_mention.kind == "PER" and region.first <= person_mention.first <= region.last:
-                person = cast.person(person_mention)
-                target = anchor_of(region.content[0])
-                if all(a.person.name != person.name for a in target.actors):
-                    role = role_of(sentence, person_mention, cast)
-                    target.actors.insert(
-                        0,
-                        _Actor(person, role, person.side or role.side, False, person_mention.start),
-                    )
-
-
-def _speakers(sentence: Sentence, regions: list[SpeakerRegion]) -> set[int]:
-    """First-token indices of people who speak rather than meet."""
-    found: set[int] = set()
-    for region in regions:
-        for mention in sentence.mentions:
-            if mention.kind != "PER" or not region.first <= mention.first <= region.last:
-                continue
-            if region.verb is None or mention.case in {"Nom", None} or region.subject_elided:
-                found.add(mention.first)
-    return found
-
-
-def _excluded_tokens(regions: list[SpeakerRegion]) -> set[int]:
-    excluded: set[int] = set()
-    for region in regions:
-        excluded.update(range(region.first, region.last + 1))
-    return excluded
-
-
-def _head_cues(tokens: list[Token]) -> set[int]:
-    """Token indices of names that a 'возглавит'/'во главе с' makes heads."""
-    heads: set[int] = set()
-    for i, token in enumerate(tokens):
-        if token.lemma in lexicon.HEAD_CUES and token.pos == "VERB":
-            heads.update(
-                j for j in range(i + 1, min(i + 8, len(tokens))) if tokens[j].pos == "PROPN"
-            )
-        if token.lemma == "глава" and i > 0 and tokens[i - 1].lemma == "во":
-            heads.update(
-                j for j in range(i + 1, min(i + 8, len(tokens))) if tokens[j].pos == "PROPN"
-            )
-    return heads
-
-
-def _nearest_side(markers: list[tuple[int, str]], index: int) -> str | None:
-    before = [side for i, side in markers if i < index]
-    if before:
-        return before[-1]
-    return markers[0][1] if len(markers) == 1 else None
-
-
-def _classify(mention: _Mention, tokens: list[Token]) -> None:
-    """Status, format and the words that tie a mention to a neighbour."""
-    i = mention.trigger
-    window = [t.lemma for t in tokens[max(0, i - 3) : i]]
-    sentence_lemmas = {t.lemma for t in tokens}
-    mention.continuation = bool(
-        {"следующий", "очередной", "новый", "отдельный"} & set(window)
-        or ("еще" in window and "один" in window)
-    )
-    mention.anaphoric = bool(set(window) & lexicon.ANAPHORA) or bool(
-        {"тогда", "там"} & sentence_lemmas
-    )
-    status = _status(mention, tokens)
-    if status is not None:
-        mention.status, mention.explicit = status
-    if sentence_lemmas & lexicon.PHONE:
-        mention.format = MeetingFormat.PHONE
-    elif sentence_lemmas & lexicon.VIDEO:
-        mention.format = MeetingFormat.VIDEO
-    elif mention.lemma in _IN_PERSON or mention.participation:
-        mention.format = MeetingFormat.IN_PERSON
-
-
-def _status(mention: _Mention, tokens: list[Token]) -> tuple[MeetingStatus, bool] | None:
-    """The status cue nearest the trigger; (status, explicit), explicit unless tense alone."""
-    i = mention.trigger
-    trigger = tokens[i]
-    # Words right before a meeting noun: "по итогам встречи", "следующий раунд".
-    for token in reversed(tokens[max(0, i - 3) : i]):
-        if token.pos == "PUNCT":
-            break
-        if token.lemma in lexicon.PROPOSED_MODIFIERS:
-            return MeetingStatus.PROPOSED, True
-    lexical = _lexical_cue(tokens, i)
-    if lexical is not None:
-        return lexical, True
-    for token in reversed(tokens[max(0, i - 3) : i]):
-        if token.pos == "PUNCT":
-            break
-        past_participle = token.feats.get("VerbForm") == "Part" and token.tense == "Past"
-        if token.lemma in lexicon.HELD_MODIFIERS or past_participle:
-            return MeetingStatus.HELD, True
-        if token.lemma in lexicon.PLANNED_MODIFIERS:
-            return MeetingStatus.PLANNED, True
-    if trigger.finite:
-        return _by_tense(trigger), True
-    verb = _nearest_verb(tokens, i)
-    if verb is None:
-        return None
-    return _by_tense(verb), verb.lemma in lexicon.EVENT_VERBS
-
-
-def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
-    """Cancelled, postponed, proposed or planned, said in words in the trigger's clause."""
-    lo, hi = _clause(tokens, i)
-    best: tuple[tuple[int, int], MeetingStatus] | None = None
-    for j in range(lo, hi + 1):
-        token = tokens[j]
-        status = None
-        if token.lemma in lexicon.CANCEL:
-            status = MeetingStatus.CANCELLED
-        elif token.lemma in lexicon.POSTPONE:
-            status = MeetingStatus.POSTPONED
-        elif token.lemma in lexicon.PROPOSE or (
-            token.lemma == "мочь"
-            and j + 1 < len(tokens)
-            and tokens[j + 1].lemma in lexicon.EVENT_VERBS
-        ):
-            status = MeetingStatus.PROPOSED
-        elif token.lemma in lexicon.PLAN:
-            status = MeetingStatus.PLANNED
-        elif token.lemma == "не" and j + 1 < len(tokens) and tokens[j + 1].lemma == "состояться":
-            status = MeetingStatus.CANCELLED
-        if status is None:
-            continue
-        final = status in {MeetingStatus.CANCELLED, MeetingStatus.POSTPONED}
-        rank = (0 if final else 1, abs(j - i))  # a call-off outweighs the plan it ends
-        if best is None or rank < best[0]:
-            best = (rank, status)
-    return best[1] if best else None
-
-
-def _clause(tokens: list[Token], i: int) -> tuple[int, int]:
-    """The trigger's clause: between semicolons, colons and 'что'/'но'/'а' after a comma."""
-    lo = i
-    while lo > 0 and not _boundary(tokens, lo - 1):
-        lo -= 1
-    hi = i
-    while hi + 1 < len(tokens) and not _boundary(tokens, hi + 1):
-        hi += 1
-    return lo, hi
-
-
-def _boundary(tokens: list[Token], j: int) -> bool:
-    token = tokens[j]
-    if token.text in {";", ":", "—", "–"}:
-        return True
-    return token.lemma in {"что", "но", "а", "который"} and j > 0 and tokens[j - 1].text == ","
-
-
-def _nearest_verb(tokens: list[Token], i: int) -> Token | None:
-    lo, hi = _clause(tokens, i)
-    best: tuple[int, int, Token] | None = None
-    for j in range(lo, hi + 1):
-        token = tokens[j]
-        if not token.finite:
-            continue
-        rank = (0 if token.lemma in lexicon.EVENT_VERBS else 1, abs(j - i))
-        if best is None or rank < best[:2]:
-            best = (*rank, token)
-    return best[2] if best else None
-
-
-def _by_tense(verb: Token) -> MeetingStatus:
-    tense = verb.feats.get("Tense")
-    if tense == "Fut":
-        return MeetingStatus.PLANNED
-    if tense == "Pres" and verb.lemma in lexicon.EVENT_VERBS:
-        return MeetingStatus.ONGOING
-    return MeetingStatus.HELD
-
-
-def _just_now(tokens: list[Token]) -> bool:
-    """'встреча, только что закончившаяся': it ended on the day of publication."""
-    return any(
-        t.lemma == "только" and k + 1 < len(tokens) and tokens[k + 1].lemma == "что"
-        for k, t in enumerate(tokens)
-    )
-
-
-def _there(sentence: Sentence) -> bool:
-    """'Там же состоятся ...': the place of the meeting just named."""
-    words = [t.lemma for t in sentence.tokens[:3]]
-    return "там" in words
-
-
-def _punct_between(tokens: list[Token], a: int, b: int) -> bool:
-    return any(t.pos == "PUNCT" for t in tokens[a + 1 : b])
-
-
-def _token_at(tokens: list[Token], offset: int) -> int:
-    for i, token in enumerate(tokens):
-        if token.start >= offset:
-            return i
-    return len(tokens) - 1
-
-
-# --------------------------------------------------------------------------- merging
-
-
-def _home(mention: _Mention, meetings: list[_Meeting], last: _Meeting | None) -> _Meeting | None:
+def _home(
+    mention: MeetingMention, meetings: list[_Meeting], last: _Meeting | None
+) -> _Meeting | None:
     """The open meeting this mention is about, if any.
 
     First by identity: a shared person, place or date. Failing that, a mention
@@ -559,7 +164,7 @@ def _home(mention: _Mention, meetings: list[_Meeting], last: _Meeting | None) ->
     return None
 
 
-def _identity(mention: _Mention, meeting: _Meeting) -> float:
+def _identity(mention: MeetingMention, meeting: _Meeting) -> float:
     """Shared people, place and date; a list of participants is tied by place and date only."""
     people = 0 if mention.participation else len(mention.names & meeting.names)
     return (
@@ -569,7 +174,7 @@ def _identity(mention: _Mention, meeting: _Meeting) -> float:
     )
 
 
-def _compatible(mention: _Mention, meeting: _Meeting) -> bool:
+def _compatible(mention: MeetingMention, meeting: _Meeting) -> bool:
     if mention.date and meeting.date and not _overlap(mention.date, meeting.date):
         return False
     place, theirs = mention.location, meeting.location
@@ -604,12 +209,20 @@ def _same_place(a: Location | None, b: Location | None) -> bool:
 
 
 def _overlap(a: EventDate, b: EventDate) -> bool:
-    a0, a1 = a.start, a.end or a.start
-    b0, b1 = b.start, b.end or b.start
-    return not (a1[: len(b0)] < b0[: len(a1)] or b1[: len(a0)] < a0[: len(b1)])
+    """Whether two dates can be one meeting's: their calendar intervals share a day."""
+    a0, a1 = _interval(a)
+    b0, b1 = _interval(b)
+    return a0 <= b1 and b0 <= a1
 
 
-# --------------------------------------------------------------------------- records
+def _interval(date: EventDate) -> tuple[dt.date, dt.date]:
+    """First and last day a date covers: '2026' is the year, '2026-01' the month."""
+    first = [int(p) for p in date.start.split("-")]
+    last = [int(p) for p in (date.end or date.start).split("-")]
+    start = dt.date(first[0], first[1] if len(first) > 1 else 1, first[2] if len(first) > 2 else 1)
+    month = last[1] if len(last) > 1 else 12
+    day = last[2] if len(last) > 2 else calendar.monthrange(last[0], month)[1]
+    return start, dt.date(last[0], month, day)
 
 
 def _record(meeting: _Meeting, text: str) -> Meeting:
@@ -626,12 +239,13 @@ def _record(meeting: _Meeting, text: str) -> Meeting:
     )
 
 
-def _distinct_sentences(mentions: list[_Mention]) -> list[_Mention]:
-    seen: set[int] = set()
-    out: list[_Mention] = []
+def _distinct_sentences(mentions: list[MeetingMention]) -> list[MeetingMention]:
+    """One mention per sentence, and per wording: a repeated headline is cited once."""
+    seen: set[str] = set()
+    out: list[MeetingMention] = []
     for mention in mentions:
-        if mention.sentence.index not in seen:
-            seen.add(mention.sentence.index)
+        if mention.sentence.text not in seen:
+            seen.add(mention.sentence.text)
             out.append(mention)
     return out
 
@@ -655,7 +269,7 @@ def _delegations(meeting: _Meeting) -> list[Delegation]:
     return delegations
 
 
-def _participant(actor: _Actor) -> Participant:
+def _participant(actor: Actor) -> Participant:
     return Participant(
         name=actor.person.name,
         name_en=actor.person.name_en,

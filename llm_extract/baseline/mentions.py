@@ -1,0 +1,319 @@
+"""Meeting mentions: one per trigger word, with the people, sides, place and date near it.
+
+A trigger is a meeting noun or verb ("переговоры", "встретились", "визит",
+"принял Уиткоффа"). The sentence's people, side markers, places and dates go
+to the nearest trigger; those stated before every trigger ("В минувшие
+выходные в Майами прошли …, а также состоялись …") go to all. People who only
+speak ("Песков подтвердил, что …") are left out; a speaker whose own verb
+follows ("написал, что провел встречи") is kept. A sentence that only lists
+participants ("Американскую делегацию представляли …") is a mention too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from llm_extract.baseline import lexicon
+from llm_extract.baseline.clauses import SpeakerRegion, speaker_regions
+from llm_extract.baseline.dates import find_dates
+from llm_extract.baseline.entities import (
+    Cast,
+    Person,
+    Role,
+    describe,
+    is_possessor,
+    places,
+    role_of,
+    side_markers,
+)
+from llm_extract.baseline.nlp import Sentence, Token
+from llm_extract.baseline.status import TENSE, meeting_status
+from llm_extract.normalise import resolve_date
+from llm_extract.schemas import EventDate, Location, MeetingFormat, MeetingStatus
+
+__all__ = ["Actor", "MeetingMention", "meeting_mentions"]
+
+_IN_PERSON = lexicon.words(
+    "встреча встретиться встречаться переговоры переговор визит посетить посещать побывать "
+    "заседание саммит раунд поездка принять принимать"
+)
+_GAP = 2
+"""Triggers this close (in tokens) are one mention: 'раунд переговоров', 'визит и переговоры'."""
+
+
+@dataclass
+class Actor:
+    person: Person
+    role: Role
+    side: str | None
+    head: bool
+    order: int  # offset in the article: who is named first
+
+
+@dataclass
+class MeetingMention:
+    sentence: Sentence
+    trigger: int
+    lemma: str
+    status: MeetingStatus = MeetingStatus.HELD
+    explicit: bool = False  # the status is said in words, not only by a tense
+    actors: list[Actor] = field(default_factory=list)
+    sides: list[str] = field(default_factory=list)
+    date: EventDate | None = None
+    location: Location | None = None
+    format: MeetingFormat | None = None
+    continuation: bool = False  # "следующий раунд", "ещё одна встреча"
+    anaphoric: bool = False  # "тогда", "такой контакт", "там же"
+    participation: bool = False  # "участвовали", "делегацию возглавит"
+    there: bool = False  # "Там же состоятся …": at the place just named
+
+    @property
+    def names(self) -> set[str]:
+        return {a.person.name for a in self.actors}
+
+    def all_sides(self) -> set[str]:
+        return set(self.sides) | {a.side for a in self.actors if a.side}
+
+    @property
+    def bare(self) -> bool:
+        return not self.actors and self.date is None and self.location is None
+
+    @property
+    def strong(self) -> bool:
+        """Enough to open a meeting: named parties and an anchor (status word, date or place)."""
+        anchor = self.explicit or self.date is not None or self.location is not None
+        parties = len(self.all_sides()) + len([a for a in self.actors if not a.side])
+        if self.lemma in lexicon.NEEDS_COMPANY and not self.actors and parties < 2:
+            return False
+        if self.continuation:
+            return anchor
+        return anchor and (parties >= 2 or len(self.actors) >= 2)
+
+
+def meeting_mentions(
+    sentence: Sentence, cast: Cast, published: dt.date | None
+) -> list[MeetingMention]:
+    """The sentence's meeting mentions, in order; none when it names no meeting."""
+    tokens = sentence.tokens
+    triggers = _triggers(tokens)
+    participation = _participation(tokens)
+    if not triggers and not participation:
+        return []
+    regions = speaker_regions(sentence)
+    if not triggers:
+        mention = MeetingMention(
+            sentence, participation, tokens[participation].lemma, participation=True
+        )
+        mentions = [mention]
+    else:
+        mentions = [
+            MeetingMention(sentence, i, tokens[i].lemma, participation=participation is not None)
+            for i in triggers
+        ]
+    anchor_of = lambda index: min(mentions, key=lambda m: abs(m.trigger - index))  # noqa: E731
+    _assign_people(sentence, cast, regions, anchor_of)
+    excluded = _excluded_tokens(regions)
+    for index, side in side_markers(sentence, cast):
+        if index in excluded:
+            continue
+        target = anchor_of(index)
+        if side not in target.sides:
+            target.sides.append(side)
+    first_trigger = min(m.trigger for m in mentions)
+    for index, location in places(sentence):
+        for target in mentions if index < first_trigger else [anchor_of(index)]:
+            target.location = target.location or location
+    for mention in mentions:
+        _classify(mention, tokens)
+    tense = TENSE.get(mentions[0].status)
+    for found in find_dates(sentence.text, sentence.start, published, tense):
+        index = _token_at(tokens, found.start)
+        for target in mentions if index < first_trigger else [anchor_of(index)]:
+            target.date = target.date or found.date
+    for mention in mentions:
+        if mention.date is None and mention.status == MeetingStatus.HELD and _just_now(tokens):
+            mention.date = resolve_date("сегодня", published) if published else None
+    return mentions
+
+
+def _triggers(tokens: list[Token]) -> list[int]:
+    found: list[int] = []
+    for i, token in enumerate(tokens):
+        noun = token.pos in {"NOUN", "PROPN"} and token.lemma in lexicon.TRIGGER_NOUNS
+        verb = token.pos == "VERB" and (
+            token.lemma in lexicon.TRIGGER_VERBS
+            or (token.lemma in lexicon.RECEIVE and _receives_someone(tokens, i))
+        )
+        if not (noun or verb):
+            continue
+        if found and not _punct_between(tokens, found[-1], i):
+            both_verbs = verb and tokens[found[-1]].pos == "VERB"
+            if i - found[-1] <= _GAP or both_verbs:  # "посещал Россию и встречался с Путиным"
+                continue
+        found.append(i)
+    return found
+
+
+def _receives_someone(tokens: list[Token], i: int) -> bool:
+    """'принял в Кремле Уиткоффа', not 'принял решение' or 'принял участие'."""
+    for token in tokens[i + 1 : i + 6]:
+        if token.pos == "PUNCT":
+            return False
+        if token.case == "Acc" and (token.pos == "PROPN" or token.lemma in lexicon.ROLE_NOUNS):
+            return True
+    return False
+
+
+def _participation(tokens: list[Token]) -> int | None:
+    """A sentence like 'Делегацию возглавит Костюков' or 'его сопровождал и Кушнер'."""
+    for i, token in enumerate(tokens):
+        if token.pos == "VERB" and token.lemma in lexicon.PARTICIPATION:
+            if token.lemma in {"представлять", "входить", "войти"} and not any(
+                t.lemma in {"делегация", "состав", "сторона"} for t in tokens
+            ):
+                continue
+            return i
+    return None
+
+
+def _assign_people(
+    sentence: Sentence,
+    cast: Cast,
+    regions: list[SpeakerRegion],
+    anchor_of: Callable[[int], MeetingMention],
+) -> None:
+    tokens = sentence.tokens
+    speakers = _speakers(sentence, regions)
+    heads = _head_cues(tokens)
+    markers = side_markers(sentence, cast)
+    for person_mention in sentence.mentions:
+        if person_mention.kind != "PER" or is_possessor(sentence, person_mention):
+            continue
+        if person_mention.first in speakers:
+            continue
+        person = cast.person(person_mention)
+        role = role_of(sentence, person_mention, cast)
+        side = person.side or role.side or _nearest_side(markers, person_mention.first)
+        target = anchor_of(person_mention.first)
+        if any(a.person.name == person.name for a in target.actors):
+            continue
+        target.actors.append(
+            Actor(
+                person=person,
+                role=role,
+                side=side,
+                head=person_mention.first in heads or role.head_of_state,
+                order=person_mention.start,
+            )
+        )
+    excluded = _excluded_tokens(regions)
+    for index in range(len(tokens)):
+        described = None if index in excluded else describe(sentence, index, cast)
+        if described is None:
+            continue
+        person, role = described
+        target = anchor_of(index)
+        if all(a.person.name != person.name for a in target.actors):
+            head = role.head_of_state or index in heads
+            target.actors.append(
+                Actor(person, role, person.side or role.side, head, tokens[index].start)
+            )
+    for region in regions:
+        if not region.subject_elided or region.content is None:
+            continue
+        for person_mention in sentence.mentions:
+            if person_mention.kind == "PER" and region.first <= person_mention.first <= region.last:
+                person = cast.person(person_mention)
+                target = anchor_of(region.content[0])
+                if all(a.person.name != person.name for a in target.actors):
+                    role = role_of(sentence, person_mention, cast)
+                    target.actors.insert(
+                        0,
+                        Actor(person, role, person.side or role.side, False, person_mention.start),
+                    )
+
+
+def _speakers(sentence: Sentence, regions: list[SpeakerRegion]) -> set[int]:
+    """First-token indices of people who speak rather than meet."""
+    found: set[int] = set()
+    for region in regions:
+        for mention in sentence.mentions:
+            if mention.kind != "PER" or not region.first <= mention.first <= region.last:
+                continue
+            if region.verb is None or mention.case in {"Nom", None} or region.subject_elided:
+                found.add(mention.first)
+    return found
+
+
+def _excluded_tokens(regions: list[SpeakerRegion]) -> set[int]:
+    excluded: set[int] = set()
+    for region in regions:
+        excluded.update(range(region.first, region.last + 1))
+    return excluded
+
+
+def _head_cues(tokens: list[Token]) -> set[int]:
+    """Token indices of names that a 'возглавит'/'во главе с' makes heads."""
+    heads: set[int] = set()
+    for i, token in enumerate(tokens):
+        if token.lemma in lexicon.HEAD_CUES and token.pos == "VERB":
+            heads.update(
+                j for j in range(i + 1, min(i + 8, len(tokens))) if tokens[j].pos == "PROPN"
+            )
+        if token.lemma == "глава" and i > 0 and tokens[i - 1].lemma == "во":
+            heads.update(
+                j for j in range(i + 1, min(i + 8, len(tokens))) if tokens[j].pos == "PROPN"
+            )
+    return heads
+
+
+def _nearest_side(markers: list[tuple[int, str]], index: int) -> str | None:
+    before = [side for i, side in markers if i < index]
+    if before:
+        return before[-1]
+    return markers[0][1] if len(markers) == 1 else None
+
+
+def _classify(mention: MeetingMention, tokens: list[Token]) -> None:
+    """Status, format and the words that tie a mention to a neighbour."""
+    i = mention.trigger
+    window = [t.lemma for t in tokens[max(0, i - 3) : i]]
+    sentence_lemmas = {t.lemma for t in tokens}
+    mention.continuation = bool(
+        {"следующий", "очередной", "новый", "отдельный"} & set(window)
+        or ("еще" in window and "один" in window)
+    )
+    mention.anaphoric = bool(set(window) & lexicon.ANAPHORA) or bool(
+        {"тогда", "там"} & sentence_lemmas
+    )
+    mention.there = "там" in [t.lemma for t in tokens[:3]]
+    status = meeting_status(tokens, i)
+    if status is not None:
+        mention.status, mention.explicit = status
+    if sentence_lemmas & lexicon.PHONE:
+        mention.format = MeetingFormat.PHONE
+    elif sentence_lemmas & lexicon.VIDEO:
+        mention.format = MeetingFormat.VIDEO
+    elif mention.lemma in _IN_PERSON or mention.participation:
+        mention.format = MeetingFormat.IN_PERSON
+
+
+def _just_now(tokens: list[Token]) -> bool:
+    """'встреча, только что закончившаяся': it ended on the day of publication."""
+    return any(
+        t.lemma == "только" and k + 1 < len(tokens) and tokens[k + 1].lemma == "что"
+        for k, t in enumerate(tokens)
+    )
+
+
+def _punct_between(tokens: list[Token], a: int, b: int) -> bool:
+    return any(t.pos == "PUNCT" for t in tokens[a + 1 : b])
+
+
+def _token_at(tokens: list[Token], offset: int) -> int:
+    for i, token in enumerate(tokens):
+        if token.start >= offset:
+            return i
+    return len(tokens) - 1

@@ -36,7 +36,6 @@ __all__ = [
     "side_markers",
 ]
 
-_STOP_POS = frozenset({"VERB", "AUX", "PUNCT", "CCONJ", "SCONJ", "PRON", "ADV", "NUM", "PART"})
 _CHAIN_POS = frozenset({"NOUN", "PROPN", "ADJ", "DET", "X"})
 _NOT_IN_ROLE = lexicon.words("другой этот тот такой сам весь также еще")
 _PLACE_PREPS = lexicon.words("в во")

@@ -100,8 +100,9 @@ PLANNED_MODIFIERS = words(
 )
 PROPOSED_MODIFIERS = words("возможный потенциальный")
 
-CONTINUATION = words("следующий очередной новый еще один другой отдельный")
-"""Words that make a mention a further meeting of a series, not the one just named."""
+CONTINUATION = words("следующий очередной новый отдельный")
+"""Words that make a mention a further meeting of a series ('следующий раунд'); so does
+'ещё один'."""
 
 ANAPHORA = words("этот тот такой данный там тогда")
 """Words that point back to the meeting just named."""

@@ -282,8 +282,7 @@ def _classify(mention: MeetingMention, tokens: list[Token]) -> None:
     window = [t.lemma for t in tokens[max(0, i - 3) : i]]
     sentence_lemmas = {t.lemma for t in tokens}
     mention.continuation = bool(
-        {"следующий", "очередной", "новый", "отдельный"} & set(window)
-        or ("еще" in window and "один" in window)
+        lexicon.CONTINUATION & set(window) or ("еще" in window and "один" in window)
     )
     mention.anaphoric = bool(set(window) & lexicon.ANAPHORA) or bool(
         {"тогда", "там"} & sentence_lemmas

@@ -214,6 +214,13 @@ _MIGRATIONS = [
 _COLUMNS = set(re.findall(r"^\s+(\w+) [A-Z]", _MIGRATIONS[0], re.MULTILINE))
 
 
+def _text(value: Any) -> str | None:
+    """JSON for a column; a str is JSON already (the encoded messages, the body as sent)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 class CallLog:
     """Every call as one SQLite row: what was sent, what came back, what it cost."""
 
@@ -234,8 +241,8 @@ class CallLog:
         model: str,
         mode: str | None,
         status: str,
-        messages: list[Any] | None = None,
-        response: Mapping[str, Any] | None = None,
+        messages: list[Any] | str | None = None,
+        response: Mapping[str, Any] | str | None = None,
         error: str | None = None,
         article_id: str | None = None,
         prompt_name: str | None = None,
@@ -266,8 +273,8 @@ class CallLog:
                 input_tokens,
                 output_tokens,
                 duration_s,
-                None if messages is None else json.dumps(messages, ensure_ascii=False),
-                None if response is None else json.dumps(response, ensure_ascii=False),
+                _text(messages),
+                _text(response),
             ),
         )
 

@@ -481,7 +481,7 @@ class Client:
             try:
                 entry = self.cache.lookup(self.model, key)
             except CacheMiss as miss:
-                self._log(stats, prepared, key, messages, error=str(miss), started=started)
+                self._log(stats, prepared, key, encoded, error=str(miss), started=started)
                 raise
             if entry is not None:
                 response = ChatCompletion.construct(**entry["response"])
@@ -490,7 +490,7 @@ class Client:
                     stats,
                     prepared,
                     key,
-                    messages,
+                    encoded,
                     body=entry["response"],
                     cached=True,
                     started=started,
@@ -502,22 +502,23 @@ class Client:
                 "recorded conversations, and this request was never recorded "
                 "(record it with llm_extract.extraction.record_conversation)"
             )
-            self._log(stats, prepared, key, messages, error=str(miss), started=started)
+            self._log(stats, prepared, key, encoded, error=str(miss), started=started)
             raise miss
         attempts_before = stats.attempts
         try:
             content = prepared.body_head + encoded.encode("utf-8") + b"}"
-            body = await self._post(content, prepared.mode, stats)
+            body, text = await self._post(content, prepared.mode, stats)
         except (TransportError, ConfigError, _ModeRejected) as err:
-            self._log(stats, prepared, key, messages, error=str(err), started=started,
+            self._log(stats, prepared, key, encoded, error=str(err), started=started,
                       attempts=stats.attempts - attempts_before)  # fmt: skip
             raise
         self._confirmed.add(prepared.mode)
         response = ChatCompletion.construct(**body)
         stats.add_answer(response, cached=False)
         latency = time.monotonic() - started
-        if key is not None and self.cache is not None:
-            self.cache.store(
+        if key is not None and self.cache is not None and self.cache.records:
+            await asyncio.to_thread(  # file system calls off the event loop
+                self.cache.store,
                 key=key,
                 model=self.model,
                 mode=prepared.mode,
@@ -526,12 +527,14 @@ class Client:
                 response=body,
                 latency_s=latency,
             )
-        self._log(stats, prepared, key, messages, body=body, started=started,
+        self._log(stats, prepared, key, encoded, body=body, text=text, started=started,
                   attempts=stats.attempts - attempts_before)  # fmt: skip
         return response
 
-    async def _post(self, content: bytes, mode: str, stats: CallStats) -> dict[str, Any]:
-        """One call with transport retries; returns the answer's JSON body.
+    async def _post(
+        self, content: bytes, mode: str, stats: CallStats
+    ) -> tuple[dict[str, Any], str]:
+        """One call with transport retries; returns the answer's JSON body, parsed and as sent.
 
         The body goes as ready bytes through the openai client's `post`: its
         `chat.completions.create` would walk the whole tool schema through its
@@ -558,7 +561,8 @@ class Client:
                         if mode not in self._confirmed and _rejects_mode(mode, err):
                             raise _ModeRejected(mode, self._status_reason(err)) from None
                         raise
-                    return self._body(raw.text)
+                    text = self._redact(raw.text)
+                    return self._body(text), text
         except _ModeRejected:
             raise
         except openai.APIStatusError as err:
@@ -582,8 +586,6 @@ class Client:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _body(self, text: str) -> dict[str, Any]:
-        if self._secret and self._secret in text:
-            text = text.replace(self._secret, "[redacted]")
         try:
             body = json.loads(text)
         except ValueError:
@@ -655,10 +657,11 @@ class Client:
         stats: CallStats,
         prepared: _Prepared,
         key: str | None,
-        messages: list[dict[str, Any]],
+        messages: str,
         *,
         started: float,
         body: dict[str, Any] | None = None,
+        text: str | None = None,
         error: str | None = None,
         cached: bool = False,
         attempts: int | None = None,
@@ -671,7 +674,7 @@ class Client:
             mode=prepared.mode,
             status="error" if error else "ok",
             messages=messages,
-            response=body,
+            response=text if text is not None else body,
             error=error,
             article_id=stats.article_id,
             prompt_name=stats.prompt.name if stats.prompt else None,

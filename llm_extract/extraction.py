@@ -582,11 +582,12 @@ async def extract_async(
         key = _source_id(item)
         if key is not None and key in ids:
             raise ConfigError(
-                f"two inputs share the article id {key!r} ({ids[key]} and {item}); "
+                f"two inputs share the article id {key!r} ({ids[key]} and "
+                f"{item.source if isinstance(item, Article) else item}); "
                 "rename one, results are keyed by id"
             )
         if key is not None:
-            ids[key] = str(item)
+            ids[key] = item.source if isinstance(item, Article) else str(item)
     if rpm is not None:
         if extractor is not None:
             raise ConfigError("set rpm on the extractor's ClientConfig, not on the run")

@@ -237,6 +237,43 @@ def test_relative_dates_need_a_publication_date(baseline: BaselineExtractor) -> 
     ]
 
 
+def test_members_listed_after_a_delegation_take_its_side(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Прямые переговоры делегаций России и Украины прошли в пятницу в Стамбуле. "
+        "Российскую делегацию возглавлял помощник президента Владимир Мединский. В ее состав "
+        "вошли замминистра иностранных дел Михаил Галузин и замминистра обороны Александр Фомин.",
+        published="2025-05-17",
+    )
+    [meeting] = extraction.meetings
+    russia = next(d for d in meeting.delegations if d.side == "RU")
+    assert russia.head.name == "Владимир Мединский"
+    assert [m.name for m in russia.members] == ["Михаил Галузин", "Александр Фомин"]
+    assert russia.members[0].role == "замминистра иностранных дел"
+
+
+def test_a_region_and_its_city_are_one_meeting(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Саммит России и США на Аляске завершился. Переговоры Владимира Путина и Дональда "
+        "Трампа в Анкоридже продолжались около трех часов.",
+        published="2025-08-16",
+    )
+    [meeting] = extraction.meetings
+    assert meeting.location.country == "US"
+    assert people(meeting) == {"Владимир Путин", "Дональд Трамп"}
+
+
+def test_an_invitation_is_a_proposed_visit(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Путин и Трамп провели телефонный разговор. Путин пригласил Трампа посетить Москву.",
+    )
+    call, visit = extraction.meetings
+    assert (call.status, call.format) == ("held", "phone")
+    assert (visit.status, visit.location.place) == ("proposed", "Москва")
+
+
 # --------------------------------------------------------------------------- positions
 
 
@@ -292,6 +329,21 @@ def test_a_bare_fact_is_not_a_position(baseline: BaselineExtractor) -> None:
     assert run(baseline, "Песков подтвердил, что встреча запланирована.").positions == []
 
 
+def test_speech_after_what_was_said(baseline: BaselineExtractor) -> None:
+    body = "Следующая встреча может пройти в Москве, заявил Лавров."
+    [position] = run(baseline, body).positions
+    assert (position.holder.name, position.stance) == ("Сергей Лавров", "propose")
+
+
+def test_title_without_a_name_is_the_person_who_holds_it(baseline: BaselineExtractor) -> None:
+    body = (
+        "Министр иностранных дел России Сергей Лавров провел переговоры в Эр-Рияде. "
+        "Российский министр назвал переговоры полезными."
+    )
+    [position] = run(baseline, body).positions
+    assert position.holder.name == "Сергей Лавров"
+
+
 # --------------------------------------------------------------------------- natasha slips
 
 
@@ -322,6 +374,13 @@ def test_white_house_in_a_title_is_not_the_place(baseline: BaselineExtractor) ->
     assert meeting.location.model_dump() == {"place": "Майами", "country": "US", "venue": None}
     adviser = next(d for d in meeting.delegations if d.side == "US").head
     assert (adviser.name, adviser.organisation) == ("Джош Грюнбаум", "Белый дом")
+
+
+def test_a_title_glued_to_a_full_name_is_stripped() -> None:
+    # natasha tags the capitalised title alone as a person here
+    [sentence] = parse("Как сообщает ТАСС, Спецпосланник президента США Стив Уиткофф прибыл.")
+    people = [(m.normal, m.after_role) for m in sentence.mentions if m.kind == "PER"]
+    assert people == [("Стив Уиткофф", False)]
 
 
 def test_capitalised_common_words_are_not_organisations() -> None:

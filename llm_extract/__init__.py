@@ -41,6 +41,7 @@ from llm_extract.schemas import (
 from llm_extract.score import Scorecard, score_against_gold
 
 _ENGINE = {
+    "BaselineExtractor": "llm_extract.baseline",
     "Cache": "llm_extract.cache",
     "CacheMiss": "llm_extract.cache",
     "CallLog": "llm_extract.cache",
@@ -66,6 +67,7 @@ __all__ = [
     "Article",
     "ArticleError",
     "ArticleExtraction",
+    "BaselineExtractor",
     "Cache",
     "CacheMiss",
     "CallLog",

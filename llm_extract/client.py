@@ -62,6 +62,7 @@ from llm_extract.errors import ConfigError, ModelOutputError, TransportError
 from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage
 
 __all__ = [
+    "COMPATIBLE_ENDPOINTS",
     "FALLBACK_MODES",
     "MODES",
     "CallStats",
@@ -89,6 +90,19 @@ FALLBACK_MODES: dict[str, tuple[str, ...]] = {
     "md_json": (),
 }
 """What to try, in order, when a server rejects a mode."""
+
+COMPATIBLE_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "anthropic": ("https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"),
+    "google": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
+    "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+    "groq": ("https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    "xai": ("https://api.x.ai/v1", "XAI_API_KEY"),
+    "fireworks": ("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
+    "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
+}
+"""Providers whose instructor builder needs their own SDK, reached instead through their
+OpenAI-compatible endpoint (URL, key variable): one transport, one cache format for all."""
 
 _MODE_NAMES = {mode: name for name, mode in MODES.items()}
 _SLOT = "\x00article\x00"
@@ -197,7 +211,8 @@ class _Prepared:
     slot: dict[str, Any]
     wrap: tuple[str, str]
     tail: list[dict[str, Any]]
-    sampling: dict[str, Any] = field(default_factory=dict)
+    sampling: dict[str, Any]
+    """What the cache entry shows of the parameters (the schema is in the key only)."""
 
     def messages(self, turns: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         first, *rest = turns
@@ -248,6 +263,10 @@ class Client:
         self.call_log = call_log
         self.response_model = response_model
         self._api_key_env = api_key_env
+        prefix, _, rest = model.partition("/")
+        if rest and prefix in COMPATIBLE_ENDPOINTS and api_key_env == "OPENAI_API_KEY":
+            api_key_env = COMPATIBLE_ENDPOINTS[prefix][1]
+            self._api_key_env = api_key_env
         key = api_key or os.environ.get(api_key_env)
         self._secret = key or None
         self._offline = is_fixture_model(model) and http_client is None and base_url is None
@@ -272,6 +291,11 @@ class Client:
         self, model: str, *, base_url: str | None, api_key: str | None, mode: str | None
     ) -> tuple[Provider, str, openai.AsyncOpenAI, str]:
         prefix, _, rest = model.partition("/")
+        if rest and prefix in COMPATIBLE_ENDPOINTS:
+            if api_key is None:
+                raise ConfigError(f"{model}: set ${self._api_key_env} to the provider's API key")
+            url = base_url or COMPATIBLE_ENDPOINTS[prefix][0]
+            return Provider.OPENAI, rest, openai.AsyncOpenAI(base_url=url, api_key=api_key), "tools"
         if rest and prefix in _providers():
             return self._from_provider(model, base_url=base_url, api_key=api_key, mode=mode)
         url = base_url or os.environ.get("OPENAI_BASE_URL")
@@ -298,14 +322,18 @@ class Client:
             kwargs["base_url"] = base_url
         if api_key is not None:
             kwargs["api_key"] = api_key
+        quiet = logging.NullHandler()  # instructor logs a traceback for what we report in a line
+        logging.getLogger("instructor").addHandler(quiet)
         try:
             built = instructor.from_provider(model, **kwargs)
         except Exception as err:
             raise ConfigError(f"{model}: {self._redact(str(err))}") from None
+        finally:
+            logging.getLogger("instructor").removeHandler(quiet)
         if not isinstance(built.client, openai.AsyncOpenAI):
             raise ConfigError(
                 f"{model}: the engine records, replays and retries OpenAI-compatible calls "
-                "only; use the provider's OpenAI-compatible endpoint instead, e.g. "
+                "only; use the provider's OpenAI-compatible endpoint instead: "
                 "--model <name> --base-url <its /v1 URL> --api-key-env <ITS_KEY_VARIABLE>"
             )
         default = _MODE_NAMES.get(built.mode)
@@ -313,7 +341,7 @@ class Client:
             raise ConfigError(
                 f"{model}: instructor picked mode {built.mode}, which is not one of ours"
             )
-        return built.provider, built.default_model or model.partition("/")[2], built.client, default
+        return built.provider, model.partition("/")[2], built.client, default
 
     async def aclose(self) -> None:
         await self._openai.close()
@@ -390,7 +418,7 @@ class Client:
             params=kwargs,
             digest=params_digest(kwargs),
             body_head=json.dumps(kwargs, ensure_ascii=False, separators=(",", ":"))[:-1].encode()
-            + (b',"messages":' if kwargs else b'{"messages":'),
+            + b',"messages":',
             head=messages[:index],
             slot=messages[index],
             wrap=(before, after),

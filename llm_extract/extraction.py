@@ -49,6 +49,7 @@ from llm_extract.schemas import (
     Meeting,
     Participant,
     Position,
+    PromptInfo,
     schema_hash,
 )
 
@@ -131,7 +132,6 @@ class Extractor:
             if client is not None
             else resolve_model(model, base_url=base_url, api_key_env=api_key_env)
         )
-        self.prompt = load_prompt(prompt) if isinstance(prompt, str) else prompt
         self.max_reasks = max_reasks
         self.grounding_reasks = grounding_reasks
         self.chunking = chunking
@@ -140,11 +140,13 @@ class Extractor:
         self._baseline: Any = None
         self._baseline_lock = asyncio.Lock()
         self.client: Client | None = None
+        self.prompt: Prompt | None = None
         if self.model == BASELINE:
             from llm_extract.baseline import BaselineExtractor
 
             self._baseline = BaselineExtractor()
         else:
+            self.prompt = load_prompt(prompt) if isinstance(prompt, str) else prompt
             self.client = client or Client(
                 self.model,
                 base_url=base_url,
@@ -202,8 +204,8 @@ class Extractor:
         )
 
     @property
-    def _prompt_info(self):
-        return self.prompt.info if self.client is not None else None
+    def _prompt_info(self) -> PromptInfo | None:
+        return self.prompt.info if self.prompt is not None else None
 
     async def _extract_baseline(self, article: Article, warnings: list[str]) -> ArticleExtraction:
         async with self._baseline_lock:  # natasha is not known to be thread-safe
@@ -214,6 +216,7 @@ class Extractor:
 
     def _chunks(self, article: Article) -> list[tuple[int, str, list[dict[str, str]]]]:
         """(offset, text, first turns) per chunk; one chunk unless the article is long."""
+        assert self.prompt is not None
         if len(article.text) > self.chunk_chars and not self.chunking:
             raise ArticleError(
                 f"{article.source}: {len(article.text):,} characters is more than one call "
@@ -249,7 +252,7 @@ class Extractor:
         self, text: str, turns: list[dict[str, str]], stats: CallStats, warnings: list[str]
     ) -> ArticleExtraction:
         """Ask, validate, ground; re-ask for quotes not found in `text`."""
-        assert self.client is not None
+        assert self.client is not None and self.prompt is not None
         completion = await self.client.complete(
             self.prompt.system, turns, stats=stats, max_reasks=self.max_reasks
         )

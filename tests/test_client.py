@@ -297,3 +297,22 @@ def test_provider_string_goes_through_from_provider(server, secret):
     done, _ = complete(client)
     assert done.value.meetings
     assert server.chat_requests()[0].json["model"] == "tinymodel"
+
+
+def test_provider_without_an_openai_client_goes_through_its_compatible_endpoint(
+    server, monkeypatch
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-anthropic")
+    server.script(completion(tool=VALID))
+    client = Client("anthropic/claude-test", base_url=server.url, config=ClientConfig.from_env())
+    done, _ = complete(client)
+    assert done.value.meetings
+    sent = server.chat_requests()[0]
+    assert sent.json["model"] == "claude-test" and "tools" in sent.json
+    assert sent.headers["authorization"] == "Bearer sk-test-anthropic"
+    assert Client("anthropic/claude-test").base_url == "https://api.anthropic.com/v1/"
+
+
+def test_provider_key_missing_names_its_variable():
+    with pytest.raises(ConfigError, match=r"\$GEMINI_API_KEY"):
+        Client("gemini/gemini-flash")

@@ -140,8 +140,9 @@ class _SplitWriter:
 
     def close(self) -> None:
         self._finish()
+        part = re.compile(rf"{re.escape(self.out.stem)}\.part\d+{re.escape(self.out.suffix)}")
         for stale in self.out.parent.glob(f"{self.out.stem}.part*{self.out.suffix}"):
-            if stale not in self.files and re.fullmatch(r"part\d+", stale.suffixes[-2][1:]):
+            if stale not in self.files and part.fullmatch(stale.name):
                 log.warning("%s: removed, left by an earlier prepare with more parts", stale)
                 stale.unlink()
 
@@ -170,7 +171,7 @@ def _articles(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, Ar
             yield str(item), str(err)
 
 
-def custom_id(article_id: str, key: str, chunk: tuple[int, int] | None) -> str:
+def _custom_id(article_id: str, key: str, chunk: tuple[int, int] | None) -> str:
     """`<article id>[#i/n]@<first 16 hex of the request's cache key>`."""
     part = f"#{chunk[0]}/{chunk[1]}" if chunk else ""
     return f"{article_id}{part}@{key[:_KEY_CHARS]}"
@@ -238,7 +239,7 @@ def _request_lines(extractor: Extractor, article: Article, body_model: str | Non
         chunk = (index, len(requests)) if len(requests) > 1 else None
         body = {**request, "model": body_model} if body_model else request
         line = {
-            "custom_id": custom_id(article.id, key, chunk),
+            "custom_id": _custom_id(article.id, key, chunk),
             "method": "POST",
             "url": BATCH_URL,
             "body": body,
@@ -556,6 +557,7 @@ async def collect_async(
         raise ConfigError("no responses to collect: pass --responses FILE or --batch ID")
     by_id = _source_map(sources)
     out_path = Path(out)
+    done = _finished(out_path, model)
     live = _has_endpoint(base_url, api_key, api_key_env)
     if not live and (max_reasks or grounding_reasks):
         log.warning(
@@ -584,7 +586,6 @@ async def collect_async(
     )
     collector = _Collector(extractor, answers)
     summary = CollectSummary(out=out_path)
-    done = _finished(out_path, model)
     seen: set[str] = set()
     slots = asyncio.Semaphore(concurrency)
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -266,6 +266,9 @@ def test_prepare_splits_files_at_the_limits(tmp_path):
     assert sum(len(_lines(p)) for p in summary.files) == len(SEEDS)
     assert not (tmp_path / "requests.part4.jsonl").exists()
 
+    summary = prepare(SEEDS[:1], out=tmp_path / "tiny.jsonl", model=MODEL, max_bytes=1000)
+    assert summary.files == [] and "do not fit in one batch file" in summary.skipped[0][1]
+
 
 def test_prepare_leaves_out_bad_articles_and_goes_on(tmp_path):
     empty = tmp_path / "empty.txt"

@@ -175,6 +175,22 @@ def test_status_from_cue_words_and_tense(
     assert meeting.location.place == "Стамбул"
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "format_"),
+    [
+        ("Зеленский заявил, что готов встретиться с Путиным.", "proposed", "in_person"),
+        ("Трамп не исключил встречи с Путиным в ближайшее время.", "proposed", "in_person"),
+        ("Президенты России и США провели видеоконференцию.", "held", "video"),
+    ],
+)
+def test_proposals_and_formats(
+    baseline: BaselineExtractor, body: str, status: str, format_: str
+) -> None:
+    [meeting] = run(baseline, body).meetings
+    assert (meeting.status, meeting.format) == (status, format_)
+    assert len(meeting.delegations) == 2
+
+
 def test_next_round_is_a_new_meeting_of_the_same_sides(baseline: BaselineExtractor) -> None:
     extraction = run(
         baseline,
@@ -218,6 +234,8 @@ def test_who_reports_a_meeting_is_not_at_it(baseline: BaselineExtractor) -> None
         "В последние месяцы стороны обсуждают мирный план.",
         "Кремль скептически оценивает перспективы мирных переговоров с Украиной.",
         "Министр подчеркнул важность переговорного процесса.",
+        "Встреча Путина и Трампа пока не планируется, заявил Песков.",
+        "Зеленский заявил, что без прямого контакта с руководством РФ невозможно договориться.",
     ],
 )
 def test_no_meeting_in_talk_about_talks(baseline: BaselineExtractor, body: str) -> None:

@@ -103,12 +103,15 @@ def _sentence_or_clause_end(sentence: Sentence, i: int) -> int:
 
 
 def _subject_elided(sentence: Sentence, i: int) -> bool:
-    """'написал, что провел встречи': the verb after 'что' has no subject before it."""
+    """'написал, что провел встречи', 'заявил, что готов встретиться': the predicate
+    after 'что' has no subject before it, so it is the speaker's."""
     for token in sentence.tokens[i:]:
         if token.pos in {"NOUN", "PROPN", "PRON"} and token.feats.get("Case") == "Nom":
             return False
         if token.finite:
             return token.feats.get("Number") == "Sing" and token.feats.get("Tense") == "Past"
+        if token.pos == "ADJ" and token.feats.get("Variant") == "Short":
+            return token.feats.get("Gender") in {"Masc", "Fem"}  # not "невозможно"
         if token.text in _CLAUSE_END:
             return False
     return False

@@ -68,7 +68,9 @@ def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
             and tokens[j + 1].lemma in lexicon.EVENT_VERBS
         ):
             status = MeetingStatus.PROPOSED
-        elif token.lemma in lexicon.PLAN:
+        elif token.lemma in {"исключить", "исключать"} and _negated(tokens, j):
+            status = MeetingStatus.PROPOSED  # "не исключил встречи"
+        elif token.lemma in lexicon.PLAN and not _negated(tokens, j):
             status = MeetingStatus.PLANNED
         elif token.lemma == "не" and j + 1 < len(tokens) and tokens[j + 1].lemma == "состояться":
             status = MeetingStatus.CANCELLED
@@ -79,6 +81,10 @@ def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
         if best is None or rank < best[0]:
             best = (rank, status)
     return best[1] if best else None
+
+
+def _negated(tokens: list[Token], j: int) -> bool:
+    return j > 0 and tokens[j - 1].lemma == "не"
 
 
 def _clause(tokens: list[Token], i: int) -> tuple[int, int]:

@@ -138,6 +138,21 @@ def test_participants_named_in_the_next_sentences_join_the_meeting(
     assert len(meeting.evidence) == 3
 
 
+def test_taking_part_adds_a_member(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Уиткофф и Дмитриев встретились в Майами 24 октября. Во встрече также принял участие "
+        "Джаред Кушнер.",
+        published="2025-10-25",
+    )
+    [meeting] = extraction.meetings
+    america = next(d for d in meeting.delegations if d.side == "US")
+    assert (america.head.name, [m.name for m in america.members]) == (
+        "Стив Уиткофф",
+        ["Джаред Кушнер"],
+    )
+
+
 def test_receiving_a_guest_is_a_meeting(baseline: BaselineExtractor) -> None:
     extraction = run(
         baseline,
@@ -181,6 +196,7 @@ def test_status_from_cue_words_and_tense(
         ("Зеленский заявил, что готов встретиться с Путиным.", "proposed", "in_person"),
         ("Трамп не исключил встречи с Путиным в ближайшее время.", "proposed", "in_person"),
         ("Президенты России и США провели видеоконференцию.", "held", "video"),
+        ("Путин и Трамп созвонились в четверг.", "held", "phone"),
     ],
 )
 def test_proposals_and_formats(

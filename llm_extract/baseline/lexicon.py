@@ -107,7 +107,7 @@ CONTINUATION = words("следующий очередной новый отде�
 ANAPHORA = words("этот тот такой данный там тогда")
 """Words that point back to the meeting just named."""
 
-PHONE = words("телефонный телефон")
+PHONE = words("телефонный телефон созвониться созвон")
 VIDEO = words("видеосвязь видеоконференция видеоформат онлайн видеозвонок")
 
 SPEECH_VERBS = words(

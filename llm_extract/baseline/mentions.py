@@ -169,6 +169,9 @@ def _receives_someone(tokens: list[Token], i: int) -> bool:
 def _participation(tokens: list[Token]) -> int | None:
     """A sentence like 'Делегацию возглавит Костюков' or 'его сопровождал и Кушнер'."""
     for i, token in enumerate(tokens):
+        taking_part = i + 1 < len(tokens) and tokens[i + 1].lemma == "участие"
+        if token.lemma in lexicon.RECEIVE and taking_part:  # "принял участие"
+            return i
         if token.pos == "VERB" and token.lemma in lexicon.PARTICIPATION:
             if token.lemma in {"представлять", "входить", "войти"} and not any(
                 t.lemma in {"делегация", "состав", "сторона"} for t in tokens

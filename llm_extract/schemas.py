@@ -108,6 +108,16 @@ def _iso_date(value: str) -> str:
 IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
+class _Record(BaseModel):
+    """A model-facing record: unknown keys are an error the model is re-asked about.
+
+    Without this, an answer like `{"pwned": true}` would validate as an empty
+    extraction, and strict `json_schema` endpoints need `additionalProperties: false`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class MatchKind(StrEnum):
     """How grounding found a quote in the article."""
 
@@ -116,7 +126,7 @@ class MatchKind(StrEnum):
     FUZZY = "fuzzy"
 
 
-class Evidence(BaseModel):
+class Evidence(_Record):
     """A verbatim quote from the article, with its place in `Article.text`."""
 
     text: Verbatim = Field(
@@ -153,7 +163,7 @@ class Evidence(BaseModel):
         return self.start is not None
 
 
-class Participant(BaseModel):
+class Participant(_Record):
     """A person named in the article."""
 
     name: Text = Field(
@@ -179,7 +189,7 @@ class Participant(BaseModel):
     )
 
 
-class Delegation(BaseModel):
+class Delegation(_Record):
     """One side at a meeting."""
 
     side: Side = Field(
@@ -198,7 +208,7 @@ class Delegation(BaseModel):
     )
 
 
-class Location(BaseModel):
+class Location(_Record):
     place: str | None = Field(
         default=None,
         description="City or place name as in the article, nominative (e.g. 'Абу-Даби').",
@@ -217,7 +227,7 @@ class Precision(StrEnum):
     YEAR = "year"
 
 
-class EventDate(BaseModel):
+class EventDate(_Record):
     """When a meeting took or takes place, resolved to the calendar."""
 
     start: IsoDate = Field(
@@ -239,6 +249,14 @@ class EventDate(BaseModel):
     @property
     def precision(self) -> Precision:
         return (Precision.YEAR, Precision.MONTH, Precision.DAY)[self.start.count("-")]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: object) -> object:
+        """Stored dates carry the derived `precision`; it is recomputed, not read."""
+        if isinstance(data, dict) and "precision" in data:
+            data = {k: v for k, v in data.items() if k != "precision"}
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> EventDate:
@@ -262,7 +280,7 @@ class MeetingFormat(StrEnum):
     VIDEO = "video"
 
 
-class Meeting(BaseModel):
+class Meeting(_Record):
     """A contact between named sides: talks, a visit, a call; past, ongoing or to come."""
 
     status: MeetingStatus = Field(
@@ -311,7 +329,7 @@ class Speech(StrEnum):
     REPORTED = "reported"
 
 
-class Position(BaseModel):
+class Position(_Record):
     """A stance a person or side takes on an issue, as the article reports it."""
 
     holder: Participant | None = Field(
@@ -351,7 +369,7 @@ class Position(BaseModel):
         return self
 
 
-class ArticleExtraction(BaseModel):
+class ArticleExtraction(_Record):
     """Everything the article states about meetings and positions."""
 
     meetings: list[Meeting] = Field(

@@ -156,3 +156,15 @@ def test_evidence_text_is_kept_verbatim() -> None:
     """Offsets point into the article: folding a line break would break them after a round trip."""
     evidence = Evidence(text="первая строка.\nВторая", start=0, end=21, match="exact")
     assert Evidence.model_validate_json(evidence.model_dump_json()).text == "первая строка.\nВторая"
+
+
+def test_unknown_keys_are_rejected_so_the_model_is_re_asked() -> None:
+    with pytest.raises(ValidationError, match="pwned"):
+        ArticleExtraction.model_validate({"pwned": True})
+    with pytest.raises(ValidationError):
+        Meeting.model_validate(_meeting(attendees=["Путин"]))
+
+
+def test_stored_dates_with_their_precision_load_again() -> None:
+    date = EventDate(start="2026-01")
+    assert EventDate.model_validate(date.model_dump()) == date

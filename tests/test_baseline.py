@@ -233,6 +233,14 @@ def test_different_sides_in_one_sentence_are_two_meetings(baseline: BaselineExtr
         assert meeting.location.place == "Майами"
 
 
+def test_who_sends_others_is_not_at_the_meeting(baseline: BaselineExtractor) -> None:
+    body = "Трамп поручил Уиткоффу встретиться с Путиным на следующей неделе."
+    [meeting] = run(baseline, body, published="2025-10-25").meetings
+    assert people(meeting) == {"Стив Уиткофф", "Владимир Путин"}
+    assert meeting.status == "planned"
+    assert (meeting.date.start, meeting.date.end) == ("2025-10-27", "2025-11-02")
+
+
 def test_who_reports_a_meeting_is_not_at_it(baseline: BaselineExtractor) -> None:
     extraction = run(
         baseline,

@@ -1,8 +1,9 @@
 """Who is speaking in a sentence: the speaker's words are not the event's cast.
 
 "Песков подтвердил, что встреча запланирована" names Песков, but Песков is not at
-the meeting. The speaker regions found here are token ranges whose people a
-meeting rule must skip; `positions` reads the same regions to find holders.
+the meeting; nor is whoever sends others ("Трамп поручил Уиткоффу встретиться …").
+The speaker regions found here are token ranges whose people a meeting rule
+must skip; `positions` reads the same regions to find holders.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def speaker_regions(sentence: Sentence) -> list[SpeakerRegion]:
             content = (end + 1, n - 1) if end + 1 < n else None
             regions.append(SpeakerRegion(i, end, None, content, False))
             continue
-        if token.pos != "VERB" or token.lemma not in lexicon.SPEECH_VERBS:
+        if token.pos != "VERB" or token.lemma not in lexicon.SPEECH_VERBS | lexicon.DIRECTING:
             continue
         if not token.finite:
             continue

@@ -10,6 +10,7 @@ __all__ = [
     "ANAPHORA",
     "CANCEL",
     "CONTINUATION",
+    "DIRECTING",
     "EVENT_VERBS",
     "HEADS_OF_STATE",
     "HEAD_CUES",
@@ -118,6 +119,9 @@ SPEECH_VERBS = words(
     "допустить заверить напомнить констатировать"
 )
 """Verbs that report what someone said: their subject is a speaker."""
+
+DIRECTING = words("поручить поручать направить направлять отправить отправлять")
+"""Verbs whose subject sends others to meet ('Трамп поручил Уиткоффу встретиться …')."""
 
 INSTITUTION_VERBS = words(
     "проанализировать отказаться отказываться полагать знать понимать ждать ожидать "

@@ -45,6 +45,9 @@ def meeting_status(tokens: list[Token], i: int) -> tuple[MeetingStatus, bool] | 
             return MeetingStatus.PLANNED, True
     if trigger.finite:
         return _by_tense(trigger), True
+    if trigger.feats.get("VerbForm") == "Inf":  # "поручил встретиться": still to happen
+        done = i > 0 and tokens[i - 1].lemma in {"удаться", "смочь", "успеть"}
+        return (MeetingStatus.HELD, True) if done else (MeetingStatus.PLANNED, False)
     verb = _nearest_verb(tokens, i)
     if verb is None:
         return None

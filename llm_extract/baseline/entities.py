@@ -274,6 +274,8 @@ def _title(sentence: Sentence, words: list[Token], head: int, stop: int, cast: C
     for token in words:
         side = side or lexicon.SIDE_ADJECTIVES.get(token.lemma)
     lemma = words[head].lemma
+    if words[head].feats.get("Number") == "Plur":
+        text = ""  # "президентов Путина и Зеленского": no one person's title
     return Role(
         text=text or None,
         organisation=organisation,

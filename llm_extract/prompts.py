@@ -29,10 +29,10 @@ DEFAULT_PROMPT = "extract"
 
 
 def prompts_dir() -> Path:
-    """$LLM_EXTRACT_PROMPTS, else the `prompts/` folder next to the package."""
+    """$LLM_EXTRACT_PROMPTS, else the project's `prompts/` (linked into the package for installs)."""
     if env := os.environ.get("LLM_EXTRACT_PROMPTS"):
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "prompts"
+    return Path(__file__).resolve().parent / "prompt_templates"
 
 
 @dataclass(frozen=True)

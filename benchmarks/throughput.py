@@ -7,7 +7,9 @@ calls, with the CLI's defaults (tools mode, record/replay cache on in a fresh
 folder, call log on), over articles made from the seeds, against
 `benchmarks/server.py` in its own process. At concurrency C and latency L the
 ideal is C/L articles per second. Client CPU per call is this process's CPU
-time over the calls made. In the same run, on the same server and articles:
+time over the calls made. A row times `Client.complete` alone at the top level
+(the call and the answer's validation, what instructor's `create` does). In the
+same run, on the same server and articles:
 plain sequential instructor calls (`instructor.from_openai(...)
 .chat.completions.create`), and LangExtract (its OpenAI provider with
 base_url) from a separate virtualenv when it installs from PyPI, since its
@@ -43,6 +45,7 @@ from _common import (
 
 from llm_extract.articles import load_article
 from llm_extract.cache import Cache, CallLog
+from llm_extract.client import CallStats, Client
 from llm_extract.extraction import extract_async
 from llm_extract.prompts import load_prompt
 from llm_extract.schemas import ArticleExtraction
@@ -114,11 +117,8 @@ def engine_row(
     }
 
 
-def instructor_row(paths: list[Path], url: str, *, latency: float) -> dict[str, Any]:
-    """Plain sequential instructor calls with the same messages (no grounding, no normalising)."""
-    import instructor
-    import openai
-
+def _conversations(paths: list[Path]) -> list[list[dict[str, str]]]:
+    """The messages the engine sends for each article, rendered up front."""
     prompt = load_prompt()
     conversations = []
     for path in paths:
@@ -129,6 +129,56 @@ def instructor_row(paths: list[Path], url: str, *, latency: float) -> dict[str, 
                 {"role": "user", "content": prompt.user(article.text, published=article.published)},
             ]
         )
+    return conversations
+
+
+def client_row(paths: list[Path], url: str, *, concurrency: int, latency: float) -> dict[str, Any]:
+    """`Client.complete` alone (the call and the answer's validation; no article loading,
+    grounding, normalising or result writing): the part instructor's `create` does."""
+    conversations = _conversations(paths)
+
+    async def run() -> tuple[int, float, float]:
+        client = Client(BENCH_MODEL, base_url=url, api_key=BENCH_KEY)
+        slots = asyncio.Semaphore(concurrency)
+        stats = CallStats()
+
+        async def one(messages: list[dict[str, str]]) -> None:
+            async with slots:
+                await client.complete(messages[0]["content"], messages[1:], stats=stats,
+                                      max_reasks=0)  # fmt: skip
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        try:
+            await asyncio.gather(*(one(m) for m in conversations))
+        finally:
+            await client.aclose()
+        return stats.attempts, time.process_time() - cpu, time.perf_counter() - wall
+
+    server_stats(url, reset=True)
+    calls, cpu, wall = asyncio.run(run())
+    return {
+        "client": "llm-extract Client.complete only",
+        "concurrency": concurrency,
+        "latency_s": latency,
+        "articles": len(paths),
+        "failed": 0,
+        "calls": server_stats(url)["chat"],
+        "faults": None,
+        "articles_per_s": len(paths) / wall,
+        "ideal_per_s": concurrency / latency,
+        "of_ideal": len(paths) / wall / (concurrency / latency),
+        "client_cpu_ms_per_call": cpu / max(calls, 1) * 1000,
+        "rpm_cap": None,
+        "rpm_observed": None,
+    }
+
+
+def instructor_row(paths: list[Path], url: str, *, latency: float) -> dict[str, Any]:
+    """Plain sequential instructor calls with the same messages (no grounding, no normalising)."""
+    import instructor
+    import openai
+
+    conversations = _conversations(paths)
     client = instructor.from_openai(openai.OpenAI(base_url=url, api_key=BENCH_KEY))
     server_stats(url, reset=True)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -257,6 +307,7 @@ def main() -> None:
             rows.append(
                 engine_row(batch, url, work, concurrency=top, latency=args.latency, defaults=False)
             )
+            rows.append(client_row(batch, url, concurrency=top, latency=args.latency))
             if args.rpm:
                 count = max(8, int(args.rpm / 60 * args.seconds))
                 rows.append(

@@ -460,3 +460,110 @@ def test_models_load_once_per_process(baseline: BaselineExtractor) -> None:
     after = _models.cache_info()
     assert after.misses == before.misses <= 1
     assert after.currsize == 1
+
+
+# --------------------------------------------------------------------------- dates and status
+
+
+def only(extraction: ArticleExtraction) -> Meeting:
+    assert len(extraction.meetings) == 1, extraction.meetings
+    return extraction.meetings[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        ("Дипломаты России и США встретились в минувшее воскресенье в Эр-Рияде.", "2026-03-08"),
+        ("Уиткофф и Дмитриев провели переговоры в прошлую пятницу в Майами.", "2026-03-06"),
+        ("Лавров и Рубио встретятся в следующий вторник в Будапеште.", "2026-03-10"),
+    ],
+)
+def test_a_weekday_with_which_resolves(baseline: BaselineExtractor, body: str, start: str) -> None:
+    meeting = only(run(baseline, body, "2026-03-09"))  # a Monday
+    assert meeting.date.start == start
+    assert meeting.date.text in body
+
+
+def test_a_dateline_dates_the_article_not_the_meeting(baseline: BaselineExtractor) -> None:
+    body = (
+        "ЖЕНЕВА, 11 марта 2026 года. Российская и украинская делегации проведут новый раунд "
+        "переговоров в Женеве в пятницу."
+    )
+    meeting = only(run(baseline, body, "2026-03-11"))
+    assert meeting.status == "planned"
+    assert (meeting.date.start, meeting.date.text) == ("2026-03-13", "в пятницу")
+
+
+def test_the_eve_of_an_event_is_not_the_day_before(baseline: BaselineExtractor) -> None:
+    body = "Накануне новых консультаций в Женеве Лавров созвонился с Рубио."
+    meeting = next(m for m in run(baseline, body, "2026-03-09").meetings if m.format == "phone")
+    assert meeting.date is None
+
+
+def test_the_end_of_a_month_dates_a_planned_meeting(baseline: BaselineExtractor) -> None:
+    body = "Переговоры Лаврова и Рубио в Эр-Рияде запланированы на конец февраля."
+    meeting = only(run(baseline, body, "2026-02-02"))
+    assert (meeting.status, meeting.date.start) == ("planned", "2026-02")
+
+
+def test_a_date_text_is_the_articles_words_or_nothing(baseline: BaselineExtractor) -> None:
+    body = "Путин принял в Кремле Уиткоффа. Встреча, только что закончившаяся, шла три часа."
+    meeting = only(run(baseline, body, "2026-03-09"))
+    assert meeting.date.start == "2026-03-09"
+    assert meeting.date.text is None
+
+
+def test_each_listed_day_is_its_own_meeting(baseline: BaselineExtractor) -> None:
+    body = "Лавров и Рубио несколько раз встречались: 4 апреля, 19 мая и 30 июня."
+    meetings = run(baseline, body, "2026-03-09").meetings
+    assert sorted(m.date.start for m in meetings) == ["2025-04-04", "2025-05-19", "2025-06-30"]
+    assert all(m.status == "held" and sides(m) == {"RU", "US"} for m in meetings)
+
+
+def test_when_a_speaker_spoke_is_not_when_the_meeting_is(baseline: BaselineExtractor) -> None:
+    body = "Ушаков на брифинге во вторник сообщил, что встреча Путина и Трампа пройдет в Будапеште."
+    meeting = only(run(baseline, body, "2026-03-11"))
+    assert meeting.date is None
+    assert meeting.status == "planned"
+
+
+def test_a_round_that_took_place_is_held_whatever_its_ordinal(
+    baseline: BaselineExtractor,
+) -> None:
+    body = "Очередной раунд консультаций России и Украины прошел в Стамбуле 5-6 марта."
+    meeting = only(run(baseline, body, "2026-03-09"))
+    assert meeting.status == "held"
+    assert (meeting.date.start, meeting.date.end) == ("2026-03-05", "2026-03-06")
+    assert meeting.format == "in_person"
+
+
+# --------------------------------------------------------------------------- visits and receptions
+
+
+def test_a_reception_after_an_arrival_is_one_planned_visit(baseline: BaselineExtractor) -> None:
+    body = "Глава МИД Венгрии Петер Сийярто прибудет в Москву в среду. Его примет Сергей Лавров."
+    meeting = only(run(baseline, body, "2026-03-09"))
+    assert meeting.status == "planned"
+    assert sides(meeting) == {"HU", "RU"}
+    assert (meeting.location.place, meeting.date.start) == ("Москва", "2026-03-11")
+
+
+def test_where_he_will_be_received_names_the_host(baseline: BaselineExtractor) -> None:
+    body = "Президент Финляндии Александер Стубб должен прилететь в Вашингтон, где его примет Трамп."
+    extraction = run(baseline, body, "2026-03-09")
+    meeting = only(extraction)
+    assert (meeting.status, sides(meeting)) == ("planned", {"FI", "US"})
+    assert not extraction.positions, "a schedule is not a demand"
+
+
+def test_a_headline_arrival_does_not_make_a_coming_meeting_held(
+    baseline: BaselineExtractor,
+) -> None:
+    body = (
+        "Кушнер прилетел в Москву\n"
+        "Зять президента США Джаред Кушнер прилетел в Москву. Вечером его примет Путин."
+    )
+    meeting = only(run(baseline, body, "2026-03-09"))
+    assert meeting.status == "planned"
+    assert people(meeting) == {"Джаред Кушнер", "Владимир Путин"}
+    assert meeting.location.place == "Москва"

@@ -77,6 +77,7 @@ class Cast:
                 if mention.kind == "PER" and len(words) >= 2:
                     self._full.setdefault(fold(words[-1]), mention.normal)
         self._cache: dict[str, Person] = {}
+        self._named: list[tuple[int, str]] = []  # (offset, name) of each person as he is named
         self._roles: dict[str, Role] = {}
         self._titles: dict[tuple[str, str], set[str]] = {}
         for sentence in sentences:
@@ -84,6 +85,7 @@ class Cast:
                 if mention.kind == "PER" and not is_possessor(sentence, mention):
                     role = role_of(sentence, mention, self)
                     name = self.person(mention).name
+                    self._named.append((mention.start, name))
                     if role.text:
                         self._roles.setdefault(name, role)
                     side = role.side or self.person(mention).side
@@ -94,6 +96,13 @@ class Cast:
         """The one person the article gives this title on this side ('российский президент')."""
         names = self._titles.get((title, side), set())
         return self.named(next(iter(names))) if len(names) == 1 else None
+
+    def named_before(self, offset: int) -> tuple[Person, Role] | None:
+        """The last person named before an offset, with his first title: what 'он' stands for."""
+        name = next((n for start, n in reversed(self._named) if start < offset), None)
+        if name is None:
+            return None
+        return self.named(name), self._roles.get(name, _NO_ROLE)
 
     def first_role(self, name: str) -> Role | None:
         """The article's first description of a person: used where a passage gives none."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ANAPHORA",
+    "ARRIVAL",
     "CANCEL",
     "CONTINUATION",
     "DIRECTING",
@@ -59,10 +60,16 @@ TRIGGER_VERBS = words(
 )
 """Verbs whose subject and object meet."""
 
+ARRIVAL = words("прилететь прилетать прибыть прибывать приехать")
+"""'Сийярто прибудет в Москву': a visit, but one party only; it joins the meeting the text
+names next ('Его примет Лавров')."""
+
 NEEDS_COMPANY = words("разговор беседа контакт поездка")
 """Trigger nouns too common in other senses to stand alone: they need a named side."""
 
-VISIT_VERBS = words("посетить посещать побывать прибыть приехать отправиться")
+VISIT_VERBS = words(
+    "посетить посещать побывать прибыть прибывать приехать прилететь прилетать отправиться"
+)
 """Verbs whose object or goal is where the meeting happens ('посетил Россию')."""
 
 EVENT_VERBS = words(

@@ -96,6 +96,7 @@ def find_meetings(
     meetings: list[_Meeting] = []
     last: _Meeting | None = None
     delegation: tuple[int, str] | None = None  # the side the last sentence's delegation is of
+    pending: list[MeetingMention] = []  # weak mentions no meeting took yet
     for sentence in sentences:
         for mention in meeting_mentions(sentence, cast, published):
             if mention.location is None and mention.there and last is not None:
@@ -114,15 +115,36 @@ def find_meetings(
                 if mention.continuation and not mention.all_sides() and last is not None:
                     mention.sides = sorted(last.all_sides())
                 meeting = _Meeting(mentions=[])
+                for earlier in _lead_in(pending, mention):
+                    meeting.absorb(earlier, full=True)
+                    pending.remove(earlier)
                 meeting.absorb(mention, full=True)
                 meeting.status = mention.status
                 meetings.append(meeting)
                 last = meeting
+            else:
+                pending.append(mention)
     for meeting in meetings:
         for actor in meeting.actors:
             if actor.role.text is None:
                 actor.role = cast.first_role(actor.person.name) or actor.role
     return [_record(m, text) for m in meetings]
+
+
+def _lead_in(pending: list[MeetingMention], opening: MeetingMention) -> list[MeetingMention]:
+    """Weak mentions just before a meeting opens that are about it: 'Визит Уиткоффа в Москву
+    запланирован на конец февраля, где он встретится с Путиным' (a person of it, this or the
+    last sentence, nothing that contradicts it)."""
+    probe = _Meeting(mentions=[])
+    probe.absorb(opening, full=True)
+    return [
+        m
+        for m in pending
+        if m.sentence.index >= opening.sentence.index - 1
+        and m.names & opening.names
+        and not m.continuation
+        and _compatible(m, probe, statuses=False)  # "прилетел …, его примет": one visit
+    ]
 
 
 def _home(
@@ -174,7 +196,7 @@ def _identity(mention: MeetingMention, meeting: _Meeting) -> float:
     )
 
 
-def _compatible(mention: MeetingMention, meeting: _Meeting) -> bool:
+def _compatible(mention: MeetingMention, meeting: _Meeting, *, statuses: bool = True) -> bool:
     if mention.date and meeting.date and not _overlap(mention.date, meeting.date):
         return False
     place, theirs = mention.location, meeting.location
@@ -186,7 +208,7 @@ def _compatible(mention: MeetingMention, meeting: _Meeting) -> bool:
         and not (_same_place(place, theirs) or _within(place, theirs))
     ):
         return False
-    if mention.explicit and meeting.explicit and mention.status != meeting.status:
+    if statuses and mention.explicit and meeting.explicit and mention.status != meeting.status:
         return False
     sides, their_sides = mention.all_sides(), meeting.all_sides()
     if len(their_sides) >= 2 and sides - their_sides and not mention.participation:

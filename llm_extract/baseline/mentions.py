@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from llm_extract.baseline import lexicon
 from llm_extract.baseline.clauses import SpeakerRegion, speaker_regions
-from llm_extract.baseline.dates import find_dates
+from llm_extract.baseline.dates import DateMention, find_dates
 from llm_extract.baseline.entities import (
     Cast,
     Person,
@@ -37,8 +38,10 @@ __all__ = ["Actor", "MeetingMention", "meeting_mentions"]
 
 _IN_PERSON = lexicon.words(
     "встреча встретиться встречаться переговоры переговор визит посетить посещать побывать "
-    "заседание саммит раунд поездка принять принимать"
+    "заседание саммит раунд поездка принять принимать консультации консультация прилететь "
+    "прилетать прибыть прибывать приехать"
 )
+_LIST_GLUE = re.compile(r"[\s,]*(?:и\s+)?")
 _GAP = 2
 """Triggers this close (in tokens) are one mention: 'раунд переговоров', 'визит и переговоры'."""
 
@@ -128,13 +131,20 @@ def meeting_mentions(
     for mention in mentions:
         _classify(mention, tokens)
     tense = TENSE.get(mentions[0].status)
-    for found in find_dates(sentence.text, sentence.start, published, tense):
+    dated: dict[int, list[DateMention]] = {}
+    for found in find_dates(sentence, published, tense):
         index = _token_at(tokens, found.start)
+        if _when_spoken(sentence, regions, index):
+            continue
         for target in mentions if index < first_trigger else [anchor_of(index)]:
-            target.date = target.date or found.date
+            dated.setdefault(id(target), []).append(found)
+    mentions = [
+        one for mention in mentions for one in _dated(mention, dated.get(id(mention), []), sentence)
+    ]
     for mention in mentions:
         if mention.date is None and mention.status == MeetingStatus.HELD and _just_now(tokens):
-            mention.date = resolve_date("сегодня", published) if published else None
+            today = resolve_date("сегодня", published) if published else None
+            mention.date = today.model_copy(update={"text": None}) if today else None  # not worded
     return mentions
 
 
@@ -144,6 +154,7 @@ def _triggers(tokens: list[Token]) -> list[int]:
         noun = token.pos in {"NOUN", "PROPN"} and token.lemma in lexicon.TRIGGER_NOUNS
         verb = token.pos == "VERB" and (
             token.lemma in lexicon.TRIGGER_VERBS
+            or token.lemma in lexicon.ARRIVAL
             or (token.lemma in lexicon.RECEIVE and _receives_someone(tokens, i))
         )
         if not (noun or verb):
@@ -157,11 +168,17 @@ def _triggers(tokens: list[Token]) -> list[int]:
 
 
 def _receives_someone(tokens: list[Token], i: int) -> bool:
-    """'принял в Кремле Уиткоффа', not 'принял решение' or 'принял участие'."""
+    """'принял в Кремле Уиткоффа', 'где его примет Путин'; not 'принял решение' or
+    'принял участие'. An animate accusative often comes tagged as a genitive."""
+    if i > 0 and tokens[i - 1].pos == "PRON" and tokens[i - 1].lemma in {"он", "она", "они"}:
+        return tokens[i - 1].case in {"Acc", "Gen"}
+    subject = any(t.pos == "PROPN" and t.case == "Nom" for t in tokens[max(0, i - 3) : i])
     for token in tokens[i + 1 : i + 6]:
         if token.pos == "PUNCT":
             return False
-        if token.case == "Acc" and (token.pos == "PROPN" or token.lemma in lexicon.ROLE_NOUNS):
+        if (token.pos == "PROPN" and (subject or token.case != "Nom")) or (
+            token.case in {"Acc", "Gen"} and token.lemma in lexicon.ROLE_NOUNS
+        ):
             return True
     return False
 
@@ -223,6 +240,16 @@ def _assign_people(
             target.actors.append(
                 Actor(person, role, person.side or role.side, head, tokens[index].start)
             )
+    for index in _pronouns(tokens, excluded):
+        found = cast.named_before(tokens[index].start)
+        if found is None:
+            continue
+        person, role = found
+        target = anchor_of(index)
+        if all(a.person.name != person.name for a in target.actors):
+            target.actors.append(
+                Actor(person, role, person.side or role.side, False, tokens[index].start)
+            )
     for region in regions:
         if not region.subject_elided or region.content is None:
             continue
@@ -236,6 +263,33 @@ def _assign_people(
                         0,
                         Actor(person, role, person.side or role.side, False, person_mention.start),
                     )
+
+
+def _when_spoken(sentence: Sentence, regions: list[SpeakerRegion], index: int) -> bool:
+    """'Песков на брифинге в среду сказал, что …': a date of the speaking, not of the meeting
+    (unlike 'Трамп поручил Уиткоффу встретиться с ним на следующей неделе')."""
+    tokens = sentence.tokens
+    return any(
+        region.first <= index <= region.last
+        and (region.verb is None or tokens[region.verb].lemma in lexicon.SPEECH_VERBS)
+        for region in regions
+    )
+
+
+def _pronouns(tokens: list[Token], excluded: set[int]) -> list[int]:
+    """'где его примет Путин', 'он встретится с Путиным': a person pronoun a meeting verb
+    governs stands for the last person named."""
+    found: list[int] = []
+    for i, token in enumerate(tokens):
+        if token.pos != "PRON" or token.lemma not in {"он", "она"} or i in excluded:
+            continue
+        lo, hi = max(0, i - 3), min(len(tokens), i + 4)
+        if any(
+            t.pos == "VERB" and (t.lemma in lexicon.TRIGGER_VERBS or t.lemma in lexicon.RECEIVE)
+            for t in tokens[lo:hi]
+        ):
+            found.append(i)
+    return found
 
 
 def _speakers(sentence: Sentence, regions: list[SpeakerRegion]) -> set[int]:
@@ -300,6 +354,40 @@ def _classify(mention: MeetingMention, tokens: list[Token]) -> None:
         mention.format = MeetingFormat.VIDEO
     elif mention.lemma in _IN_PERSON or mention.participation:
         mention.format = MeetingFormat.IN_PERSON
+
+
+def _dated(
+    mention: MeetingMention, found: list[DateMention], sentence: Sentence
+) -> list[MeetingMention]:
+    """The mention with its date; one copy per day when it lists several ('16 мая, 2 июня и
+    23 июля'): each day of a list is a meeting of its own."""
+    listed = _listed_days(found, sentence)
+    if len(listed) < 2:
+        mention.date = found[0].date if found else None
+        return [mention]
+    return [
+        replace(mention, date=day.date, actors=list(mention.actors), sides=list(mention.sides))
+        for day in listed
+    ]
+
+
+def _listed_days(found: list[DateMention], sentence: Sentence) -> list[DateMention]:
+    """The longest run of single days joined only by commas and 'и'."""
+    best: list[DateMention] = []
+    run: list[DateMention] = []
+    for date in found:
+        if date.date.end is not None or date.date.start.count("-") != 2:
+            run = []
+            continue
+        between = (
+            sentence.text[run[-1].stop - sentence.start : date.start - sentence.start]
+            if run
+            else ""
+        )
+        run = run + [date] if run and _LIST_GLUE.fullmatch(between) else [date]
+        if len(run) > len(best):
+            best = run
+    return best
 
 
 def _just_now(tokens: list[Token]) -> bool:

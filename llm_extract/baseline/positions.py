@@ -48,6 +48,7 @@ _STANCE_VERBS = lexicon.words(
     "отказаться отказываться оценивать"
 )
 _EVALUATIVE = lexicon.words("назвать называть охарактеризовать оценить оценивать считать")
+_SCHEDULE = lexicon.EVENT_VERBS | lexicon.ARRIVAL | lexicon.TRIGGER_VERBS
 _REPORTING = lexicon.SPEECH_VERBS | {"по"}
 _ISSUE_SKIP = lexicon.words("что это против на с от о об к по в")
 _SEPARATORS = frozenset({",", "—", "–", "-"})
@@ -148,7 +149,7 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
         if (
             (token.finite and token.lemma in _STANCE_VERBS)
             or (negated and token.lemma == "согласный")
-            or (token.lemma == "должный" and token.pos == "ADJ")
+            or (token.lemma == "должный" and token.pos == "ADJ" and not _scheduled(tokens, i))
         ):
             found[i] = (i + 1, _object_end(tokens, i + 1))
     reported = [content for anchor, content in found.items() if tokens[anchor].lemma in _REPORTING]
@@ -205,8 +206,20 @@ def _verb_follows(tokens: list[Token], i: int) -> bool:
 # --------------------------------------------------------------------------- stance and issue
 
 
+def _scheduled(tokens: list[Token], i: int) -> bool:
+    """'должен прилететь', 'должна состояться': a timetable, not a demand."""
+    for token in tokens[i + 1 : i + 4]:
+        if token.pos == "VERB":
+            return token.lemma in _SCHEDULE
+        if token.pos not in {"ADV", "PART"}:
+            return False
+    return False
+
+
 def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | None:
-    lemmas = [anchor.lemma] + [t.lemma for t in body]
+    lemmas = [anchor.lemma] + [
+        t.lemma for k, t in enumerate(body) if not (t.lemma == "должный" and _scheduled(body, k))
+    ]
     negated = {b.lemma for a, b in pairwise(body) if a.lemma == "не"}
     if anchor.lemma == "согласный":
         return Stance.OPPOSE

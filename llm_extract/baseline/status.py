@@ -22,6 +22,11 @@ TENSE: dict[MeetingStatus, Tense] = {
 }
 """The tense a status reads weekdays in: 'в четверг' before or after publication."""
 
+_HAPPENED = lexicon.words(
+    "состояться пройти проходить продлиться длиться завершиться закончиться начаться открыться"
+)
+"""Verbs whose subject is the meeting itself: their tense outweighs 'очередной', 'новый'."""
+
 
 def meeting_status(tokens: list[Token], i: int) -> tuple[MeetingStatus, bool] | None:
     """The status cue nearest the trigger; (status, explicit), explicit unless tense alone."""
@@ -42,6 +47,9 @@ def meeting_status(tokens: list[Token], i: int) -> tuple[MeetingStatus, bool] | 
         if token.lemma in lexicon.HELD_MODIFIERS or past_participle:
             return MeetingStatus.HELD, True
         if token.lemma in lexicon.PLANNED_MODIFIERS:
+            verb = _nearest_verb(tokens, i)
+            if verb is not None and verb.lemma in _HAPPENED and verb.tense == "Past":
+                return MeetingStatus.HELD, True  # "очередной раунд прошел": it is the verb's
             return MeetingStatus.PLANNED, True
     if trigger.finite:
         return _by_tense(trigger), True

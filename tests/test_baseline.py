@@ -549,7 +549,9 @@ def test_a_reception_after_an_arrival_is_one_planned_visit(baseline: BaselineExt
 
 
 def test_where_he_will_be_received_names_the_host(baseline: BaselineExtractor) -> None:
-    body = "Президент Финляндии Александер Стубб должен прилететь в Вашингтон, где его примет Трамп."
+    body = (
+        "Президент Финляндии Александер Стубб должен прилететь в Вашингтон, где его примет Трамп."
+    )
     extraction = run(baseline, body, "2026-03-09")
     meeting = only(extraction)
     assert (meeting.status, sides(meeting)) == ("planned", {"FI", "US"})

@@ -12,8 +12,8 @@ participants ("Американскую делегацию представля�
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from llm_extract.baseline import lexicon
@@ -384,7 +384,7 @@ def _listed_days(found: list[DateMention], sentence: Sentence) -> list[DateMenti
             if run
             else ""
         )
-        run = run + [date] if run and _LIST_GLUE.fullmatch(between) else [date]
+        run = [*run, date] if run and _LIST_GLUE.fullmatch(between) else [date]
         if len(run) > len(best):
             best = run
     return best

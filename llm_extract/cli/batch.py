@@ -22,8 +22,7 @@ from llm_extract.batch import (
     submit,
 )
 from llm_extract.cache import Cache, CallLog
-from llm_extract.cli._common import user_errors
-from llm_extract.cli.extract import CacheChoice, _announce_to_stderr
+from llm_extract.cli._common import CacheChoice, announce_to_stderr, user_errors
 from llm_extract.client import ClientConfig
 from llm_extract.extraction import DEFAULT_CHUNK_CHARS
 
@@ -80,7 +79,7 @@ def prepare_command(
     ] = MAX_FILE_BYTES,
 ) -> None:
     """Write one Batch API request line per article (json_schema response format)."""
-    _announce_to_stderr()
+    announce_to_stderr()
     with user_errors():
         summary = prepare(
             paths,
@@ -175,7 +174,7 @@ def collect_command(
     as_json: _Json = False,
 ) -> None:
     """Validate, ground and normalise batch answers into results; re-ask invalid ones live."""
-    _announce_to_stderr()
+    announce_to_stderr()
     with user_errors():
         files = list(responses or [])
         for batch_id in batch or []:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,20 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from llm_extract.cache import Cache, CallLog
-from llm_extract.cli._common import user_errors
+from llm_extract.cli._common import CacheChoice, announce_to_stderr, user_errors
 from llm_extract.client import MODES, ClientConfig
 from llm_extract.extraction import DEFAULT_CHUNK_CHARS
 from llm_extract.extraction import extract as run_extract
 from llm_extract.schemas import ExtractionResult
 
 Mode = StrEnum("Mode", {name: name for name in MODES})
-
-
-class CacheChoice(StrEnum):
-    use = "use"
-    refresh = "refresh"
-    off = "off"
-    replay_only = "replay-only"
 
 
 class Format(StrEnum):
@@ -96,7 +88,7 @@ def extract(
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not log calls to logs.db.")] = False,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
-    _announce_to_stderr()
+    announce_to_stderr()
     with user_errors():
         config = ClientConfig.from_env(timeout=timeout, max_tokens=max_tokens)
         results = run_extract(
@@ -124,19 +116,6 @@ def extract(
     if failed:
         typer.secho(f"{failed} of {len(results)} articles failed", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
-
-
-class _Stderr(logging.Handler):
-    """Library notices (baseline default, mode fallback, resume) as one stderr line each."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"llm-extract: {record.getMessage()}", err=True)
-
-
-def _announce_to_stderr() -> None:
-    logger = logging.getLogger("llm_extract")
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        logger.addHandler(_Stderr(logging.INFO))
 
 
 def _print(results: list[ExtractionResult], chosen: Format) -> None:

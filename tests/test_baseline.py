@@ -569,3 +569,44 @@ def test_a_headline_arrival_does_not_make_a_coming_meeting_held(
     assert meeting.status == "planned"
     assert people(meeting) == {"Джаред Кушнер", "Владимир Путин"}
     assert meeting.location.place == "Москва"
+
+
+# --------------------------------------------------------------------------- calls and participants
+
+
+def test_a_first_person_call_in_a_quotation_includes_the_speaker(
+    baseline: BaselineExtractor,
+) -> None:
+    body = "«Мы говорили с Трампом по телефону в пятницу», — рассказал Зеленский журналистам."
+    meeting = only(run(baseline, body, "2026-03-09"))
+    assert (meeting.status, meeting.format) == ("held", "phone")
+    assert people(meeting) == {"Владимир Зеленский", "Дональд Трамп"}
+    assert meeting.date.start == "2026-03-06"
+
+
+def test_a_past_call_mentioned_in_passing_is_its_own_meeting(baseline: BaselineExtractor) -> None:
+    body = (
+        "Лидеры России и США провели переговоры в Анкоридже. По словам Ушакова, о новой встрече "
+        "президенты договорились в ходе телефонного разговора 3 ноября."
+    )
+    meetings = run(baseline, body, "2026-03-09").meetings
+    call = next(m for m in meetings if m.format == "phone")
+    assert (call.status, call.date.start) == ("held", "2025-11-03")
+    assert sides(call) == {"RU", "US"}
+    assert any(m.location and m.location.place == "Анкоридж" for m in meetings if m is not call)
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    [
+        "Американскую сторону представит Стив Уиткофф.",
+        "Ожидается участие Стива Уиткоффа.",
+    ],
+)
+def test_people_named_after_the_meeting_join_it(
+    baseline: BaselineExtractor, follow_up: str
+) -> None:
+    body = "Переговоры делегаций России и США пройдут в Женеве в четверг. " + follow_up
+    meeting = only(run(baseline, body, "2026-03-09"))
+    assert head(meeting, "US") == "Стив Уиткофф"
+    assert sides(meeting) == {"RU", "US"}

@@ -167,8 +167,8 @@ def is_possessor(sentence: Sentence, mention: Mention) -> bool:
             continue
         if token.pos not in {"NOUN", "PROPN"}:
             return False
-        if token.lemma in lexicon.TRIGGER_NOUNS:
-            return False
+        if token.lemma in lexicon.TRIGGER_NOUNS or token.lemma == "участие":
+            return False  # "переговоры Лаврова", "участие Кушнера": the person takes part
         if token.lemma in lexicon.ROLE_NOUNS and _agrees(token, mention, i == mention.first - 1):
             plural = token.feats.get("Number") != number
             if not (plural and token.lemma in lexicon.RELATIONAL):

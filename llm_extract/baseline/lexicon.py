@@ -80,9 +80,11 @@ EVENT_VERBS = words(
 """Verbs whose tense tells whether a meeting took place or will."""
 
 PARTICIPATION = words(
-    "участвовать присутствовать представлять входить войти сопровождать возглавить возглавлять"
+    "участвовать присутствовать представлять представить входить войти сопровождать возглавить "
+    "возглавлять участие"
 )
-"""Verbs that list who took part; such a sentence adds people to the meeting just named."""
+"""Words that list who takes part ('представит Уиткофф', 'ожидается участие Кушнера'); such a
+sentence adds people to the meeting just named."""
 
 HEAD_CUES = words("возглавить возглавлять глава руководитель")
 """Words that make the person they govern the head of a delegation."""

@@ -112,7 +112,7 @@ def find_meetings(
                 target.absorb(mention, full=mention.strong or mention.participation)
                 last = target
             elif mention.strong:
-                if mention.continuation and not mention.all_sides() and last is not None:
+                if not mention.all_sides() and not mention.actors and last is not None:
                     mention.sides = sorted(last.all_sides())
                 meeting = _Meeting(mentions=[])
                 for earlier in _lead_in(pending, mention):
@@ -210,11 +210,19 @@ def _compatible(mention: MeetingMention, meeting: _Meeting, *, statuses: bool = 
         return False
     if statuses and mention.explicit and meeting.explicit and mention.status != meeting.status:
         return False
+    if mention.date and not meeting.date and _medium_differs(mention, meeting):
+        return False  # "провели переговоры …; во время телефонного разговора 16 октября"
     sides, their_sides = mention.all_sides(), meeting.all_sides()
     if len(their_sides) >= 2 and sides - their_sides and not mention.participation:
         return False
     disjoint = mention.names and meeting.names and not mention.names & meeting.names
     return not (disjoint and mention.strong and not mention.participation)
+
+
+def _medium_differs(mention: MeetingMention, meeting: _Meeting) -> bool:
+    remote = {MeetingFormat.PHONE, MeetingFormat.VIDEO}
+    formats = {mention.format, meeting.format}
+    return None not in formats and len(formats) == 2 and bool(formats & remote)
 
 
 def _within(a: Location, b: Location) -> bool:

@@ -29,7 +29,7 @@ from llm_extract.baseline.entities import (
     role_of,
     side_markers,
 )
-from llm_extract.baseline.nlp import Sentence, Token
+from llm_extract.baseline.nlp import Mention, Sentence, Token
 from llm_extract.baseline.status import TENSE, meeting_status
 from llm_extract.normalise import resolve_date
 from llm_extract.schemas import EventDate, Location, MeetingFormat, MeetingStatus
@@ -41,6 +41,9 @@ _IN_PERSON = lexicon.words(
     "заседание саммит раунд поездка принять принимать консультации консультация прилететь "
     "прилетать прибыть прибывать приехать"
 )
+_TALK = lexicon.words("говорить разговаривать общаться")
+"""Verbs that are a call with 'по телефону' ('мы говорили с Трампом по телефону')."""
+_FIRST_PERSON = lexicon.words("я мы")
 _LIST_GLUE = re.compile(r"[\s,]*(?:и\s+)?")
 _GAP = 2
 """Triggers this close (in tokens) are one mention: 'раунд переговоров', 'визит и переговоры'."""
@@ -88,10 +91,13 @@ class MeetingMention:
         """Enough to open a meeting: named parties and an anchor (status word, date or place)."""
         anchor = self.explicit or self.date is not None or self.location is not None
         parties = len(self.all_sides()) + len([a for a in self.actors if not a.side])
-        if self.lemma in lexicon.NEEDS_COMPANY and not self.actors and parties < 2:
+        remote = self.format in {MeetingFormat.PHONE, MeetingFormat.VIDEO}
+        if self.lemma in lexicon.NEEDS_COMPANY and not self.actors and parties < 2 and not remote:
             return False
         if self.continuation:
             return anchor
+        if not parties and self.explicit and _single_day(self.date):
+            return True  # "во время телефонного разговора 16 октября": the sides are the story's
         return anchor and (parties >= 2 or len(self.actors) >= 2)
 
 
@@ -130,6 +136,11 @@ def meeting_mentions(
             target.location = target.location or location
     for mention in mentions:
         _classify(mention, tokens)
+    for index, token in enumerate(tokens):  # "телефонный разговор": the medium of the nearest
+        if token.lemma in lexicon.PHONE:
+            anchor_of(index).format = MeetingFormat.PHONE
+        elif token.lemma in lexicon.VIDEO:
+            anchor_of(index).format = MeetingFormat.VIDEO
     tense = TENSE.get(mentions[0].status)
     dated: dict[int, list[DateMention]] = {}
     for found in find_dates(sentence, published, tense):
@@ -137,7 +148,7 @@ def meeting_mentions(
         if _when_spoken(sentence, regions, index):
             continue
         for target in mentions if index < first_trigger else [anchor_of(index)]:
-            dated.setdefault(id(target), []).append(found)
+            dated.setdefault(id(target), []).append(_in_tense(found, target, published))
     mentions = [
         one for mention in mentions for one in _dated(mention, dated.get(id(mention), []), sentence)
     ]
@@ -155,6 +166,7 @@ def _triggers(tokens: list[Token]) -> list[int]:
         verb = token.pos == "VERB" and (
             token.lemma in lexicon.TRIGGER_VERBS
             or token.lemma in lexicon.ARRIVAL
+            or (token.lemma in _TALK and any(t.lemma == "телефон" for t in tokens[i : i + 6]))
             or (token.lemma in lexicon.RECEIVE and _receives_someone(tokens, i))
         )
         if not (noun or verb):
@@ -189,8 +201,9 @@ def _participation(tokens: list[Token]) -> int | None:
         taking_part = i + 1 < len(tokens) and tokens[i + 1].lemma == "участие"
         if token.lemma in lexicon.RECEIVE and taking_part:  # "принял участие"
             return i
-        if token.pos == "VERB" and token.lemma in lexicon.PARTICIPATION:
-            if token.lemma in {"представлять", "входить", "войти"} and not any(
+        verb_or_noun = token.pos == "VERB" or token.lemma == "участие"
+        if verb_or_noun and token.lemma in lexicon.PARTICIPATION:
+            if token.lemma in {"представлять", "представить", "входить", "войти"} and not any(
                 t.lemma in {"делегация", "состав", "сторона"} for t in tokens
             ):
                 continue
@@ -240,6 +253,16 @@ def _assign_people(
             target.actors.append(
                 Actor(person, role, person.side or role.side, head, tokens[index].start)
             )
+    for index, token in enumerate(tokens):  # «Мы говорили с Трампом …», — сказал Зеленский
+        if token.pos == "PRON" and token.lemma in _FIRST_PERSON and token.case in {"Nom", None}:
+            for speaker in _quoting(sentence, regions):
+                person = cast.person(speaker)
+                target = anchor_of(index)
+                if all(a.person.name != person.name for a in target.actors):
+                    role = role_of(sentence, speaker, cast)
+                    side = person.side or role.side
+                    target.actors.insert(0, Actor(person, role, side, False, speaker.start))
+            break
     for index in _pronouns(tokens, excluded):
         found = cast.named_before(tokens[index].start)
         if found is None:
@@ -290,6 +313,17 @@ def _pronouns(tokens: list[Token], excluded: set[int]) -> list[int]:
         ):
             found.append(i)
     return found
+
+
+def _quoting(sentence: Sentence, regions: list[SpeakerRegion]) -> list[Mention]:
+    """The people a '— сказал X' after the quotation names: who 'мы' in it includes."""
+    return [
+        m
+        for region in regions
+        if region.verb is not None and region.content is None
+        for m in sentence.mentions
+        if m.kind == "PER" and region.verb < m.first <= region.last
+    ]
 
 
 def _speakers(sentence: Sentence, regions: list[SpeakerRegion]) -> set[int]:
@@ -348,12 +382,23 @@ def _classify(mention: MeetingMention, tokens: list[Token]) -> None:
     status = meeting_status(tokens, i)
     if status is not None:
         mention.status, mention.explicit = status
-    if sentence_lemmas & lexicon.PHONE:
-        mention.format = MeetingFormat.PHONE
-    elif sentence_lemmas & lexicon.VIDEO:
-        mention.format = MeetingFormat.VIDEO
-    elif mention.lemma in _IN_PERSON or mention.participation:
+    if mention.lemma in _IN_PERSON or mention.participation:
         mention.format = MeetingFormat.IN_PERSON
+
+
+def _single_day(date: EventDate | None) -> bool:
+    return date is not None and date.end is None and date.start.count("-") == 2
+
+
+def _in_tense(
+    found: DateMention, mention: MeetingMention, published: dt.date | None
+) -> DateMention:
+    """The date read in its own meeting's tense: '3 ноября' of a past call is last November."""
+    tense = TENSE.get(mention.status)
+    if published is None or found.date.text is None or tense is None:
+        return found
+    date = resolve_date(found.date.text, published, tense=tense)
+    return replace(found, date=date) if date is not None else found
 
 
 def _dated(
@@ -376,7 +421,7 @@ def _listed_days(found: list[DateMention], sentence: Sentence) -> list[DateMenti
     best: list[DateMention] = []
     run: list[DateMention] = []
     for date in found:
-        if date.date.end is not None or date.date.start.count("-") != 2:
+        if not _single_day(date.date):
             run = []
             continue
         between = (

@@ -22,6 +22,7 @@ TENSE: dict[MeetingStatus, Tense] = {
 }
 """The tense a status reads weekdays in: 'в четверг' before or after publication."""
 
+_BACKDROP = {("в", "время"), ("в", "ход")}
 _HAPPENED = lexicon.words(
     "состояться пройти проходить продлиться длиться завершиться закончиться начаться открыться"
 )
@@ -37,6 +38,10 @@ def meeting_status(tokens: list[Token], i: int) -> tuple[MeetingStatus, bool] | 
             break
         if token.lemma in lexicon.PROPOSED_MODIFIERS:
             return MeetingStatus.PROPOSED, True
+    if _backdrop(tokens, i):  # "условились во время телефонного разговора": it took place
+        verb = _nearest_verb(tokens, i)
+        if verb is not None:
+            return _by_tense(verb), True
     lexical = _lexical_cue(tokens, i)
     if lexical is not None:
         return lexical, True
@@ -60,6 +65,16 @@ def meeting_status(tokens: list[Token], i: int) -> tuple[MeetingStatus, bool] | 
     if verb is None:
         return None
     return _by_tense(verb), verb.lemma in lexicon.EVENT_VERBS
+
+
+def _backdrop(tokens: list[Token], i: int) -> bool:
+    """'во время разговора', 'в ходе переговоров': the meeting is when the clause's event
+    happened, so the clause's tense is its status, not the clause's plan words."""
+    return (i >= 2 and (tokens[i - 2].lemma, tokens[i - 1].lemma) in _BACKDROP) or (
+        i >= 3
+        and (tokens[i - 3].lemma, tokens[i - 2].lemma) in _BACKDROP
+        and tokens[i - 1].pos == "ADJ"
+    )
 
 
 def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:

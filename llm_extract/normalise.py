@@ -49,6 +49,7 @@ __all__ = [
     "canonical_place",
     "english_name",
     "nominative_name",
+    "nominative_phrase",
     "normalise_extraction",
     "person_entry",
     "person_key",
@@ -214,6 +215,18 @@ def _like(original: str, word: str) -> str:
 def nominative_name(name: str) -> str:
     """The name in the nominative, by morphology alone («Джаредом Кушнером» -> «Джаред Кушнер»)."""
     return _readings(name)[0]
+
+
+def nominative_phrase(words: list[str]) -> list[str]:
+    """A title's adjectives and head noun (the last word) in the nominative, number kept:
+    «главой польского» is not a title, «специальным посланником» -> «специальный посланник»."""
+    out: list[str] = []
+    for k, word in enumerate(words):
+        wanted = "NOUN" if k == len(words) - 1 else "ADJF"
+        parse = next((p for p in _parses(word.lower()) if wanted in p.tag), None)
+        form = parse.inflect({"nomn"}) if parse is not None and parse.tag.case != "nomn" else None
+        out.append(_like(word, form.word) if form is not None else word)
+    return out
 
 
 # --- people -----------------------------------------------------------------------------

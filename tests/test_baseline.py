@@ -610,3 +610,14 @@ def test_people_named_after_the_meeting_join_it(
     meeting = only(run(baseline, body, "2026-03-09"))
     assert head(meeting, "US") == "Стив Уиткофф"
     assert sides(meeting) == {"RU", "US"}
+
+
+def test_roles_are_in_the_nominative_and_titles_give_sides(baseline: BaselineExtractor) -> None:
+    body = (
+        "Президент Украины Владимир Зеленский во вторник встретился в Киеве с главой "
+        "эстонского МИД Маргусом Цахкной и с секретарем СНБО Александром Литвиненко."
+    )
+    meeting = only(run(baseline, body, "2026-03-09"))
+    roles = {(d.side, p.role) for d in meeting.delegations for p in [d.head, *d.members] if p}
+    assert ("EE", "глава эстонского МИД") in roles
+    assert ("UA", "секретарь СНБО") in roles

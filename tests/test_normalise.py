@@ -13,6 +13,7 @@ from llm_extract.normalise import (
     canonical_place,
     english_name,
     nominative_name,
+    nominative_phrase,
     normalise_extraction,
     person_key,
     place_country,
@@ -307,3 +308,17 @@ def test_unknown_people_keep_the_models_english_name() -> None:
     head = normalise_extraction(extraction, article).meetings[0].delegations[0].head
     assert head is not None
     assert (head.name, head.name_en) == ("Эммануэль Макрон", "Emmanuel Macron")
+
+
+@pytest.mark.parametrize(
+    ("words", "nominative"),
+    [
+        (["главой"], ["глава"]),
+        (["специальным", "посланником"], ["специальный", "посланник"]),
+        (["Помощнику"], ["Помощник"]),
+        (["представителями"], ["представители"]),
+        (["министр"], ["министр"]),
+    ],
+)
+def test_nominative_phrase(words: list[str], nominative: list[str]) -> None:
+    assert nominative_phrase(words) == nominative

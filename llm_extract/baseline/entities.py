@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from natasha.norm import normalize
-
 from llm_extract.aliases import alias_table, fold
 from llm_extract.baseline import lexicon
-from llm_extract.baseline.nlp import Mention, Sentence, Token, vocab
+from llm_extract.baseline.nlp import Mention, Sentence, Token
 from llm_extract.normalise import (
     english_name,
     nominative_name,
+    nominative_phrase,
     person_entry,
     place_country,
     side_code,
@@ -267,7 +266,7 @@ def _title_start(region: list[Token], head: int) -> int:
 
 def _title(sentence: Sentence, words: list[Token], head: int, stop: int, cast: Cast) -> Role:
     """A title from its words (adjectives, title noun, what follows), in the nominative."""
-    lead = normalize(vocab(), words[: head + 1])
+    lead = " ".join(nominative_phrase([t.text for t in words[: head + 1]]))
     rest = sentence.text[words[head].stop - sentence.start : stop - sentence.start]
     text = (lead + rest).strip()
     if text and not words[0].text.isupper():

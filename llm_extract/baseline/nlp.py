@@ -17,7 +17,7 @@ from typing import Any
 from llm_extract.baseline.lexicon import RELATIONAL, ROLE_NOUNS
 from llm_extract.normalise import person_entry
 
-__all__ = ["Mention", "Sentence", "Token", "load_models", "parse", "vocab"]
+__all__ = ["Mention", "Sentence", "Token", "load_models", "parse"]
 
 _LOCK = threading.Lock()
 _SPLIT = re.compile(r"\n+")
@@ -100,11 +100,6 @@ def load_models() -> None:
     """Load natasha's embeddings and taggers now rather than on the first article."""
     with _LOCK:
         _models()
-
-
-def vocab() -> Any:
-    """natasha's pymorphy dictionary, for inflecting titles."""
-    return _models().vocab
 
 
 def parse(text: str) -> list[Sentence]:

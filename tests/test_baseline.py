@@ -621,3 +621,34 @@ def test_roles_are_in_the_nominative_and_titles_give_sides(baseline: BaselineExt
     roles = {(d.side, p.role) for d in meeting.delegations for p in [d.head, *d.members] if p}
     assert ("EE", "глава эстонского МИД") in roles
     assert ("UA", "секретарь СНБО") in roles
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def test_readiness_to_meet_is_a_proposal(baseline: BaselineExtractor) -> None:
+    body = "Финляндия готова предоставить площадку для переговоров, заявил Александер Стубб."
+    [position] = run(baseline, body, "2026-03-09").positions
+    assert position.stance == "propose"
+
+
+def test_refusing_to_take_part_is_opposition_not_a_refusal_to_comment(
+    baseline: BaselineExtractor,
+) -> None:
+    body = "«Мы не будем участвовать в таких консультациях», — заявил Рустем Умеров."
+    [position] = run(baseline, body, "2026-03-09").positions
+    assert (position.stance, position.holder.name) == ("oppose", "Рустем Умеров")
+
+
+def test_a_long_title_before_the_name_attributes_to_the_name(baseline: BaselineExtractor) -> None:
+    body = (
+        "«Эти контакты полезны и конструктивны», — отметил помощник президента России "
+        "Юрий Ушаков."
+    )
+    [position] = run(baseline, body, "2026-03-09").positions
+    assert (position.holder.name, position.side) == ("Юрий Ушаков", "RU")
+
+
+def test_an_agreement_to_meet_is_news_not_a_position(baseline: BaselineExtractor) -> None:
+    body = "Песков сообщил, что стороны условились о новой встрече в Стамбуле."
+    assert run(baseline, body, "2026-03-09").positions == []

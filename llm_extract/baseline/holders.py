@@ -114,6 +114,8 @@ def _holder_at(
         if found is not None:
             return Holder(found[0], found[1], found[0].side)
     if token.lemma in lexicon.ROLE_NOUNS and token.case == "Nom":
+        if _named_after(sentence, index):
+            return None  # "— сказал пресс-секретарь президента России Дмитрий Песков": the name
         described = describe(sentence, index, cast)
         if described is not None:
             person, role = described
@@ -128,6 +130,15 @@ def _holder_at(
             return Holder(found[0], found[1], found[0].side)
         return Holder(None, None, side) if side else None
     return None
+
+
+def _named_after(sentence: Sentence, index: int) -> bool:
+    """A title whose holder is named after it, before the clause ends."""
+    for mention in sentence.mentions:
+        if mention.kind == "PER" and mention.first > index and not mention.after_role:
+            between = sentence.tokens[index + 1 : mention.first]
+            return len(between) <= 8 and not any(t.pos == "PUNCT" for t in between)
+    return False
 
 
 def _side_of(sentence: Sentence, mention: Mention, cast: Cast) -> str | None:

@@ -10,6 +10,7 @@ __all__ = [
     "ANAPHORA",
     "ARRIVAL",
     "CANCEL",
+    "COMMENT_VERBS",
     "CONTINUATION",
     "DIRECTING",
     "EVENT_VERBS",
@@ -48,7 +49,7 @@ def words(text: str) -> frozenset[str]:
 
 TRIGGER_NOUNS = words(
     "встреча переговоры переговор визит контакт разговор беседа саммит заседание раунд "
-    "консультации консультация поездка созвон видеоконференция видеосвязь"
+    "консультации консультация поездка приезд созвон видеоконференция видеосвязь"
 )
 """Nouns that name a meeting ('встреча', 'раунд переговоров', 'телефонный разговор')."""
 
@@ -64,7 +65,7 @@ ARRIVAL = words("прилететь прилетать прибыть прибы
 """'Сийярто прибудет в Москву': a visit, but one party only; it joins the meeting the text
 names next ('Его примет Лавров')."""
 
-NEEDS_COMPANY = words("разговор беседа контакт поездка")
+NEEDS_COMPANY = words("разговор беседа контакт поездка приезд")
 """Trigger nouns too common in other senses to stand alone: they need a named side."""
 
 VISIT_VERBS = words(
@@ -227,10 +228,10 @@ STANCE_CUES: dict[str, frozenset[str]] = {
         "против возражать отвергать отвергнуть отклонить отклонять неприемлемый "
         "несогласный осудить осуждать"
     ),
-    "propose": words("предлагать предложить допустить допускать предложение"),
+    "propose": words("предлагать предложить допустить допускать предложение готовый"),
     "support": words(
         "поддерживать поддержать приветствовать одобрить одобрять условиться "
-        "договориться согласиться продолжать готовый"
+        "договориться согласиться продолжать"
     ),
     "assessment": words(
         "назвать называть охарактеризовать оценить оценивать считать конструктивный "
@@ -240,3 +241,10 @@ STANCE_CUES: dict[str, frozenset[str]] = {
     ),
 }
 """Stance cue lemmas; the first kind found, in this order, wins."""
+
+COMMENT_VERBS = words(
+    "комментировать прокомментировать раскрывать раскрыть уточнять уточнить сообщать сообщить "
+    "называть назвать говорить сказать"
+)
+"""What a 'decline' refuses to do: 'отказался комментировать'. Refusing anything else
+('отказываемся участвовать') is opposition."""

@@ -48,6 +48,8 @@ _STANCE_VERBS = lexicon.words(
     "отказаться отказываться оценивать"
 )
 _EVALUATIVE = lexicon.words("назвать называть охарактеризовать оценить оценивать считать")
+_AGREE = lexicon.words("договориться условиться")
+_TAKE_PART = lexicon.words("участвовать присоединиться поддерживать поддержать")
 _SCHEDULE = lexicon.EVENT_VERBS | lexicon.ARRIVAL | lexicon.TRIGGER_VERBS
 _REPORTING = lexicon.SPEECH_VERBS | {"по"}
 _ISSUE_SKIP = lexicon.words("что это против на с от о об к по в")
@@ -228,7 +230,12 @@ def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | N
         and "мочь" in negated
     )
     if refused or lemmas[0] in lexicon.STANCE_CUES["decline"]:
-        return Stance.DECLINE
+        comment = any(t.lemma in lexicon.COMMENT_VERBS for t in body[:3])
+        return Stance.DECLINE if comment or not body else Stance.OPPOSE
+    if _refuses_to_take_part(body):  # "мы не будем участвовать"
+        return Stance.OPPOSE
+    if _agrees_to_meet(lemmas, body):  # "условились о новом приезде": a fact, not a stance
+        return None
     venue = any(a.lemma == "мочь" and b.lemma in lexicon.EVENT_VERBS for a, b in pairwise(body))
     for stance in _ORDER:
         if set(lemmas) & lexicon.STANCE_CUES[stance.value]:
@@ -238,6 +245,34 @@ def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | N
     if anchor.lemma in _EVALUATIVE:
         return Stance.ASSESSMENT
     return None
+
+
+def _refuses_to_take_part(body: list[Token]) -> bool:
+    """'не будем участвовать', 'не поддержим': a negated taking part."""
+    for k, token in enumerate(body):
+        if token.lemma != "не":
+            continue
+        following = (
+            body[k + 1 : k + 3]
+            if k + 1 < len(body) and body[k + 1].lemma == "быть"
+            else body[k + 1 : k + 2]
+        )
+        if any(t.lemma in _TAKE_PART for t in following):
+            return True
+    return False
+
+
+def _agrees_to_meet(lemmas: list[str], body: list[Token]) -> bool:
+    """An agreement whose object is a meeting is the meeting's news, not a position."""
+    cue = next((k for k, t in enumerate(body) if t.lemma in _AGREE), None)
+    if cue is None and not set(lemmas) & _AGREE:
+        return False
+    for token in body[(cue or -1) + 1 :]:
+        if token.pos in {"VERB", "AUX"}:
+            return False  # "условлено продолжать диалог": a course of action
+        if token.pos == "NOUN":
+            return token.lemma in lexicon.TRIGGER_NOUNS
+    return False
 
 
 def _issue(text: str, body: list[Token]) -> str:

@@ -642,8 +642,7 @@ def test_refusing_to_take_part_is_opposition_not_a_refusal_to_comment(
 
 def test_a_long_title_before_the_name_attributes_to_the_name(baseline: BaselineExtractor) -> None:
     body = (
-        "«Эти контакты полезны и конструктивны», — отметил помощник президента России "
-        "Юрий Ушаков."
+        "«Эти контакты полезны и конструктивны», — отметил помощник президента России Юрий Ушаков."
     )
     [position] = run(baseline, body, "2026-03-09").positions
     assert (position.holder.name, position.side) == ("Юрий Ушаков", "RU")

@@ -9,8 +9,15 @@ harness ships hand-written `fixture-…` conversations this way). A conversation
 with a re-ask is several entries: the first answer's request, then the
 request that carries the validation error, each with its own key.
 
+The leading messages every call of a run shares (the system prompt, with the
+schema in the JSON modes) are most of each request: an entry names them by
+digest (`"shared"`) and they are stored once, in `<dir>/prompts/<digest>.json`,
+instead of being serialised and written again on every call. The key still
+hashes the whole conversation; `Cache.messages(entry)` puts it back together.
+
 `CallLog` is an append-only SQLite table of every call, live, replayed or
-failed (simonw/llm style); `--no-log` turns it off.
+failed (simonw/llm style); `--no-log` turns it off. Shared messages go once
+into its `prompts` table the same way.
 
 Neither ever sees an API key or an HTTP header: callers pass messages,
 parameters and the response body only.
@@ -25,7 +32,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -33,10 +41,12 @@ from llm_extract.errors import ConfigError, TransportError
 
 __all__ = [
     "CACHE_FORMAT",
+    "SHARED_FOLDER",
     "Cache",
     "CacheMiss",
     "CacheMode",
     "CallLog",
+    "SharedMessages",
     "cache_key",
     "default_cache_dir",
     "default_log_path",
@@ -49,7 +59,14 @@ CacheMode = Literal["use", "refresh", "off", "replay-only"]
 """use: replay a hit, record a miss; refresh: always call, re-record; off: neither;
 replay-only: never call, a miss is an error."""
 
-CACHE_FORMAT = "llm-extract-cache/1"
+CACHE_FORMAT = "llm-extract-cache/2"
+"""Entry format. /2 names the shared leading messages by digest; /1 entries (the whole
+conversation inline) are still read, since replay needs only their response."""
+_READABLE = frozenset({"llm-extract-cache/1", CACHE_FORMAT})
+_KEY_VERSION = "llm-extract-cache/1"
+"""Hashed into every key: changing it orphans every recorded answer."""
+SHARED_FOLDER = "prompts"
+"""Where in a cache folder the shared leading messages are, one file per digest."""
 
 
 def user_dir() -> Path:
@@ -91,8 +108,41 @@ def cache_key(*, model: str, mode: str, messages: list[Any] | str, params: str) 
     """The content address of one call; `params` is a `params_digest`, `messages` a list
     or its `encode_messages` form (the same key either way)."""
     encoded = messages if isinstance(messages, str) else encode_messages(messages)
-    blob = _canonical([CACHE_FORMAT, model, mode, params])[:-1] + "," + encoded + "]"
+    blob = _canonical([_KEY_VERSION, model, mode, params])[:-1] + "," + encoded + "]"
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class SharedMessages:
+    """Leading messages every call of a run starts with, encoded and hashed once.
+
+    `join(rest)` is `encode_messages(messages + rest)` without encoding `messages`
+    again, so the key and the request body cost only what differs per call.
+    """
+
+    messages: tuple[Mapping[str, Any], ...]
+    encoded: str
+    digest: str
+
+    @classmethod
+    def of(cls, messages: Sequence[Mapping[str, Any]]) -> SharedMessages:
+        encoded = encode_messages(list(messages))
+        digest = hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+        return cls(tuple(messages), encoded, digest)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def join(self, rest: str) -> str:
+        """The encoded whole conversation from the encoded messages after these."""
+        return _join(self.encoded, rest)
+
+
+def _join(head: str, rest: str) -> str:
+    """Two encoded message lists as one."""
+    if rest == "[]":
+        return head
+    return rest if head == "[]" else head[:-1] + "," + rest[1:]
 
 
 class CacheMiss(TransportError):
@@ -119,6 +169,7 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self._shared_written: set[str] = set()
 
     @property
     def reads(self) -> bool:
@@ -142,7 +193,7 @@ class Cache:
             entry = None
         except (OSError, ValueError) as err:
             raise ConfigError(f"{path}: unreadable cache entry ({err}); delete it") from None
-        if entry is None or entry.get("format") != CACHE_FORMAT:
+        if entry is None or entry.get("format") not in _READABLE:
             self.misses += 1
             if self.mode == "replay-only":
                 raise CacheMiss(
@@ -164,10 +215,21 @@ class Cache:
         params: Mapping[str, Any],
         response: Mapping[str, Any],
         latency_s: float | None = None,
+        shared: SharedMessages | None = None,
     ) -> Path | None:
-        """Record one call; `params` are the request's sampling parameters (no schema)."""
+        """Record one call; `params` are the request's sampling parameters (no schema).
+
+        With `shared` (the leading messages of `messages`) the entry names them by
+        digest and they are written once, before any entry that refers to them.
+        """
         if not self.records:
             return None
+        request: dict[str, Any] = {"params": dict(params)}
+        if shared:
+            self._store_shared(shared)
+            request["shared"] = shared.digest
+            messages = messages[len(shared) :]
+        request["messages"] = messages
         entry = {
             "format": CACHE_FORMAT,
             "key": key,
@@ -175,16 +237,52 @@ class Cache:
             "mode": mode,
             "recorded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "latency_s": None if latency_s is None else round(latency_s, 3),
-            "request": {"params": dict(params), "messages": messages},
+            "request": request,
             "response": dict(response),
         }
         path = self.path(model, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(entry, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        _write_atomically(path, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
         self.writes += 1
         return path
+
+    def shared_path(self, digest: str) -> Path:
+        return self.directory / SHARED_FOLDER / f"{digest}.json"
+
+    def messages(self, entry: Mapping[str, Any]) -> list[Any]:
+        """An entry's whole conversation, its shared leading messages put back."""
+        request = entry["request"]
+        digest = request.get("shared")
+        if digest is None:
+            return list(request["messages"])
+        path = self.shared_path(digest)
+        try:
+            shared = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ConfigError(
+                f"{path}: shared messages of entry {entry.get('key')} unreadable ({err}); "
+                "re-record the entry"
+            ) from None
+        return [*shared, *request["messages"]]
+
+    def _store_shared(self, shared: SharedMessages) -> None:
+        if shared.digest in self._shared_written:
+            return
+        path = self.shared_path(shared.digest)
+        if not path.exists():
+            text = json.dumps(list(shared.messages), ensure_ascii=False, indent=1) + "\n"
+            _write_atomically(path, text)
+        self._shared_written.add(shared.digest)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """All of `text` at `path` or nothing: a killed run leaves no half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+    except FileNotFoundError:  # the folder's first file (one syscall fewer for every other)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 _MIGRATIONS = [
@@ -208,10 +306,12 @@ _MIGRATIONS = [
         response TEXT
     )""",
     "CREATE INDEX calls_article ON calls (article_id)",
+    "CREATE TABLE prompts (digest TEXT PRIMARY KEY, messages TEXT NOT NULL)",
+    "ALTER TABLE calls ADD COLUMN shared TEXT REFERENCES prompts (digest)",
 ]
 """Append-only: a schema change is a new statement at the end, never an edit."""
 
-_COLUMNS = set(re.findall(r"^\s+(\w+) [A-Z]", _MIGRATIONS[0], re.MULTILINE))
+_COLUMNS = set(re.findall(r"^\s+(\w+) [A-Z]", _MIGRATIONS[0], re.MULTILINE)) | {"shared"}
 
 
 def _text(value: Any) -> str | None:
@@ -222,7 +322,11 @@ def _text(value: Any) -> str | None:
 
 
 class CallLog:
-    """Every call as one SQLite row: what was sent, what came back, what it cost."""
+    """Every call as one SQLite row: what was sent, what came back, what it cost.
+
+    A row's `shared` names leading messages stored once in the `prompts` table;
+    its `messages` are the rest (`rows()` joins them back).
+    """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_log_path()
@@ -234,6 +338,7 @@ class CallLog:
         for number, statement in enumerate(_MIGRATIONS[version:], start=version + 1):
             self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {number}")
+        self._shared_logged: set[str] = set()
 
     def record(
         self,
@@ -253,11 +358,19 @@ class CallLog:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         duration_s: float | None = None,
+        shared: SharedMessages | None = None,
     ) -> None:
+        """One call; with `shared`, `messages` are those after the shared ones."""
+        if shared and shared.digest not in self._shared_logged:
+            self._db.execute(
+                "INSERT OR IGNORE INTO prompts (digest, messages) VALUES (?, ?)",
+                (shared.digest, shared.encoded),
+            )
+            self._shared_logged.add(shared.digest)
         self._db.execute(
             "INSERT INTO calls (at, model, mode, article_id, prompt_name, prompt_hash, "
             "cache_key, cached, status, error, attempts, input_tokens, output_tokens, "
-            "duration_s, messages, response) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "duration_s, messages, response, shared) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                 model,
@@ -275,20 +388,29 @@ class CallLog:
                 duration_s,
                 _text(messages),
                 _text(response),
+                shared.digest if shared else None,
             ),
         )
 
     def rows(self, **where: Any) -> list[dict[str, Any]]:
-        """Logged calls, oldest first, filtered by equal column values."""
+        """Logged calls, oldest first, filtered by equal column values; `messages` whole."""
         unknown = set(where) - _COLUMNS
         if unknown:
             raise ValueError(f"no such log column: {', '.join(sorted(unknown))}")
-        clause = " AND ".join(f"{column} = ?" for column in where) or "1"
+        clause = " AND ".join(f"calls.{column} = ?" for column in where) or "1"
         cursor = self._db.execute(
-            f"SELECT * FROM calls WHERE {clause} ORDER BY id", tuple(where.values())
+            "SELECT calls.*, prompts.messages FROM calls LEFT JOIN prompts "
+            f"ON prompts.digest = calls.shared WHERE {clause} ORDER BY calls.id",
+            tuple(where.values()),
         )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names = [d[0] for d in cursor.description][:-1]
+        rows = []
+        for *values, shared in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            if shared is not None and row["messages"] is not None:
+                row["messages"] = _join(shared, row["messages"])
+            rows.append(row)
+        return rows
 
     def close(self) -> None:
         self._db.close()

@@ -54,6 +54,7 @@ from llm_extract.cache import (
     Cache,
     CacheMiss,
     CallLog,
+    SharedMessages,
     cache_key,
     encode_messages,
     params_digest,
@@ -208,6 +209,8 @@ class _Prepared:
     body_head: bytes
     """The request body up to its messages: encoded once, the schema included."""
     head: list[dict[str, Any]]
+    shared: SharedMessages
+    """`head` encoded and hashed once: stored once by the cache and the log."""
     slot: dict[str, Any]
     wrap: tuple[str, str]
     tail: list[dict[str, Any]]
@@ -420,6 +423,7 @@ class Client:
             body_head=json.dumps(kwargs, ensure_ascii=False, separators=(",", ":"))[:-1].encode()
             + b',"messages":',
             head=messages[:index],
+            shared=SharedMessages.of(messages[:index]),
             slot=messages[index],
             wrap=(before, after),
             tail=messages[index + 1 :],
@@ -499,7 +503,14 @@ class Client:
         self, request: dict[str, Any], prepared: _Prepared, stats: CallStats
     ) -> ChatCompletion:
         messages = request["messages"]
-        encoded = encode_messages(messages)
+        shared: SharedMessages | None = prepared.shared
+        if shared and messages[: len(shared)] == prepared.head:
+            rest = encode_messages(messages[len(shared) :])
+            encoded = shared.join(rest)
+        else:
+            shared = None
+            encoded = rest = encode_messages(messages)
+        logged = (rest, shared)
         key = None
         started = time.monotonic()
         if self.cache is not None and self.cache.mode != "off":
@@ -509,7 +520,7 @@ class Client:
             try:
                 entry = self.cache.lookup(self.model, key)
             except CacheMiss as miss:
-                self._log(stats, prepared, key, encoded, error=str(miss), started=started)
+                self._log(stats, prepared, key, logged, error=str(miss), started=started)
                 raise
             if entry is not None:
                 response = ChatCompletion.construct(**entry["response"])
@@ -518,7 +529,7 @@ class Client:
                     stats,
                     prepared,
                     key,
-                    encoded,
+                    logged,
                     body=entry["response"],
                     cached=True,
                     started=started,
@@ -530,14 +541,14 @@ class Client:
                 "recorded conversations, and this request was never recorded "
                 "(record it with llm_extract.extraction.record_conversation)"
             )
-            self._log(stats, prepared, key, encoded, error=str(miss), started=started)
+            self._log(stats, prepared, key, logged, error=str(miss), started=started)
             raise miss
         attempts_before = stats.attempts
         try:
             content = prepared.body_head + encoded.encode("utf-8") + b"}"
             body, text = await self._post(content, prepared.mode, stats)
         except (TransportError, ConfigError, _ModeRejected) as err:
-            self._log(stats, prepared, key, encoded, error=str(err), started=started,
+            self._log(stats, prepared, key, logged, error=str(err), started=started,
                       attempts=stats.attempts - attempts_before)  # fmt: skip
             raise
         self._confirmed.add(prepared.mode)
@@ -554,8 +565,9 @@ class Client:
                 params=prepared.sampling,
                 response=body,
                 latency_s=latency,
+                shared=shared,
             )
-        self._log(stats, prepared, key, encoded, body=body, text=text, started=started,
+        self._log(stats, prepared, key, logged, body=body, text=text, started=started,
                   attempts=stats.attempts - attempts_before)  # fmt: skip
         return response
 
@@ -685,7 +697,7 @@ class Client:
         stats: CallStats,
         prepared: _Prepared,
         key: str | None,
-        messages: str,
+        messages: tuple[str, SharedMessages | None],
         *,
         started: float,
         body: dict[str, Any] | None = None,
@@ -697,11 +709,13 @@ class Client:
         if self.call_log is None:
             return
         usage = (body or {}).get("usage") or {}
+        rest, shared = messages
         self.call_log.record(
             model=self.model,
             mode=prepared.mode,
             status="error" if error else "ok",
-            messages=messages,
+            messages=rest,
+            shared=shared,
             response=text if text is not None else body,
             error=error,
             article_id=stats.article_id,

@@ -336,6 +336,7 @@ def record_fixtures(
 
     target = cache_dir or fixtures / "cache"
     results = []
+    shutil.rmtree(Cache(target).shared_path("x").parent, ignore_errors=True)  # rewritten as used
     for model in fixture_models(fixtures):
         recorded = Cache(target, mode="refresh")
         shutil.rmtree(recorded.path(model, "x").parent, ignore_errors=True)  # drop stale keys

@@ -10,7 +10,15 @@ import pytest
 from answers import INVALID, VALID
 from loopback import completion
 
-from llm_extract.cache import Cache, CacheMiss, CallLog, cache_key, params_digest
+from llm_extract.cache import (
+    Cache,
+    CacheMiss,
+    CallLog,
+    SharedMessages,
+    cache_key,
+    encode_messages,
+    params_digest,
+)
 from llm_extract.client import CallStats, Client, ClientConfig
 from llm_extract.errors import ConfigError
 from llm_extract.schemas import PromptInfo
@@ -82,6 +90,42 @@ def test_store_then_lookup(tmp_path):
     assert cache.lookup("openai/gpt-x", "other") is None and cache.misses == 1
 
 
+def test_shared_messages_are_stored_once_and_keys_do_not_change(tmp_path):
+    system = [{"role": "system", "content": "Длинная инструкция. " * 50}]
+    cache = Cache(tmp_path)
+    shared = SharedMessages.of(system)
+    for number in range(3):
+        messages = [*system, {"role": "user", "content": f"Статья {number}."}]
+        rest = encode_messages(messages[1:])
+        assert shared.join(rest) == encode_messages(messages)
+        key = cache_key(model="m", mode="tools", messages=shared.join(rest), params="p")
+        assert key == cache_key(model="m", mode="tools", messages=messages, params="p")
+        cache.store(key=key, model="m", mode="tools", messages=messages, params={},
+                    response={"n": number}, shared=shared)  # fmt: skip
+        entry = cache.lookup("m", key)
+        assert entry["request"] == {"params": {}, "shared": shared.digest,
+                                    "messages": messages[1:]}  # fmt: skip
+        assert cache.messages(entry) == messages
+    assert [p.name for p in tmp_path.glob("prompts/*")] == [f"{shared.digest}.json"]
+    assert SharedMessages.of([]).join(rest) == rest and shared.join("[]") == shared.encoded
+
+
+def test_first_format_entries_still_replay(tmp_path):
+    """A /1 entry (whole conversation inline) under the same key, as recorded before /2."""
+    (tmp_path / "m").mkdir()
+    old = {"format": "llm-extract-cache/1", "key": "k", "model": "m", "mode": "tools",
+           "request": {"params": {}, "messages": TURNS}, "response": {"choices": []}}  # fmt: skip
+    (tmp_path / "m" / "k.json").write_text(json.dumps(old), "utf-8")
+    entry = Cache(tmp_path, mode="replay-only").lookup("m", "k")
+    assert entry["response"] == {"choices": []} and Cache(tmp_path).messages(entry) == TURNS
+
+
+def test_key_of_a_known_request_is_stable():
+    """Keys address recorded answers: a format change must not move them."""
+    key = cache_key(model="m", mode="tools", messages=TURNS, params=params_digest({}))
+    assert key == "8d51ddc3377afa929ed94c84488e35b9"  # as computed by the /1 code
+
+
 def test_replay_only_miss_is_an_error(tmp_path):
     with pytest.raises(CacheMiss, match="replay-only"):
         Cache(tmp_path, mode="replay-only").lookup("m", "nothing")
@@ -111,9 +155,11 @@ def test_a_hit_makes_no_call(server, secret, tmp_path):
     assert len(server.chat_requests()) == 1
     assert (second.requests, second.cached, second.attempts) == (1, 1, 1)
     assert (second.input_tokens, second.output_tokens) == (first.input_tokens, first.output_tokens)
-    entry = json.loads(next(tmp_path.rglob("*.json")).read_text("utf-8"))
+    (entry_path,) = tmp_path.glob("fixture-loopback/*.json")
+    entry = json.loads(entry_path.read_text("utf-8"))
     assert entry["model"] == "fixture-loopback" and entry["mode"] == "tools"
-    assert entry["request"]["messages"][-1] == TURNS[0]
+    assert entry["request"]["messages"] == TURNS  # the system message is stored once, shared
+    assert Cache(tmp_path).messages(entry) == [{"role": "system", "content": SYSTEM}, *TURNS]
     assert entry["request"]["params"] == {"temperature": 0.0}
     assert entry["response"]["usage"]["prompt_tokens"] == 100
 
@@ -123,14 +169,16 @@ def test_refresh_calls_again_and_rerecords(server, secret, tmp_path):
     ask(client_for(server, secret, Cache(tmp_path)))
     refreshed = ask(client_for(server, secret, Cache(tmp_path, mode="refresh")))
     assert len(server.chat_requests()) == 2 and refreshed.cached == 0
-    (entry_path,) = tmp_path.rglob("*.json")
+    (entry_path,) = tmp_path.glob("fixture-loopback/*.json")
     assert json.loads(entry_path.read_text("utf-8"))["response"]["usage"]["prompt_tokens"] == 111
 
 
 def test_replay_only_replays_a_conversation_with_a_reask_offline(server, secret, tmp_path):
     server.script(completion(tool=INVALID), completion(tool=VALID))
     recorded = ask(client_for(server, secret, Cache(tmp_path)))
-    assert recorded.reasks == 1 and len(list(tmp_path.rglob("*.json"))) == 2
+    assert recorded.reasks == 1 and len(list(tmp_path.glob("fixture-loopback/*.json"))) == 2
+    (shared,) = tmp_path.glob("prompts/*.json")  # both entries start with the same system message
+    assert json.loads(shared.read_text("utf-8")) == [{"role": "system", "content": SYSTEM}]
     server.stop()
     replayed = ask(client_for(server, secret, Cache(tmp_path, mode="replay-only")))
     assert (replayed.requests, replayed.reasks, replayed.cached) == (2, 1, 2)
@@ -165,7 +213,9 @@ def test_call_log_records_live_cached_and_failed_calls(server, secret, tmp_path)
     assert (cached["status"], cached["cached"]) == ("ok", 1)
     assert failed["status"] == "error" and "replay-only" in failed["error"]
     assert live["article_id"] == "a" and live["prompt_hash"] == "abc"
-    assert json.loads(live["messages"])[-1] == TURNS[0]
+    assert json.loads(live["messages"]) == [{"role": "system", "content": SYSTEM}, *TURNS]
+    assert live["shared"] == cached["shared"] is not None  # the system message, logged once
+    assert log._db.execute("SELECT count(*) FROM prompts").fetchone() == (1,)
     assert log.rows(cached=1) == [cached]
     with pytest.raises(ValueError, match="no such log column"):
         log.rows(**{"1=1 OR id": 1})

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from llm_extract.cache import SHARED_FOLDER
 from llm_extract.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,11 +126,14 @@ FIXTURE_MODELS = ["fixture-careful", "fixture-sloppy"]
 
 
 def _recorded(folder: Path) -> dict[str, dict]:
-    """Each recorded call's request and response, by path (timestamps and latency left out)."""
+    """Each recorded call's request and response, by path (timestamps and latency left out),
+    and the shared messages the entries name."""
     calls = {}
     for path in sorted(folder.rglob("*.json")):
         entry = json.loads(path.read_text("utf-8"))
-        calls[str(path.relative_to(folder))] = {k: entry[k] for k in ("request", "response")}
+        if path.parent.name != SHARED_FOLDER:
+            entry = {k: entry[k] for k in ("request", "response")}
+        calls[str(path.relative_to(folder))] = entry
     return calls
 
 

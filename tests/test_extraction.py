@@ -300,7 +300,7 @@ def test_first_requests_are_what_the_client_sends(server, secret):
     extract([article(text)], extractor=extractor)
     firsts = [r.json for r in server.chat_requests() if len(r.json["messages"]) == 2]
     assert len(planned) == 2 and planned == firsts
-    recorded = {p.stem for p in extractor.client.cache.directory.rglob("*.json")}
+    recorded = {p.stem for p in extractor.client.cache.directory.glob("fixture-*/*.json")}
     assert set(keys) <= recorded
 
 
@@ -334,7 +334,7 @@ def test_recorded_fixture_conversation_replays_offline(tmp_path):
         model="fixture-sloppy", cache=cache,
     )  # fmt: skip
     assert recorded.status == "ok" and recorded.reasks == 2
-    assert len(list((tmp_path / "fixtures").rglob("*.json"))) == 3
+    assert len(list((tmp_path / "fixtures").glob("fixture-sloppy/*.json"))) == 3
     replayed = extract(
         [article(), article(ARTICLE + " Другая.", "unrecorded")],
         model="fixture-sloppy",

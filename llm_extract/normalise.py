@@ -217,16 +217,34 @@ def nominative_name(name: str) -> str:
     return _readings(name)[0]
 
 
-def nominative_phrase(words: list[str]) -> list[str]:
+def nominative_phrase(words: list[str], *, plural: bool | None = None) -> list[str]:
     """A title's adjectives and head noun (the last word) in the nominative, number kept:
-    «главой польского» is not a title, «специальным посланником» -> «специальный посланник»."""
+    «главой польского» is not a title, «специальным посланником» -> «специальный посланник».
+    `plural` picks the reading when a tagger knows it («встречи»: not the genitive singular);
+    the adjectives take the noun's gender and number («прямого контакта» -> «прямой контакт»)."""
+    number = {True: "plur", False: "sing", None: None}[plural]
+    noun = _reading(words[-1], "NOUN", number) if words else None
+    if noun is not None:
+        number = noun.tag.number
+    agree = {"nomn", number or "sing"}
+    if noun is not None and number == "sing" and noun.tag.gender:
+        agree.add(noun.tag.gender)
     out: list[str] = []
     for k, word in enumerate(words):
-        wanted = "NOUN" if k == len(words) - 1 else "ADJF"
-        parse = next((p for p in _parses(word.lower()) if wanted in p.tag), None)
-        form = parse.inflect({"nomn"}) if parse is not None and parse.tag.case != "nomn" else None
+        last = k == len(words) - 1
+        parse = noun if last else _reading(word, "ADJF", number)
+        if parse is None or (parse.tag.case == "nomn" and parse.tag.number == number):
+            out.append(word)
+            continue
+        form = parse.inflect({"nomn"} if last else agree) or parse.inflect({"nomn"})
         out.append(_like(word, form.word) if form is not None else word)
     return out
+
+
+def _reading(word: str, pos: str, number: str | None) -> Parse | None:
+    fitting = [p for p in _parses(word.lower()) if pos in p.tag]
+    numbered = [p for p in fitting if number is None or p.tag.number == number]
+    return next(iter(numbered or fitting), None)
 
 
 # --- people -----------------------------------------------------------------------------

@@ -651,3 +651,49 @@ def test_a_long_title_before_the_name_attributes_to_the_name(baseline: BaselineE
 def test_an_agreement_to_meet_is_news_not_a_position(baseline: BaselineExtractor) -> None:
     body = "Песков сообщил, что стороны условились о новой встрече в Стамбуле."
     assert run(baseline, body, "2026-03-09").positions == []
+
+
+# --------------------------------------------------------------------------- issue phrases
+
+
+@pytest.mark.parametrize(
+    ("body", "issue"),
+    [
+        (
+            "Министр иностранных дел Венгрии Петер Сийярто назвал переговоры в Женеве полезными.",
+            "переговоры в Женеве",
+        ),
+        (
+            "Премьер Норвегии Йонас Стёре заявил, что Осло требует немедленного прекращения огня.",
+            "немедленное прекращение огня",
+        ),
+        (
+            "Канцлер Австрии Карл Нехаммер сказал, что мирный план Вашингтона неприемлем.",
+            "мирный план Вашингтона",
+        ),
+        (
+            "Президент Молдавии Майя Санду заявила, что настаивает на прямом контакте с Брюсселем.",
+            "прямой контакт с Брюсселем",
+        ),
+    ],
+)
+def test_issue_is_a_nominative_noun_phrase(
+    baseline: BaselineExtractor, body: str, issue: str
+) -> None:
+    [position] = run(baseline, body).positions
+    assert position.issue == issue
+
+
+def test_a_bare_meeting_word_takes_its_place(baseline: BaselineExtractor) -> None:
+    body = (
+        "Вчера в Стамбуле прошли переговоры делегаций Словакии и Румынии. "
+        "Глава словацкой делегации Милан Ковач назвал встречу трудной."
+    )
+    [position] = run(baseline, body).positions
+    assert position.issue == "встреча в Стамбуле"
+
+
+def test_an_infinitive_object_is_the_course_of_action(baseline: BaselineExtractor) -> None:
+    body = "Посол Ирана Казем Джалали заявил, что стороны согласились продолжать консультации."
+    [position] = run(baseline, body).positions
+    assert position.issue == "продолжать консультации"

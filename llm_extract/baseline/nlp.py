@@ -17,7 +17,7 @@ from typing import Any
 from llm_extract.baseline.lexicon import RELATIONAL, ROLE_NOUNS
 from llm_extract.normalise import person_entry
 
-__all__ = ["Mention", "Sentence", "Token", "load_models", "parse"]
+__all__ = ["Mention", "Sentence", "Token", "dependencies", "load_models", "parse"]
 
 _LOCK = threading.Lock()
 _SPLIT = re.compile(r"\n+")
@@ -76,6 +76,7 @@ class Sentence:
     text: str
     tokens: list[Token] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    arcs: list[tuple[int, str]] | None = None  # (head index or -1, relation) once parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +85,26 @@ class _Models:
     morph: Any
     ner: Any
     vocab: Any
+    syntax: Any
 
 
 @cache
 def _models() -> _Models:
-    from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter
+    from natasha import (
+        MorphVocab,
+        NewsEmbedding,
+        NewsMorphTagger,
+        NewsNERTagger,
+        NewsSyntaxParser,
+        Segmenter,
+    )
 
     embedding = NewsEmbedding()
     morph = NewsMorphTagger(embedding)
     morph.batch_size = morph.infer.encoder.batch_size = _MORPH_BATCH
-    return _Models(Segmenter(), morph, NewsNERTagger(embedding), MorphVocab())
+    return _Models(
+        Segmenter(), morph, NewsNERTagger(embedding), MorphVocab(), NewsSyntaxParser(embedding)
+    )
 
 
 def load_models() -> None:
@@ -130,6 +141,23 @@ def parse(text: str) -> list[Sentence]:
     for sentence in sentences:
         _known_people(sentence)
     return sentences
+
+
+def dependencies(sentence: Sentence) -> list[tuple[int, str]]:
+    """natasha's dependency parse of one sentence: (head index or -1, relation) per token.
+
+    Parsed on first request and kept: only the few sentences that carry a position
+    need it, and parsing every sentence would nearly double the per-article cost.
+    """
+    if sentence.arcs is None:
+        words = [t.text for t in sentence.tokens]
+        arcs: list[tuple[int, str]] = []
+        if words:
+            with _LOCK:
+                markup = next(iter(_models().syntax.map([words])))
+            arcs = [(int(t.head_id) - 1, t.rel) for t in markup.tokens]
+        sentence.arcs = arcs
+    return sentence.arcs
 
 
 def _known_people(sentence: Sentence) -> None:

@@ -20,6 +20,7 @@ from llm_extract.baseline.clauses import speaker_regions
 from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.evidence import span_evidence
 from llm_extract.baseline.holders import Holder, Memory, find_holder
+from llm_extract.baseline.issues import issue_phrase
 from llm_extract.baseline.nlp import Sentence, Token
 from llm_extract.baseline.quotes import Quote, find_quotes
 from llm_extract.schemas import Evidence, Position, Speech, Stance
@@ -52,10 +53,7 @@ _AGREE = lexicon.words("договориться условиться")
 _TAKE_PART = lexicon.words("участвовать присоединиться поддерживать поддержать")
 _SCHEDULE = lexicon.EVENT_VERBS | lexicon.ARRIVAL | lexicon.TRIGGER_VERBS
 _REPORTING = lexicon.SPEECH_VERBS | {"по"}
-_ISSUE_SKIP = lexicon.words("что это против на с от о об к по в")
 _SEPARATORS = frozenset({",", "—", "–", "-"})
-_MAX_ISSUE = 7
-_NO_QUOTES = str.maketrans("", "", '«»"“”„')
 _MAX_EVIDENCE = 2
 
 
@@ -77,7 +75,7 @@ def find_positions(sentences: list[Sentence], cast: Cast, text: str) -> list[Pos
     for sentence in sentences:
         memory.see(sentence, cast)
         inside = [q for q in quotes if sentence.start <= q.stop and q.start <= sentence.stop]
-        for draft in _sentence_positions(sentence, cast, memory, inside, words, text):
+        for draft in _sentence_positions(sentence, cast, memory, inside, words, sentences, text):
             _add(drafts, draft)
     return [_record(d) for d in drafts]
 
@@ -88,6 +86,7 @@ def _sentence_positions(
     memory: Memory,
     quotes: list[Quote],
     words: list[Token],
+    sentences: list[Sentence],
     text: str,
 ) -> list[_Draft]:
     tokens = sentence.tokens
@@ -111,7 +110,11 @@ def _sentence_positions(
         stance = _stance(tokens[anchor], body, quote)
         if stance is None:
             continue
-        issue = _issue(text, body) or _opening(text, quote)
+        if attributed:
+            where_said, span = _quoted_tokens(sentences, quote)
+            issue = issue_phrase(where_said, None, span, sentences[: where_said.index])
+        else:
+            issue = issue_phrase(sentence, anchor, (lo, hi), sentences[: sentence.index])
         if not issue and drafts:  # "Россия требует уступок, которые Киев отвергает"
             issue = drafts[-1].issue
         if not issue:
@@ -275,59 +278,6 @@ def _agrees_to_meet(lemmas: list[str], body: list[Token]) -> bool:
     return False
 
 
-def _issue(text: str, body: list[Token]) -> str:
-    """A short noun phrase for what the stance is about.
-
-    The meeting, when one is named; else what follows the stance verb
-    ('предлагает заморозить конфликт'); else the opening phrase, or what
-    follows its verb when that phrase is the subject.
-    """
-    meeting = next((k for k, t in enumerate(body) if t.lemma in lexicon.TRIGGER_NOUNS), None)
-    verb = next(
-        (k for k, t in enumerate(body) if t.finite and t.lemma in _STANCE_VERBS | _EVALUATIVE),
-        None,
-    )
-    start = meeting if meeting is not None else (verb + 1 if verb is not None else 0)
-    while start < len(body) and body[start].lemma in _ISSUE_SKIP:
-        start += 1
-    phrase = _phrase(body[start:])
-    after = body.index(phrase[-1]) + 1 if phrase else len(body)
-    subject = meeting is None and phrase and phrase[0].case == "Nom"
-    if subject and after < len(body) and body[after].finite:
-        rest = after + 1  # "стороны договорились об обмене": the issue follows the verb
-        while rest < len(body) and body[rest].lemma in _ISSUE_SKIP:
-            rest += 1
-        phrase = _phrase(body[rest:]) or phrase
-    if not phrase:
-        return ""
-    words = text[phrase[0].start : phrase[-1].stop].translate(_NO_QUOTES)
-    return " ".join(words.split())
-
-
-def _phrase(tokens: list[Token]) -> list[Token]:
-    """Nouns, adjectives and prepositions from the start, up to a verb or a predicate."""
-    out: list[Token] = []
-    for token in tokens[: _MAX_ISSUE * 2]:
-        if token.finite or (token.pos in {"CCONJ", "SCONJ", "PUNCT"} and out):
-            break
-        if token.pos == "ADJ" and token.case == "Ins" and out:  # "назвал встречу конструктивной"
-            break
-        if token.pos in {"NOUN", "PROPN", "ADJ", "ADP", "DET", "NUM", "X", "VERB"}:
-            out.append(token)
-        if len(out) >= _MAX_ISSUE:
-            break
-    while out and out[-1].pos in {"ADP", "DET", "ADJ"}:
-        out.pop()
-    return out
-
-
-def _opening(text: str, quote: Quote | None) -> str:
-    """The first words of a quotation, when no phrase can be cut from it."""
-    if quote is None:
-        return ""
-    return " ".join(text[quote.start : quote.stop].split()[:_MAX_ISSUE])
-
-
 # --------------------------------------------------------------------------- quotes
 
 
@@ -337,6 +287,15 @@ def _attributed_quote(quotes: list[Quote], anchor_start: int) -> Quote | None:
         if quote.attributed_after and quote.stop < anchor_start and anchor_start - quote.stop <= 8:
             return quote
     return None
+
+
+def _quoted_tokens(sentences: list[Sentence], quote: Quote) -> tuple[Sentence, tuple[int, int]]:
+    """The sentence a quotation opens in, and its tokens inside the quotation marks."""
+    sentence = next(
+        (s for s in sentences if s.start <= quote.start < s.stop and s.tokens), sentences[-1]
+    )
+    inside = [k for k, t in enumerate(sentence.tokens) if quote.start <= t.start < quote.stop]
+    return sentence, (inside[0], inside[-1]) if inside else (0, -1)
 
 
 # --------------------------------------------------------------------------- records

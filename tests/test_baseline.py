@@ -697,3 +697,107 @@ def test_an_infinitive_object_is_the_course_of_action(baseline: BaselineExtracto
     body = "Посол Ирана Казем Джалали заявил, что стороны согласились продолжать консультации."
     [position] = run(baseline, body).positions
     assert position.issue == "продолжать консультации"
+
+
+# --------------------------------------------------------------------------- attribution patterns
+
+
+def test_a_fronted_refusal_to_comment_is_a_decline(baseline: BaselineExtractor) -> None:
+    body = "Комментировать заявление Вашингтона о новых пошлинах Дмитрий Песков отказался."
+    [position] = run(baseline, body).positions
+    assert (position.holder.name, position.stance) == ("Дмитрий Песков", "decline")
+    assert position.issue.startswith("заявление Вашингтона")
+
+
+def test_a_speaking_place_that_would_not_comment(baseline: BaselineExtractor) -> None:
+    body = "В Кремле не стали комментировать сообщения о возможной встрече в Будапеште."
+    [position] = run(baseline, body).positions
+    assert (position.holder, position.side, position.stance) == (None, "RU", "decline")
+    assert position.issue.startswith("сообщения")
+
+
+def test_a_capital_that_says_it_disagrees(baseline: BaselineExtractor) -> None:
+    body = "В Киеве заявили, что не согласны с планом Вашингтона по заморозке конфликта."
+    [position] = run(baseline, body).positions
+    assert (position.holder, position.side, position.stance) == (None, "UA", "oppose")
+    assert position.issue.startswith("план Вашингтона")
+
+
+def test_in_his_opinion_is_the_last_speaker(baseline: BaselineExtractor) -> None:
+    body = (
+        "Министр Петер Сийярто заявил журналистам, что Будапешт готов принять переговоры. "
+        "Он напомнил, что в прошлом месяце в Будапеште побывал госсекретарь США Марко Рубио. "
+        "По его мнению, прекращение огня возможно уже весной."
+    )
+    positions = run(baseline, body).positions
+    opinion = next(p for p in positions if p.issue == "прекращение огня")
+    assert (opinion.holder.name, opinion.stance) == ("Петер Сийярто", "assessment")
+
+
+def test_a_quote_attributed_by_title_only(baseline: BaselineExtractor) -> None:
+    body = (
+        "Секретарь СНБО Рустем Умеров прибыл в Женеву.\n"
+        "«Мы настаиваем на полном обмене пленными», — написал секретарь СНБО в Telegram."
+    )
+    [position] = run(baseline, body).positions
+    assert (position.holder.name, position.side, position.stance) == (
+        "Рустем Умеров",
+        "UA",
+        "demand",
+    )
+    assert position.speech == "direct"
+
+
+def test_a_chain_of_statements_by_one_person(baseline: BaselineExtractor) -> None:
+    body = (
+        "Глава МИД Турции Хакан Фидан заявил, что Анкара готова принять новый раунд. "
+        "Фидан также отметил, что прекращение огня остается главным приоритетом."
+    )
+    positions = run(baseline, body).positions
+    assert {(p.holder.name, p.side, p.stance) for p in positions} == {
+        ("Хакан Фидан", "TR", "propose"),
+        ("Хакан Фидан", "TR", "assessment"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "stance", "issue"),
+    [
+        (
+            "Посол Ирана Казем Джалали считает, что переговоры в Омане были полезными.",
+            "assessment",
+            "переговоры в Омане",
+        ),
+        (
+            "Президент Финляндии Александр Стубб уверен, что гарантии безопасности должны "
+            "быть юридически обязывающими.",
+            "demand",
+            "гарантии безопасности",
+        ),
+        (
+            "Генсек НАТО Марк Рютте выразил надежду на скорое заключение перемирия.",
+            "assessment",
+            "скорое заключение перемирия",
+        ),
+        (
+            "Президент Чехии Петр Павел призвал стороны к немедленному прекращению огня.",
+            "demand",
+            "немедленное прекращение огня",
+        ),
+        (
+            "Канцлер Германии Фридрих Мерц раскритиковал мирный план Белого дома.",
+            "oppose",
+            "мирный план Белого дома",
+        ),
+        (
+            "Президент Франции Эмманюэль Макрон приветствовал возобновление переговоров.",
+            "support",
+            "возобновление переговоров",
+        ),
+    ],
+)
+def test_stance_verbs_of_the_genre(
+    baseline: BaselineExtractor, body: str, stance: str, issue: str
+) -> None:
+    [position] = run(baseline, body).positions
+    assert (position.stance, position.issue) == (stance, issue)

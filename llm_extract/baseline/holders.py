@@ -21,6 +21,7 @@ from llm_extract.schemas import Participant
 __all__ = ["Holder", "Memory", "find_holder"]
 
 _PRONOUNS = lexicon.words("он она")
+_OPINION = lexicon.words("слово мнение оценка")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ class Memory:
 
     def __init__(self) -> None:
         self.people: list[tuple[int, Person, Participant]] = []
+        self.speakers: list[tuple[int, Holder]] = []
+
+    def spoke(self, offset: int, holder: Holder) -> None:
+        """A person found speaking: 'по его мнению' later means him, not the last name."""
+        if holder.person is not None:
+            self.speakers.append((offset, holder))
+
+    def last_speaker(self, before: int) -> Holder | None:
+        return next((h for start, h in reversed(self.speakers) if start < before), None)
 
     def see(self, sentence: Sentence, cast: Cast) -> None:
         for mention in sentence.mentions:
@@ -108,8 +118,11 @@ def _holder_at(
     if (
         token.lemma in {"его", "ее"}
         and index + 1 < len(tokens)
-        and tokens[index + 1].lemma == "слово"
-    ):
+        and tokens[index + 1].lemma in _OPINION
+    ):  # "по его словам", "по её мнению": whoever spoke last, else the last person named
+        speaker = memory.last_speaker(offset)
+        if speaker is not None:
+            return speaker
         found = memory.last(offset)
         if found is not None:
             return Holder(found[0], found[1], found[0].side)

@@ -35,6 +35,7 @@ _PARTIES = lexicon.ROLE_NOUNS | lexicon.words(
     "сторона делегация страна власть правительство руководство администрация команда"
 )
 """Who acts, not what about: 'стороны согласились продолжать …'."""
+_FEELINGS = lexicon.words("надежда уверенность обеспокоенность озабоченность сожаление")
 _MAX_WORDS = 5
 _SKIP = lexicon.words("этот тот такой данный весь свой их его ее наш ваш")
 
@@ -48,6 +49,7 @@ def issue_phrase(
     focus = _focus(sentence, arcs, anchor, span)
     if focus is None:
         return ""
+    focus = _felt_about(sentence, arcs, focus)
     kept = _phrase(sentence, arcs, focus)
     words = _render(sentence, kept, focus)
     if sentence.tokens[focus].lemma in lexicon.TRIGGER_NOUNS and kept[-1] == focus:
@@ -55,6 +57,18 @@ def issue_phrase(
         if complement:
             words.append(complement)
     return " ".join(words)
+
+
+def _felt_about(sentence: Sentence, arcs: list[tuple[int, str]], focus: int) -> int:
+    """'выразил надежду на скорое перемирие': the hope is about the truce."""
+    if sentence.tokens[focus].lemma not in _FEELINGS:
+        return focus
+    for child, rel in _children(arcs, focus):
+        if rel in {"nmod", "acl", "ccomp"}:
+            found = child if rel == "nmod" else _about(sentence, arcs, child, depth=1)
+            if found is not None and _topic(sentence, found):
+                return found
+    return focus
 
 
 def _children(arcs: list[tuple[int, str]], i: int) -> list[tuple[int, str]]:
@@ -104,7 +118,12 @@ def _about(sentence: Sentence, arcs: list[tuple[int, str]], root: int, depth: in
                 return child
     for child, rel in children:
         if rel in {"xcomp", "ccomp", "csubj"}:
-            if tokens[child].pos == "VERB" and any(r == "obj" for _, r in _children(arcs, child)):
+            acts = tokens[child].lemma not in lexicon.COMMENT_VERBS  # not what is withheld
+            if (
+                acts
+                and tokens[child].pos == "VERB"
+                and any(r == "obj" for _, r in _children(arcs, child))
+            ):
                 return child  # "продолжать диалог": the course of action itself
             found = _about(sentence, arcs, child, depth + 1)
             if found is not None:

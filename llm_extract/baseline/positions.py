@@ -21,7 +21,7 @@ from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.evidence import span_evidence
 from llm_extract.baseline.holders import Holder, Memory, find_holder
 from llm_extract.baseline.issues import issue_phrase
-from llm_extract.baseline.nlp import Sentence, Token
+from llm_extract.baseline.nlp import Sentence, Token, dependencies
 from llm_extract.baseline.quotes import Quote, find_quotes
 from llm_extract.schemas import Evidence, Position, Speech, Stance
 
@@ -46,8 +46,15 @@ _VERBS = {
 _STANCE_VERBS = lexicon.words(
     "требовать потребовать настаивать возражать отвергать отвергнуть отклонить отклонять "
     "предлагать предложить поддерживать поддержать приветствовать одобрить одобрять "
-    "отказаться отказываться оценивать"
+    "отказаться отказываться оценивать призвать призывать раскритиковать критиковать выразить"
 )
+_CONVINCED = lexicon.words("уверенный убежденный убедить")
+"""'уверен, что …': an opinion introduced like speech."""
+_WITHHOLD = lexicon.words("стать мочь")
+"""'не стали комментировать', 'не смог уточнить': a refusal to comment."""
+_OPINION = lexicon.words("мнение оценка") | _CONVINCED
+"""Anchors that make what follows an opinion even without a cue word."""
+_PREDICATES = lexicon.words("оставаться являться стать выглядеть казаться")
 _EVALUATIVE = lexicon.words("назвать называть охарактеризовать оценить оценивать считать")
 _AGREE = lexicon.words("договориться условиться")
 _TAKE_PART = lexicon.words("участвовать присоединиться поддерживать поддержать")
@@ -97,6 +104,8 @@ def _sentence_positions(
         if holder is None:
             continue
         previous = holder
+        if tokens[anchor].lemma in _REPORTING:
+            memory.spoke(tokens[anchor].start, holder)
         body = [t for t in tokens[lo : hi + 1] if t.pos != "PUNCT"] if hi >= lo else []
         quote = None
         if body:
@@ -108,6 +117,10 @@ def _sentence_positions(
             quote = attributed
             body = [t for t in words if quote.start <= t.start < quote.stop]
         stance = _stance(tokens[anchor], body, quote)
+        if anchor and tokens[anchor - 1].lemma == "не" and tokens[anchor].lemma in _WITHHOLD:
+            stance = Stance.DECLINE
+        elif stance is None and _opinion(sentence, anchor, (lo, hi)):
+            stance = Stance.ASSESSMENT
         if stance is None:
             continue
         if attributed:
@@ -151,7 +164,15 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
         if i in found:
             continue
         negated = i > 0 and tokens[i - 1].lemma == "не"
-        if (
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.lemma in _CONVINCED and nxt is not None and nxt.lemma in {"что", ","}:
+            that = i + 2 if nxt.lemma == "," else i + 1  # "уверен, что …"
+            found[i] = (that + 1, _object_end(tokens, that + 1))
+        elif negated and token.lemma in _WITHHOLD and nxt and nxt.lemma in lexicon.COMMENT_VERBS:
+            found[i] = (i + 1, _object_end(tokens, i + 1))  # "не стали комментировать"
+        elif token.finite and token.lemma in lexicon.STANCE_CUES["decline"]:
+            found[i] = _declined(tokens, i)
+        elif (
             (token.finite and token.lemma in _STANCE_VERBS)
             or (negated and token.lemma == "согласный")
             or (token.lemma == "должный" and token.pos == "ADJ" and not _scheduled(tokens, i))
@@ -166,6 +187,23 @@ def _anchors(sentence: Sentence) -> list[tuple[int, tuple[int, int]]]:
             tokens[anchor].lemma in _EVALUATIVE and anchor and tokens[anchor - 1].lemma == "не"
         )
     )
+
+
+def _declined(tokens: list[Token], verb: int) -> tuple[int, int]:
+    """What is refused: after the verb ('отказался комментировать …'), or fronted
+    ('Комментировать эти сообщения Песков отказался')."""
+    after = (verb + 1, _object_end(tokens, verb + 1))
+    if after[1] >= after[0]:
+        return after
+    fronted = next(
+        (
+            k
+            for k in range(verb)
+            if tokens[k].lemma in lexicon.COMMENT_VERBS and not tokens[k].finite
+        ),
+        None,
+    )
+    return (fronted, _object_end(tokens, fronted + 1)) if fronted is not None else after
 
 
 def _inverted(tokens: list[Token], verb: int) -> int:
@@ -226,7 +264,7 @@ def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | N
         t.lemma for k, t in enumerate(body) if not (t.lemma == "должный" and _scheduled(body, k))
     ]
     negated = {b.lemma for a, b in pairwise(body) if a.lemma == "не"}
-    if anchor.lemma == "согласный":
+    if anchor.lemma == "согласный" or "согласный" in negated:  # "не согласны с …"
         return Stance.OPPOSE
     refused = (
         any(a.lemma == "мочь" and b.lemma in lexicon.SPEECH_VERBS for a, b in pairwise(body))
@@ -248,6 +286,28 @@ def _stance(anchor: Token, body: list[Token], quote: Quote | None) -> Stance | N
     if anchor.lemma in _EVALUATIVE:
         return Stance.ASSESSMENT
     return None
+
+
+def _opinion(sentence: Sentence, anchor: int, span: tuple[int, int]) -> bool:
+    """An opinion with no cue word: 'по его мнению, …', 'уверен, что …', or a reported
+    clause that characterises ('что санкции неэффективны', 'остается приоритетом')."""
+    tokens = sentence.tokens
+    if tokens[anchor].lemma in _CONVINCED or any(
+        t.lemma in _OPINION for t in tokens[anchor + 1 : anchor + 3]
+    ):
+        return True
+    lo, hi = span
+    if tokens[anchor].lemma not in lexicon.SPEECH_VERBS or hi < lo:
+        return False
+    arcs = dependencies(sentence)
+    for i in range(lo, hi + 1):
+        if arcs[i][0] in range(lo, hi + 1) and arcs[i][0] != i:
+            continue
+        token = tokens[i]
+        copula = any(h == i and rel == "cop" for h, rel in arcs)
+        short = token.pos == "ADJ" and token.feats.get("Variant") == "Short"
+        return short or copula or token.lemma in _PREDICATES
+    return False
 
 
 def _refuses_to_take_part(body: list[Token]) -> bool:

@@ -801,3 +801,67 @@ def test_stance_verbs_of_the_genre(
 ) -> None:
     [position] = run(baseline, body).positions
     assert (position.stance, position.issue) == (stance, issue)
+
+
+# --------------------------------------------------------------------------- people of a meeting
+
+
+def test_a_country_represented_by_people_named_after_the_meeting(
+    baseline: BaselineExtractor,
+) -> None:
+    body = (
+        "В пятницу в Стамбуле прошел очередной раунд переговоров России и Украины. "
+        "Украину на переговорах представляли Рустем Умеров и Сергей Кислица."
+    )
+    [meeting] = run(baseline, body).meetings
+    assert sides(meeting) == {"RU", "UA"}
+    delegation = next(d for d in meeting.delegations if d.side == "UA")
+    assert {delegation.head.name, *(m.name for m in delegation.members)} == {
+        "Рустем Умеров",
+        "Сергей Кислица",
+    }
+
+
+def test_a_side_listed_two_sentences_after_the_meeting(baseline: BaselineExtractor) -> None:
+    body = (
+        "В Женеве прошли переговоры делегаций США и Украины. Встреча продлилась четыре часа. "
+        "С американской стороны в них участвовали министр армии США Дэн Дрисколл и генерал "
+        "Алексус Гринкевич."
+    )
+    [meeting] = run(baseline, body).meetings
+    assert sides(meeting) == {"US", "UA"}
+    assert head(meeting, "US") == "Дэн Дрисколл"
+    assert "Алексус Гринкевич" in people(meeting)
+
+
+def test_a_person_named_after_a_long_title_takes_part(baseline: BaselineExtractor) -> None:
+    body = (
+        "В Эр-Рияде прошли переговоры министра иностранных дел Саудовской Аравии Фейсала "
+        "бин Фархана и делегации Эстонии."
+    )
+    [meeting] = run(baseline, body).meetings
+    assert sides(meeting) == {"SA", "EE"}
+    assert head(meeting, "SA") == "Фейсал бин Фархан"
+
+
+def test_the_head_of_state_without_a_name_is_the_one_named_elsewhere(
+    baseline: BaselineExtractor,
+) -> None:
+    body = (
+        "Президент Бразилии Луис Инасиу Лула да Силва прилетел в Брюссель. "
+        "В понедельник глава государства провел телефонный разговор с президентом Франции "
+        "Эмманюэлем Макроном."
+    )
+    [meeting] = run(baseline, body).meetings
+    assert sides(meeting) == {"BR", "FR"}
+    assert meeting.format == "phone"
+    assert head(meeting, "FR") == "Эмманюэль Макрон"
+
+
+def test_an_unnamed_head_of_state_still_gives_his_side(baseline: BaselineExtractor) -> None:
+    body = (
+        "В понедельник глава государства провел телефонный разговор с президентом Франции "
+        "Эмманюэлем Макроном. Президент Египта поблагодарил французского коллегу за поддержку."
+    )
+    [meeting] = run(baseline, body).meetings
+    assert sides(meeting) == {"EG", "FR"}

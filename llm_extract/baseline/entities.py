@@ -9,7 +9,7 @@ back from the name to the first title noun ("специальным послан
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from llm_extract.aliases import alias_table, fold
 from llm_extract.baseline import lexicon
@@ -79,6 +79,14 @@ class Cast:
         self._named: list[tuple[int, str]] = []  # (offset, name) of each person as he is named
         self._roles: dict[str, Role] = {}
         self._titles: dict[tuple[str, str], set[str]] = {}
+        self._heads: list[tuple[int, str]] = []  # (offset, side) of each head of state's title
+        for sentence in sentences:
+            for i, token in enumerate(sentence.tokens):
+                if _head_of_state(sentence.tokens, i):
+                    role = _title(sentence, [token], 0, token.stop, self)
+                    side = role.side or _side_after(sentence, i, self)
+                    if side:
+                        self._heads.append((token.start, side))
         for sentence in sentences:
             for mention in sentence.mentions:
                 if mention.kind == "PER" and not is_possessor(sentence, mention):
@@ -90,6 +98,14 @@ class Cast:
                     side = role.side or self.person(mention).side
                     if role.title and side:
                         self._titles.setdefault((role.title, side), set()).add(name)
+
+    def head_side(self, sentence: Sentence, offset: int) -> str | None:
+        """The side whose head of state the article names nearest an offset, outside its
+        sentence (which names the other party): what an unnamed 'глава государства' is."""
+        heads = [h for h in self._heads if not sentence.start <= h[0] < sentence.stop]
+        if not heads:
+            return None
+        return min(heads, key=lambda head: abs(head[0] - offset))[1]
 
     def titled(self, title: str, side: str) -> Person | None:
         """The one person the article gives this title on this side ('российский президент')."""
@@ -173,7 +189,22 @@ def is_possessor(sentence: Sentence, mention: Mention) -> bool:
             if not (plural and token.lemma in lexicon.RELATIONAL):
                 i -= 1  # an appositive title: "президента Путина", "президентов Путина и …"
                 continue
+        if token.lemma not in lexicon.ROLE_NOUNS and token.case == "Gen" and _titled_before(
+            tokens, i
+        ):
+            i -= 1  # the title's own complement: "министра иностранных дел Саудовской Аравии"
+            continue
         return True
+    return False
+
+
+def _titled_before(tokens: list[Token], i: int) -> bool:
+    """A genitive chain that a title opens within a few words ('министра иностранных дел')."""
+    for token in reversed(tokens[max(0, i - 4) : i]):
+        if token.lemma in lexicon.ROLE_NOUNS:
+            return True
+        if token.pos not in {"NOUN", "PROPN", "ADJ"} or token.case != "Gen":
+            return False
     return False
 
 
@@ -249,10 +280,38 @@ def describe(sentence: Sentence, index: int, cast: Cast) -> tuple[Person, Role] 
             break
         begin -= 1
     role = _title(sentence, tokens[begin:end], index - begin, tokens[end - 1].stop, cast)
+    if role.side is None and _head_of_state(tokens, index):
+        role = replace(role, side=cast.head_side(sentence, token.start), head_of_state=True)
     if role.title is None or role.side is None:
         return None
     person = cast.titled(role.title, role.side)
+    if person is None and role.head_of_state:  # "глава государства" is the president named
+        person = next(
+            (p for t in lexicon.HEADS_OF_STATE if (p := cast.titled(t, role.side))), None
+        )
     return (person, role) if person is not None else None
+
+
+def _head_of_state(tokens: list[Token], i: int) -> bool:
+    """'президент', 'глава государства', 'премьер' naming one person."""
+    token = tokens[i]
+    if token.feats.get("Number") == "Plur":
+        return False
+    if token.lemma == "глава":
+        return i + 1 < len(tokens) and tokens[i + 1].lemma == "государство"
+    return token.lemma in lexicon.HEADS_OF_STATE
+
+
+def _side_after(sentence: Sentence, i: int, cast: Cast) -> str | None:
+    """'президент России', 'глава украинского государства': the side right after a title."""
+    for token in sentence.tokens[i + 1 : i + 3]:
+        code = lexicon.SIDE_ADJECTIVES.get(token.lemma)
+        if code:
+            return code
+    for mention in sentence.mentions:
+        if i < mention.first <= i + 2 and mention.kind != "PER":
+            return side_code(mention.normal)
+    return None
 
 
 def _title_start(region: list[Token], head: int) -> int:
@@ -303,6 +362,10 @@ def side_markers(sentence: Sentence, cast: Cast) -> list[tuple[int, str]]:
             found.append((i, code))
         elif token.lemma in lexicon.SIDE_NOUNS:
             found.append((i, lexicon.SIDE_NOUNS[token.lemma]))
+        elif _head_of_state(tokens, i) and _unnamed(sentence, i):
+            side = _side_after(sentence, i, cast) or cast.head_side(sentence, token.start)
+            if side:
+                found.append((i, side))
     for mention in sentence.mentions:
         if mention.kind == "PER":
             if is_possessor(sentence, mention):
@@ -357,6 +420,12 @@ def places(sentence: Sentence) -> list[tuple[int, Location]]:
             place = nominative_name(mention.normal)  # natasha leaves some places inflected
             found.append((mention.first, Location(place=place, country=place_country(place))))
     return found
+
+
+def _unnamed(sentence: Sentence, i: int) -> bool:
+    """A title no name follows or precedes ('глава государства провел …')."""
+    near = range(i - 1, i + 4)
+    return not any(m.kind == "PER" and m.first in near for m in sentence.mentions)
 
 
 def _side_of_mention(mention: Mention, cast: Cast) -> str | None:

@@ -31,7 +31,7 @@ from llm_extract.baseline.entities import (
 )
 from llm_extract.baseline.nlp import Mention, Sentence, Token
 from llm_extract.baseline.status import TENSE, meeting_status
-from llm_extract.normalise import resolve_date
+from llm_extract.normalise import resolve_date, side_code
 from llm_extract.schemas import EventDate, Location, MeetingFormat, MeetingStatus
 
 __all__ = ["Actor", "MeetingMention", "meeting_mentions"]
@@ -203,12 +203,21 @@ def _participation(tokens: list[Token]) -> int | None:
             return i
         verb_or_noun = token.pos == "VERB" or token.lemma == "участие"
         if verb_or_noun and token.lemma in lexicon.PARTICIPATION:
-            if token.lemma in {"представлять", "представить", "входить", "войти"} and not any(
-                t.lemma in {"делегация", "состав", "сторона"} for t in tokens
-            ):
+            listed = any(t.lemma in {"делегация", "состав", "сторона"} for t in tokens)
+            # "Украину на переговорах представляли …" lists people too
+            listed = listed or (token.lemma.startswith("представ") and _side_object(tokens, i))
+            if token.lemma in {"представлять", "представить", "входить", "войти"} and not listed:
                 continue
             return i
     return None
+
+
+def _side_object(tokens: list[Token], verb: int) -> bool:
+    """A country in the accusative before 'представлять': who the people stand for."""
+    return any(
+        t.pos == "PROPN" and t.case == "Acc" and side_code(t.text) is not None
+        for t in tokens[max(0, verb - 4) : verb]
+    )
 
 
 def _assign_people(

@@ -30,7 +30,20 @@ _RU_MONTHS = {
     "января": 1, "февраля": 2, "марта": 3, "апреля": 4, "мая": 5, "июня": 6,
     "июля": 7, "августа": 8, "сентября": 9, "октября": 10, "ноября": 11, "декабря": 12,
 }  # fmt: skip
-_DATELINE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(_RU_MONTHS) + r")\s+(\d{4})\b", re.IGNORECASE)
+_DATELINE = re.compile(
+    r"^(?:[А-ЯЁA-Z][А-ЯЁA-Z.\- ]+,\s*)?"  # an optional city in capitals: "СТАМБУЛ, "
+    r"(\d{1,2})\s+(" + "|".join(_RU_MONTHS) + r")\s+(\d{4})(?:\s*(?:г\.|года?))?"
+    r"\s*(?:[,.]|\d{1,2}:\d{2}|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+"""A dateline stands at the start of a line ("1 февраля 2026, 07:12"); a date inside a
+sentence ("встретился 2 декабря 2025 года") is an event's, not the article's."""
+_LEGACY_ENCODINGS = frozenset(
+    {"cp1251", "koi8_r", "koi8_u", "cp866", "cp1125", "iso8859_5", "mac_cyrillic"}
+    | {"utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"}
+)
+"""Non-UTF-8 encodings we accept: detection is reliable for Cyrillic text, not for Latin ones
+(Latin-1 "señor" reads as cp1250 "seńor" without any error)."""
 _DATELINE_WINDOW = 600
 """A dateline stands near the top; a date deeper in is about an event, not the article."""
 _ARTICLE_SUFFIXES = frozenset({".txt", ".text", ".html", ".htm", ".md"})
@@ -93,6 +106,8 @@ def _from_bytes(data: bytes, *, source: str, article_id: str | None) -> Article:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if _is_html(raw):
         raw = _html_to_text(raw)
+        if not raw.strip():
+            raise ArticleError(f"{source}: this HTML has no visible text")
     published: dt.date | None = None
     header = _HEADER.match(raw)
     if header:
@@ -130,6 +145,12 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
     if best is None or best.encoding is None:
         raise ArticleError(
             f"{source}: the bytes are not UTF-8 and no other text encoding fits; "
+            "re-save the file as UTF-8"
+        )
+    if best.encoding not in _LEGACY_ENCODINGS:
+        raise ArticleError(
+            f"{source}: the bytes are not UTF-8; they look like {best.encoding}, which is not "
+            "guessed reliably enough to trust (only Cyrillic legacy encodings are); "
             "re-save the file as UTF-8"
         )
     text = str(best)

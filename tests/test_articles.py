@@ -133,3 +133,43 @@ def test_language_from_script(text: str, language: str) -> None:
 def test_a_mistyped_path_string_is_not_taken_as_text() -> None:
     with pytest.raises(ArticleError, match="no such file"):
         load_article("seeds/nope.txt")
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        ("1 февраля 2026, 07:12", dt.date(2026, 2, 1)),
+        ("СТАМБУЛ, 9 марта 2026 года.", dt.date(2026, 3, 9)),
+        ("23 января 2026", dt.date(2026, 1, 23)),
+    ],
+)
+def test_dateline_shapes(line: str, published: dt.date) -> None:
+    assert load_article(f"Заголовок\n{line}\nТекст новости.").published == published
+
+
+def test_an_event_date_in_a_sentence_is_not_the_publication_date() -> None:
+    article = load_article("Путин встретился с Уиткоффом 2 декабря 2025 года в Кремле.")
+    assert article.published is None
+
+
+def test_html_without_visible_text(tmp_path: Path) -> None:
+    path = tmp_path / "empty.html"
+    path.write_text("<html><head><script>var a = 1;</script></head><body></body></html>")
+    with pytest.raises(ArticleError, match="no visible text"):
+        load_article(path)
+
+
+def test_latin_legacy_encodings_are_refused_not_guessed(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("El señor García habló con la prensa en Ginebra.".encode("latin-1"))
+    with pytest.raises(ArticleError, match="re-save the file as UTF-8"):
+        load_article(path)
+
+
+def test_koi8_r_is_decoded(tmp_path: Path) -> None:
+    """koi8-r has no guillemets: the seed is re-quoted with plain quotes first."""
+    body = (SEEDS / "002_6fcc6f4572df1a85.txt").read_text("utf-8")
+    body = body.replace("«", '"').replace("»", '"').replace("–", "-")
+    path = tmp_path / "koi8.txt"
+    path.write_bytes(body.encode("koi8_r"))
+    assert load_article(path).text == load_article(body).text

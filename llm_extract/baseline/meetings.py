@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from llm_extract.aliases import fold
 from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.evidence import span_evidence
-from llm_extract.baseline.mentions import Actor, MeetingMention, meeting_mentions
+from llm_extract.baseline.mentions import Actor, MeetingMention, Parties, meeting_mentions
 from llm_extract.baseline.nlp import Sentence
 from llm_extract.schemas import (
     Delegation,
@@ -35,7 +35,7 @@ _MAX_EVIDENCE = 3
 
 
 @dataclass
-class _Meeting:
+class _Meeting(Parties):
     mentions: list[MeetingMention]
     actors: list[Actor] = field(default_factory=list)
     sides: list[str] = field(default_factory=list)
@@ -45,17 +45,6 @@ class _Meeting:
     location: Location | None = None
     format: MeetingFormat | None = None
     lemmas: set[str] = field(default_factory=set)
-
-    @property
-    def names(self) -> set[str]:
-        return {a.person.name for a in self.actors}
-
-    def all_sides(self) -> set[str]:
-        return set(self.sides) | {a.side for a in self.actors if a.side}
-
-    @property
-    def bare(self) -> bool:
-        return not self.actors and self.date is None and self.location is None
 
     def absorb(self, mention: MeetingMention, *, full: bool) -> None:
         """Take a mention's evidence; with `full`, also its cast, status, date and place."""

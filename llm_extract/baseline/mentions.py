@@ -34,7 +34,7 @@ from llm_extract.baseline.status import TENSE, meeting_status
 from llm_extract.normalise import resolve_date, side_code
 from llm_extract.schemas import EventDate, Location, MeetingFormat, MeetingStatus
 
-__all__ = ["Actor", "MeetingMention", "meeting_mentions"]
+__all__ = ["Actor", "MeetingMention", "Parties", "meeting_mentions"]
 
 _IN_PERSON = lexicon.words(
     "встреча встретиться встречаться переговоры переговор визит посетить посещать побывать "
@@ -58,8 +58,28 @@ class Actor:
     order: int  # offset in the article: who is named first
 
 
+class Parties:
+    """Who a mention or a meeting names: shared by both, since merging compares them."""
+
+    actors: list[Actor]
+    sides: list[str]
+    date: EventDate | None
+    location: Location | None
+
+    @property
+    def names(self) -> set[str]:
+        return {a.person.name for a in self.actors}
+
+    def all_sides(self) -> set[str]:
+        return set(self.sides) | {a.side for a in self.actors if a.side}
+
+    @property
+    def bare(self) -> bool:
+        return not self.actors and self.date is None and self.location is None
+
+
 @dataclass
-class MeetingMention:
+class MeetingMention(Parties):
     sentence: Sentence
     trigger: int
     lemma: str
@@ -74,17 +94,6 @@ class MeetingMention:
     anaphoric: bool = False  # "тогда", "такой контакт", "там же"
     participation: bool = False  # "участвовали", "делегацию возглавит"
     there: bool = False  # "Там же состоятся …": at the place just named
-
-    @property
-    def names(self) -> set[str]:
-        return {a.person.name for a in self.actors}
-
-    def all_sides(self) -> set[str]:
-        return set(self.sides) | {a.side for a in self.actors if a.side}
-
-    @property
-    def bare(self) -> bool:
-        return not self.actors and self.date is None and self.location is None
 
     @property
     def strong(self) -> bool:

@@ -189,8 +189,10 @@ def is_possessor(sentence: Sentence, mention: Mention) -> bool:
             if not (plural and token.lemma in lexicon.RELATIONAL):
                 i -= 1  # an appositive title: "президента Путина", "президентов Путина и …"
                 continue
-        if token.lemma not in lexicon.ROLE_NOUNS and token.case == "Gen" and _titled_before(
-            tokens, i
+        if (
+            token.lemma not in lexicon.ROLE_NOUNS
+            and token.case == "Gen"
+            and _titled_before(tokens, i)
         ):
             i -= 1  # the title's own complement: "министра иностранных дел Саудовской Аравии"
             continue
@@ -286,9 +288,7 @@ def describe(sentence: Sentence, index: int, cast: Cast) -> tuple[Person, Role] 
         return None
     person = cast.titled(role.title, role.side)
     if person is None and role.head_of_state:  # "глава государства" is the president named
-        person = next(
-            (p for t in lexicon.HEADS_OF_STATE if (p := cast.titled(t, role.side))), None
-        )
+        person = next((p for t in lexicon.HEADS_OF_STATE if (p := cast.titled(t, role.side))), None)
     return (person, role) if person is not None else None
 
 

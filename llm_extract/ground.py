@@ -6,7 +6,11 @@ A quote is looked for three ways, strictest first:
 2. normalised: equal once case, white-space runs, quote marks (« » " “ ” „ ' ‘ ’ ‹ ›),
    dashes (- – —), ё/е and invisible characters are ignored;
 3. fuzzy: rapidfuzz's best partial alignment scores at least `fuzzy_threshold`
-   (0-100) on the normalised strings, and the span is snapped to whole words.
+   (0-100) on the normalised strings, the span is snapped to whole words, and a
+   word-level diff of quote and span shows nothing that could change the meaning
+   (see `_same_meaning`): a fuzzy match repairs a typo or an ending, never a "не",
+   a name, a number or a verb. The model's own words are reported
+   (`GroundingReport.fuzzy`), since grounding replaces them with the article's.
 
 A quote abbreviated with an ellipsis ("A … B") is grounded part by part, in
 order, to the span running from A to B. Whatever matched, the returned span is
@@ -21,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from pydantic import BaseModel, Field
@@ -213,7 +218,109 @@ def _find(
     if aligned is None:
         return None
     span = _snap(norm.text, part, lo + aligned.dest_start, lo + aligned.dest_end)
-    return None if span is None else (*span, MatchKind.FUZZY)
+    if span is None or not _same_meaning(part, norm.text[span[0] : span[1]]):
+        return None
+    return (*span, MatchKind.FUZZY)
+
+
+_TOKEN = re.compile(r"\w+")
+_NEGATIONS = frozenset({"не", "ни", "нет", "not", "no", "never", "nor", "t"})
+"""Words that flip a statement ("t" is what is left of "n't" once quote marks are spaces)."""
+
+_FUNCTION_WORDS = frozenset(
+    {
+        "в",
+        "во",
+        "с",
+        "со",
+        "к",
+        "ко",
+        "у",
+        "о",
+        "об",
+        "обо",
+        "от",
+        "до",
+        "по",
+        "за",
+        "на",
+        "из",
+        "изо",
+        "над",
+        "под",
+        "при",
+        "про",
+        "через",
+        "для",
+        "и",
+        "а",
+        "но",
+        "или",
+        "да",
+        "же",
+        "ли",
+        "бы",
+        "ведь",
+        "то",
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "and",
+        "or",
+        "but",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "that",
+    }
+)
+"""Closed-class words a quote may add, drop or swap (a typo fix: "с швейцарском" for "в
+швейцарском"). Prepositions that carry meaning of their own ("без", "после") are not here."""
+
+
+def _same_meaning(quote: str, span: str) -> bool:
+    """Whether the words of a fuzzily found span differ from the quote's only harmlessly.
+
+    Punctuation, spacing and case never count; beyond that a pair may differ in its
+    ending (`_same_word`) and function words may come and go. Anything else (a "не",
+    another name, another number, another verb) means the span says something else.
+    """
+    ours, theirs = _TOKEN.findall(quote), _TOKEN.findall(span)
+    diff = SequenceMatcher(None, ours, theirs, autojunk=False)
+    for tag, i1, i2, j1, j2 in diff.get_opcodes():
+        if tag == "equal":
+            continue
+        a, b = ours[i1:i2], theirs[j1:j2]
+        if len(a) == len(b) and all(map(_same_word, a, b)):
+            continue
+        if all(w in _FUNCTION_WORDS for w in (*a, *b)):
+            continue
+        return False
+    return True
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Two forms of one word: a shared stem of five letters (or the whole shorter word of
+    three or more) and endings of at most four. Negations and numbers must be equal."""
+    if a == b:
+        return True
+    if a in _NEGATIONS or b in _NEGATIONS or any(c.isdigit() for c in a + b):
+        return False
+    stem = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        stem += 1
+    shorter = min(len(a), len(b))
+    whole = stem == shorter >= 3
+    return (stem >= 5 or whole) and len(a) - stem <= 4 and len(b) - stem <= 4
 
 
 def _snap(norm: str, part: str, start: int, end: int) -> tuple[int, int] | None:
@@ -243,11 +350,16 @@ def _keep_quote_marks(quote: str, text: str, start: int, end: int) -> tuple[int,
 
 
 class GroundingReport(BaseModel):
-    """A grounded copy of an extraction and the quotes that could not be found."""
+    """A grounded copy of an extraction, the quotes that could not be found, and the
+    quotes found only fuzzily (the model's words were replaced by the article's)."""
 
     extraction: ArticleExtraction
     ungrounded: list[str] = Field(
         default_factory=list, description="Quotes not found in the article: re-ask or flag."
+    )
+    fuzzy: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="(the model's quote, the article's span) for each fuzzy match: warn.",
     )
 
     @property
@@ -277,15 +389,18 @@ def ground_extraction(
     """
     grounded = _with_new_evidence(extraction)
     ungrounded: list[str] = []
+    fuzzy: list[tuple[str, str]] = []
     for _path, evidence in iter_evidence(grounded):
         if _holds(evidence, text):
             continue
         found = ground_quote(evidence.text, text, fuzzy_threshold=fuzzy_threshold)
         if not found.grounded:
             ungrounded.append(evidence.text)
+        elif found.match is MatchKind.FUZZY:
+            fuzzy.append((evidence.text, found.text))
         evidence.text, evidence.start, evidence.end = found.text, found.start, found.end
         evidence.match = found.match
-    return GroundingReport(extraction=grounded, ungrounded=ungrounded)
+    return GroundingReport(extraction=grounded, ungrounded=ungrounded, fuzzy=fuzzy)
 
 
 def _with_new_evidence(extraction: ArticleExtraction) -> ArticleExtraction:

@@ -16,10 +16,12 @@ back to the article, and the records found twice in an overlap merged.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -648,7 +650,7 @@ async def extract_async(
             bar.update(task_id, advance=1, failed=failed)
 
     try:
-        with bar:
+        with bar, _collect_less():
             task_id = bar.add_task("extract", total=len(todo), model=extractor.model, failed=0)
             try:
                 async with asyncio.TaskGroup() as group:
@@ -662,6 +664,28 @@ async def extract_async(
         if owned:
             await extractor.aclose()
     return [r for r in results if r is not None]
+
+
+@contextmanager
+def _collect_less() -> Iterator[None]:
+    """Less cyclic garbage collection during a run (process-wide, restored after).
+
+    What exists when the run starts (modules, schemas, the client) lives all run:
+    frozen, the collector stops walking it. Many calls in flight keep their objects
+    alive across collections, so the young generation is collected less often.
+    Measured at 64 calls in flight: 0.6-1.0 ms of collection per call down to 0.15.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], _YOUNG_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+_YOUNG_THRESHOLD = 20_000
 
 
 def _resume(path: Path, model: str, retry_failed: bool) -> dict[str, ExtractionResult]:

@@ -31,9 +31,11 @@ Definitions (the README's "Scoring" section repeats them):
   `text_similarity` and counts as the same at `text_threshold` or above.
 - Status, format, stance and speech also get accuracy and a confusion matrix
   over matched pairs.
-- Quotes: a predicted quote is *faithful* when grounding finds it verbatim in
-  the article (exact, or up to white space, quote marks and ё/е). Overlap with
-  the gold is measured in characters over matched pairs: the union of the
+- Quotes: a predicted quote is *faithful* when it stands verbatim in the
+  article (exact, or up to white space, quote marks and ё/е): its offsets hold
+  and grounding did not find it only fuzzily, or grounding finds it now exactly
+  or normalised. A fuzzy match is never faithful. Overlap with the gold is
+  measured in characters over matched pairs: the union of the faithful
   predicted evidence spans against the union of the gold ones.
 - Records, three ways: `record` counts an aligned pair as found (detection);
   `record_strict` only when every identifying part is right (participants
@@ -536,11 +538,15 @@ class _Scorer:
     # -- spans --------------------------------------------------------------
 
     def span(self, evidence: Evidence) -> tuple[int, int] | None:
-        """Where the quote stands in the article, when it is there verbatim."""
+        """Where the quote stands in the article, when it is there verbatim.
+
+        Offsets that hold count unless grounding found them only fuzzily: the
+        evidence then carries the article's words, not the model's.
+        """
         assert self.article is not None
         start, end = evidence.start, evidence.end
         if start is not None and end is not None and self.article[start:end] == evidence.text:
-            return start, end
+            return None if evidence.match == MatchKind.FUZZY else (start, end)
         found = ground_quote(evidence.text, self.article)
         if found.start is None or found.end is None or found.match not in _FAITHFUL:
             return None

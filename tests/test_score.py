@@ -327,6 +327,23 @@ def test_quote_not_in_text_is_unfaithful_and_has_no_overlap() -> None:
     assert result["positions"]["quote_overlap"]["recall"] == 0.0
 
 
+def test_a_fuzzily_grounded_quote_is_not_faithful() -> None:
+    """The engine replaced the model's words with the article's: offsets hold, words were not its."""
+    fuzzy = evidence(QUOTE_B).model_copy(update={"match": "fuzzy"})
+    changed = abu_dhabi_meeting(evidence=[fuzzy])
+    result = score(
+        ArticleExtraction(meetings=[kremlin_meeting(), changed], positions=[ushakov_position()])
+    )
+    assert result["quotes"]["faithfulness"] == {"faithful": 3, "total": 4, "rate": 0.75}
+    # Not grounded yet, and only fuzzily there (an ending changed): not faithful either.
+    ending = QUOTE_B.replace("пройдёт", "пройдут")
+    changed = abu_dhabi_meeting(evidence=[Evidence(text=ending)])
+    result = score(
+        ArticleExtraction(meetings=[kremlin_meeting(), changed], positions=[ushakov_position()])
+    )
+    assert result["quotes"]["faithfulness"]["faithful"] == 3
+
+
 def test_shorter_evidence_overlaps_by_characters() -> None:
     short = "Путин встретился в Кремле"
     meeting = kremlin_meeting(evidence=[Evidence(text=short)])

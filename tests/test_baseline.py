@@ -865,3 +865,32 @@ def test_an_unnamed_head_of_state_still_gives_his_side(baseline: BaselineExtract
     )
     [meeting] = run(baseline, body).meetings
     assert sides(meeting) == {"EG", "FR"}
+
+
+# --------------------------------------------------------------------------- genre-wide probe patterns
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            "Встреча министров обороны Литвы и Украины, которая была запланирована на 12 апреля, "
+            "перенесена.",
+            "postponed",
+        ),
+        (
+            "Консультации делегаций Польши и Украины, которые планировали провести в Осло, "
+            "не состоятся.",
+            "cancelled",
+        ),
+        (
+            "Переговоры экспертов Канады и Украины, которые собирались провести в Вене, сорвались.",
+            "cancelled",
+        ),
+    ],
+)
+def test_the_main_predicate_outranks_a_relative_clause(
+    baseline: BaselineExtractor, body: str, status: str
+) -> None:
+    (meeting,) = run(baseline, body).meetings
+    assert meeting.status == status

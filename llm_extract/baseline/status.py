@@ -78,10 +78,14 @@ def _backdrop(tokens: list[Token], i: int) -> bool:
 
 
 def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
-    """Cancelled, postponed, proposed or planned, said in words in the trigger's clause."""
+    """Cancelled, postponed, proposed or planned, said in words in the trigger's clause.
+
+    The main predicate after a relative clause ("Встреча, которая была запланирована на
+    …, перенесена") is the trigger's own and outranks everything said inside it."""
     lo, hi = _clause(tokens, i)
-    best: tuple[tuple[int, int], MeetingStatus] | None = None
-    for j in range(lo, hi + 1):
+    main = _after_relative(tokens, hi)
+    best: tuple[tuple[int, int, int], MeetingStatus] | None = None
+    for j in [*range(lo, hi + 1), *main]:
         token = tokens[j]
         status = None
         if token.lemma in lexicon.CANCEL:
@@ -103,10 +107,24 @@ def _lexical_cue(tokens: list[Token], i: int) -> MeetingStatus | None:
         if status is None:
             continue
         final = status in {MeetingStatus.CANCELLED, MeetingStatus.POSTPONED}
-        rank = (0 if final else 1, abs(j - i))  # a call-off outweighs the plan it ends
+        # the main predicate first; then a call-off outweighs the plan it ends
+        rank = (0 if j in main else 1, 0 if final else 1, abs(j - i))
         if best is None or rank < best[0]:
             best = (rank, status)
     return best[1] if best else None
+
+
+def _after_relative(tokens: list[Token], hi: int) -> range:
+    """The rest of the main clause when the trigger's clause ends at ', который …,'."""
+    if hi + 1 >= len(tokens) or tokens[hi + 1].lemma != "который":
+        return range(0)
+    close = next((k for k in range(hi + 2, len(tokens)) if tokens[k].text == ","), None)
+    if close is None:
+        return range(0)
+    end = close + 1
+    while end < len(tokens) and not _boundary(tokens, end) and tokens[end].text != ",":
+        end += 1
+    return range(close + 1, end)
 
 
 def _negated(tokens: list[Token], j: int) -> bool:
@@ -134,7 +152,7 @@ def _boundary(tokens: list[Token], j: int) -> bool:
 def _nearest_verb(tokens: list[Token], i: int) -> Token | None:
     lo, hi = _clause(tokens, i)
     best: tuple[int, int, Token] | None = None
-    for j in range(lo, hi + 1):
+    for j in [*range(lo, hi + 1), *_after_relative(tokens, hi)]:
         token = tokens[j]
         if not token.finite:
             continue

@@ -14,7 +14,7 @@ from llm_extract import ArticleError, load_article
 from llm_extract.baseline import BaselineExtractor
 from llm_extract.baseline.nlp import _models, parse
 from llm_extract.ground import check_spans
-from llm_extract.schemas import ArticleExtraction, Meeting
+from llm_extract.schemas import ArticleExtraction, Meeting, Position
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
@@ -894,3 +894,35 @@ def test_the_main_predicate_outranks_a_relative_clause(
 ) -> None:
     (meeting,) = run(baseline, body).meetings
     assert meeting.status == status
+
+
+def _quote_in_evidence(position: Position) -> bool:
+    q = position.quote
+    return any(q.start < e.end and e.start < q.end for e in position.evidence)
+
+
+def test_a_merged_position_never_carries_a_quote_from_outside_its_evidence(
+    baseline: BaselineExtractor,
+) -> None:
+    extraction = run(
+        baseline,
+        "Премьер Эстонии Кристен Михал потребовал усилить санкции против России. "
+        "Михал также потребовал ужесточить санкции против России. "
+        "Михал вновь призвал усилить санкции против России. "
+        "«Мы требуем усилить санкции против России», — сказал Михал.",
+    )
+    assert extraction.positions
+    for position in extraction.positions:
+        assert position.quote is None or _quote_in_evidence(position)
+
+
+def test_each_quote_goes_to_its_own_statement(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Глава МИД Латвии Байба Браже выступила перед журналистами. «Мы поддерживаем переговоры "
+        "в Женеве и считаем их полезными», — заявила Браже. «Мы против переговоров без Украины», "
+        "— заявил министр иностранных дел Литвы Кястутис Будрис.",
+    )
+    quoted = {p.holder.name: p.quote.text for p in extraction.positions if p.quote}
+    assert quoted["Кястутис Будрис"] == "Мы против переговоров без Украины"
+    assert all(_quote_in_evidence(p) for p in extraction.positions if p.quote)

@@ -109,9 +109,7 @@ def _sentence_positions(
         body = [t for t in tokens[lo : hi + 1] if t.pos != "PUNCT"] if hi >= lo else []
         quote = None
         if body:
-            quote = next(
-                (q for q in quotes if q.start < body[-1].stop and body[0].start < q.stop), None
-            )
+            quote = _most_shared(quotes, body[0].start, body[-1].stop)
         attributed = quote is None and _attributed_quote(quotes, tokens[anchor].start)
         if attributed:
             quote = attributed
@@ -341,6 +339,12 @@ def _agrees_to_meet(lemmas: list[str], body: list[Token]) -> bool:
 # --------------------------------------------------------------------------- quotes
 
 
+def _most_shared(quotes: list[Quote], start: int, stop: int) -> Quote | None:
+    """The quote that covers most of a statement: a sentence may hold two."""
+    shared = {q: min(q.stop, stop) - max(q.start, start) for q in quotes}
+    return max((q for q in quotes if shared[q] > 0), key=shared.__getitem__, default=None)
+
+
 def _attributed_quote(quotes: list[Quote], anchor_start: int) -> Quote | None:
     """The quotation that '«…», — сказал X' attributes: it closes just before the anchor."""
     for quote in quotes:
@@ -374,9 +378,21 @@ def _add(drafts: list[_Draft], draft: _Draft) -> None:
                 e.start != draft.evidence[0].start for e in other.evidence
             ):
                 other.evidence.append(draft.evidence[0])
-            other.quote = other.quote or draft.quote
+            if other.quote is None and _within_evidence(draft.quote, other.evidence):
+                other.quote = draft.quote
             return
     drafts.append(draft)
+
+
+def _within_evidence(quote: Evidence | None, evidence: list[Evidence]) -> bool:
+    """A quote belongs to a position only where one of its evidence spans holds it (or
+    overlaps it): else adjacent quotes get swapped between positions."""
+    if quote is None or quote.start is None or quote.end is None:
+        return False
+    return any(
+        e.start is not None and e.end is not None and quote.start < e.end and e.start < quote.end
+        for e in evidence
+    )
 
 
 def _key(draft: _Draft) -> tuple[str, str, str]:
@@ -393,13 +409,14 @@ def _close(a: str, b: str) -> bool:
 def _record(draft: _Draft) -> Position:
     holder = draft.holder
     name = holder.person.name if holder.person else holder.side
+    quote = draft.quote if _within_evidence(draft.quote, draft.evidence) else None
     return Position(
         holder=holder.participant,
         side=holder.side,
         issue=draft.issue,
         stance=draft.stance,
         summary=f"{name} {_VERBS[draft.stance]}: {draft.issue}",
-        quote=draft.quote,
-        speech=Speech.DIRECT if draft.quote else Speech.REPORTED,
+        quote=quote,
+        speech=Speech.DIRECT if quote else Speech.REPORTED,
         evidence=draft.evidence,
     )

@@ -48,6 +48,7 @@ __all__ = [
     "canonical_name",
     "canonical_place",
     "english_name",
+    "given_name",
     "nominative_name",
     "nominative_phrase",
     "normalise_extraction",
@@ -276,14 +277,16 @@ def person_entry(name: str) -> PersonEntry | None:
         if (entry := table.person(reading)) is not None:
             return entry
     for reading in readings:
-        words = fold(reading).split()
+        words = [w for w in reading.split() if fold(w)]
         if not words:
             continue
-        people = _surnames().get(words[-1], [])
+        at = _surname_at(words)
+        people = _surnames().get(fold(words[at]).split()[-1], [])
         if len(people) != 1:
             continue
         person, initials = people[0]
-        if len(words) == 1 or words[0][0] in initials:
+        others = [fold(w)[0] for i, w in enumerate(words) if i != at]
+        if not others or others[0] in initials:
             return person
     return None
 
@@ -307,14 +310,69 @@ def person_key(name: str) -> str:
     """Identity key for matching people across records and against gold.
 
     A person in the alias table: their folded English name («steve witkoff»), the same
-    for every case, spelling and script. Anyone else: the folded nominative surname
-    (last word), so «Ивана Петрова» and «Петров» match; the key then depends on script.
+    for every case, spelling and script. Anyone else: the folded nominative surname,
+    found by its morphology (`_surname_at`), not by its place: «Рябков Сергей» and
+    «Сергей Рябков» are «рябков», «Ивана Петрова» and «Петров» are «петров». The key
+    then depends on script, and says nothing of the given name: compare `given_name`
+    too before calling two people one.
     """
     entry = person_entry(name)
     if entry is not None:
         return fold(entry.name_en)
-    words = fold(nominative_name(name)).split()
-    return words[-1] if words else ""
+    words = _name_words(name)
+    return fold(words[_surname_at(words)]) if words else ""
+
+
+def given_name(name: str) -> str | None:
+    """The folded nominative given name («сергей»), or an initial («с»), of someone outside
+    the alias table; None for a table person (the table already tells namesakes apart)
+    or when only a surname is given."""
+    if person_entry(name) is not None:
+        return None
+    words = _name_words(name)
+    if not words:
+        return None
+    surname = _surname_at(words)
+    for at, word in enumerate(words):
+        if at != surname and not _tagged(word, "Patr"):
+            return fold(word).split()[0] if fold(word) else None
+    return None
+
+
+_LAST_WORD = 0.6
+"""How much more likely the last word is the surname, other things equal: Russian news
+writes «Имя Фамилия» far more often than «Фамилия Имя»."""
+
+
+def _name_words(name: str) -> list[str]:
+    return [w for w in nominative_name(name).split() if fold(w)]
+
+
+def _surname_at(words: list[str]) -> int:
+    """Which word is the surname: pymorphy3's `Surn` for it, `Name` against it, a small
+    lean to the last word (which decides for words pymorphy does not know, and for
+    Latin script). Initials and patronymics are never the surname."""
+
+    def score(at: int) -> float:
+        word = words[at]
+        if "." in word or _tagged(word, "Patr"):
+            return float("-inf")
+        last = _LAST_WORD if at == len(words) - 1 else 0.0
+        return _tag_weight(word, "Surn") - _tag_weight(word, "Name") + last
+
+    return max(range(len(words)), key=lambda at: (score(at), at))
+
+
+def _tag_weight(word: str, grammeme: str) -> float:
+    """How much of pymorphy3's probability for `word` carries `grammeme`."""
+    if not _CYRILLIC.search(word):
+        return 0.0
+    return sum(p.score for p in _parses(word.lower()) if grammeme in p.tag.grammemes)
+
+
+def _tagged(word: str, grammeme: str) -> bool:
+    parses = _parses(word.lower()) if _CYRILLIC.search(word) else ()
+    return bool(parses) and grammeme in parses[0].tag.grammemes
 
 
 # --- sides and places -------------------------------------------------------------------

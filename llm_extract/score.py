@@ -22,7 +22,9 @@ Definitions (the README's "Scoring" section repeats them):
   and role right: both roles empty or similar text). The head of a delegation
   is its own slot, compared within delegations aligned by side.
 - Names match through `normalise.person_key` (inflection and the alias table),
-  then through the English name; never by raw string equality.
+  then through the English name; never by raw string equality. Outside the
+  table the key is the surname, so given names or initials, when both carry
+  one, must agree too (`normalise.given_name`).
 - Dates are intervals (a month-precision date covers its month). Equal: 1;
   one inside the other (a day inside a month-precision gold, or a month around
   a day): `containment_credit` (0.5), since the date is consistent but at the
@@ -64,7 +66,7 @@ from rapidfuzz import fuzz
 from llm_extract.aliases import fold
 from llm_extract.errors import ConfigError
 from llm_extract.ground import ground_quote
-from llm_extract.normalise import person_key
+from llm_extract.normalise import given_name, person_key
 from llm_extract.schemas import (
     ArticleExtraction,
     EventDate,
@@ -234,11 +236,30 @@ def _key(name: str) -> str:
     return person_key(name)
 
 
-def same_person(a: Participant, b: Participant) -> bool:
-    """One person under any spelling, case or alias; the English names decide when both have one."""
-    if _key(a.name) == _key(b.name):
+@lru_cache(maxsize=8192)
+def _given(name: str) -> str | None:
+    return given_name(name)
+
+
+def _same_name(a: str, b: str) -> bool:
+    """The same surname key and, when both carry a given name or an initial, agreeing ones."""
+    if _key(a) != _key(b):
+        return False
+    ga, gb = _given(a), _given(b)
+    if ga is None or gb is None:
         return True
-    return bool(a.name_en and b.name_en and _key(a.name_en) == _key(b.name_en))
+    return ga[0] == gb[0] if min(len(ga), len(gb)) == 1 else ga == gb
+
+
+def same_person(a: Participant, b: Participant) -> bool:
+    """One person under any spelling, case or alias; the English names decide when both have one.
+
+    Outside the alias table a shared surname is not enough when both give a first
+    name or an initial: «Иван Иванов» is not «Пётр Иванов», «С. Рябков» is «Сергей Рябков».
+    """
+    if _same_name(a.name, b.name):
+        return True
+    return bool(a.name_en and b.name_en and _same_name(a.name_en, b.name_en))
 
 
 def _same_role(gold: Participant, pred: Participant, threshold: float) -> bool:

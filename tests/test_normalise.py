@@ -12,6 +12,7 @@ from llm_extract.normalise import (
     canonical_name,
     canonical_place,
     english_name,
+    given_name,
     nominative_name,
     nominative_phrase,
     normalise_extraction,
@@ -88,6 +89,31 @@ def test_a_different_first_name_is_a_different_person() -> None:
     assert canonical_name("Чарльз Кушнер") == "Чарльз Кушнер"
     assert english_name("Чарльз Кушнер") is None
     assert person_key("Чарльз Кушнер") != person_key("Джаред Кушнер")
+
+
+@pytest.mark.parametrize(
+    ("name", "surname", "given"),
+    [
+        ("Рябков Сергей", "рябков", "сергей"),
+        ("Сергей Рябков", "рябков", "сергей"),
+        ("Шойгу Сергей", "шойгу", "сергей"),
+        ("Пётр Иванов", "иванов", "петр"),
+        ("Хантер Байден", "байден", "хантер"),
+        ("Рябков С.В.", "рябков", "с"),
+        ("Грушко", "грушко", None),
+        ("Hunter Biden", "biden", "hunter"),
+    ],
+)
+def test_the_surname_is_found_by_its_morphology_not_its_place(
+    name: str, surname: str, given: str | None
+) -> None:
+    assert person_key(name) == surname
+    assert given_name(name) == given
+
+
+def test_a_table_person_in_surname_first_order_is_still_found() -> None:
+    assert person_key("Дмитриев Кирилл") == person_key("Кирилл Дмитриев") == "kirill dmitriev"
+    assert given_name("Кирилл Дмитриев") is None
 
 
 def test_people_outside_the_table_key_on_their_nominative_surname() -> None:

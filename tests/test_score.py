@@ -241,6 +241,14 @@ def test_names_match_through_aliases_and_inflection_not_raw_strings() -> None:
     assert same_person(person("Стив Уиткофф"), person("Witkoff"))
     assert same_person(person("Стив Уиткофф"), person("Уиткоффом"))
     assert not same_person(person("Стив Уиткофф"), person("Джаред Кушнер"))
+    # Outside the alias table: the surname, found by morphology, and agreeing given names.
+    assert not same_person(person("Рябков Сергей"), person("Шойгу Сергей"))
+    assert not same_person(person("Иван Иванов"), person("Пётр Иванов"))
+    assert not same_person(person("Джо Байден"), person("Хантер Байден"))
+    assert same_person(person("Сергей Рябков"), person("Рябкова Сергея"))
+    assert same_person(person("Сергей Рябков"), person("С. Рябков"))
+    assert same_person(person("Сергей Рябков"), person("Рябков"))
+    assert not same_person(person("Сергей Рябков"), person("А. Рябков"))
     spelled = kremlin_meeting(
         delegations=[
             Delegation(side="RU", head=person("Путин", "президент России")),

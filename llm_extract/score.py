@@ -41,7 +41,8 @@ Definitions (the README's "Scoring" section repeats them):
   predicted evidence spans against the union of the gold ones.
 - Records, three ways: `record` counts an aligned pair as found (detection);
   `record_strict` only when every identifying part is right (participants
-  the same people, the same date interval, place, format; holder and issue);
+  the same people, the same date interval, place, format and status; holder,
+  issue and stance), so a planned meeting marked held is found, not strictly right;
   `record_soft` is CEAF-style: an aligned pair counts its similarity, so
   precision = summed similarity / predicted, recall = summed similarity / gold.
 """
@@ -386,6 +387,9 @@ def _position_parts(gold: Position, pred: Position) -> dict[str, float | None]:
 
 
 _TEXT_PARTS = frozenset({"place", "issue"})
+_STRICT_LABEL = {"meetings": "status", "positions": "stance"}
+"""Not part of the alignment (a planned meeting marked held is still that meeting), but
+part of being strictly right."""
 
 
 def _exact(parts: Mapping[str, float | None], config: ScoreConfig) -> bool:
@@ -616,7 +620,9 @@ class _Scorer:
         )
         for i, j, sim in pairs:
             found.pair(1.0)
-            strict.pair(float(_exact(parts_of(gold[i], pred[j]), config)))
+            label = _STRICT_LABEL[rtype]
+            same_label = getattr(gold[i], label) == getattr(pred[j], label)
+            strict.pair(float(same_label and _exact(parts_of(gold[i], pred[j]), config)))
             soft.pair(sim)
             compare(gold[i], pred[j])
         for counts in (found, strict, soft):

@@ -203,6 +203,19 @@ def test_planned_meeting_marked_held_is_a_wrong_status_in_the_confusion_matrix()
     assert (status["correct"], status["wrong"]) == (1, 1)
     assert status["accuracy"] == 0.5
     assert status["confusion"] == {"held": {"held": 1}, "planned": {"held": 1}}
+    # Found, but not strictly right: 1 of 2 strict.
+    assert result["meetings"]["record"]["f1"] == 1.0
+    strict = result["meetings"]["record_strict"]
+    assert (strict["correct"], strict["wrong"], strict["f1"]) == (1, 1, 0.5)
+
+
+def test_a_wrong_stance_is_found_but_not_strictly_right() -> None:
+    result = score(
+        ArticleExtraction(meetings=gold().meetings, positions=[ushakov_position(stance="demand")])
+    )
+    assert result["positions"]["record"]["f1"] == 1.0
+    assert result["positions"]["record_strict"]["f1"] == 0.0
+    assert result["positions"]["stance"]["wrong"] == 1
 
 
 def test_missing_participant_and_wrong_role_are_scored_at_two_levels() -> None:

@@ -926,3 +926,32 @@ def test_each_quote_goes_to_its_own_statement(baseline: BaselineExtractor) -> No
     quoted = {p.holder.name: p.quote.text for p in extraction.positions if p.quote}
     assert quoted["Кястутис Будрис"] == "Мы против переговоров без Украины"
     assert all(_quote_in_evidence(p) for p in extraction.positions if p.quote)
+
+
+def test_first_person_meetings_in_an_interview_include_the_speaker(
+    baseline: BaselineExtractor,
+) -> None:
+    meetings = run(
+        baseline,
+        "Премьер Словакии Роберт Фицо дал интервью телеканалу. «С премьером Венгрии Виктором "
+        "Орбаном мы говорили по телефону в понедельник. Мы договорились встретиться в апреле», "
+        "— сказал Фицо.",
+        published="2026-03-09",
+    ).meetings
+    call = next(m for m in meetings if m.format == "phone")
+    assert {"Роберт Фицо", "Виктор Орбан"} <= people(call)
+    planned = next(m for m in meetings if m.status == "planned")
+    assert "Роберт Фицо" in people(planned)
+    assert planned.date.start.endswith("-04")
+
+
+def test_we_in_a_quotation_announced_before_it_is_its_speaker(baseline: BaselineExtractor) -> None:
+    meetings = run(
+        baseline,
+        "Канцлер Австрии Кристиан Штокер заявил: «С премьером Чехии мы говорили по телефону "
+        "во вторник».",
+        published="2026-03-09",
+    ).meetings
+    (call,) = meetings
+    assert call.format == "phone"
+    assert "Кристиан Штокер" in people(call)

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from llm_extract.aliases import fold
 from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.evidence import span_evidence
-from llm_extract.baseline.mentions import Actor, MeetingMention, Parties, meeting_mentions
+from llm_extract.baseline.mentions import (
+    Actor,
+    MeetingMention,
+    Parties,
+    meeting_mentions,
+    quote_speakers,
+)
 from llm_extract.baseline.nlp import Sentence
 from llm_extract.schemas import (
     Delegation,
@@ -86,8 +92,9 @@ def find_meetings(
     last: _Meeting | None = None
     delegation: tuple[int, str] | None = None  # the side the last sentence's delegation is of
     pending: list[MeetingMention] = []  # weak mentions no meeting took yet
+    quoted = quote_speakers(sentences, text)
     for sentence in sentences:
-        for mention in meeting_mentions(sentence, cast, published):
+        for mention in meeting_mentions(sentence, cast, published, quoted):
             if mention.location is None and mention.there and last is not None:
                 mention.location = last.location
             if mention.participation:
@@ -103,6 +110,8 @@ def find_meetings(
             elif mention.strong:
                 if not mention.all_sides() and not mention.actors and last is not None:
                     mention.sides = sorted(last.all_sides())
+                elif mention.we and last is not None and mention.names & last.names:
+                    mention.sides = sorted(last.all_sides())  # "мы": he and his last partner
                 meeting = _Meeting(mentions=[])
                 for earlier in _lead_in(pending, mention):
                     meeting.absorb(earlier, full=True)
@@ -117,6 +126,7 @@ def find_meetings(
         for actor in meeting.actors:
             if actor.role.text is None:
                 actor.role = cast.first_role(actor.person.name) or actor.role
+            actor.side = actor.side or actor.role.side  # "глава МИД Турции" named earlier
     return [_record(m, text) for m in meetings]
 
 

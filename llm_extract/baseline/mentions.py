@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from llm_extract.baseline import lexicon
@@ -30,11 +30,19 @@ from llm_extract.baseline.entities import (
     side_markers,
 )
 from llm_extract.baseline.nlp import Mention, Sentence, Token
+from llm_extract.baseline.quotes import find_quotes
 from llm_extract.baseline.status import TENSE, meeting_status
 from llm_extract.normalise import resolve_date, side_code
 from llm_extract.schemas import EventDate, Location, MeetingFormat, MeetingStatus
 
-__all__ = ["Actor", "MeetingMention", "Parties", "meeting_mentions"]
+__all__ = [
+    "Actor",
+    "MeetingMention",
+    "Parties",
+    "QuotedSpeaker",
+    "meeting_mentions",
+    "quote_speakers",
+]
 
 _IN_PERSON = lexicon.words(
     "встреча встретиться встречаться переговоры переговор визит посетить посещать побывать "
@@ -47,6 +55,33 @@ _FIRST_PERSON = lexicon.words("я мы")
 _LIST_GLUE = re.compile(r"[\s,]*(?:и\s+)?")
 _GAP = 2
 """Triggers this close (in tokens) are one mention: 'раунд переговоров', 'визит и переговоры'."""
+
+
+@dataclass(frozen=True)
+class QuotedSpeaker:
+    """Who speaks a quotation: 'мы' inside it includes him, though named sentences away."""
+
+    start: int
+    stop: int
+    sentence: Sentence
+    mention: Mention
+
+
+def quote_speakers(sentences: list[Sentence], text: str) -> list[QuotedSpeaker]:
+    """Each quotation's speaker: the person after '», — сказал X', else before 'X сказал: «'."""
+    found: list[QuotedSpeaker] = []
+    for quote in find_quotes(text):
+        if quote.attributed_after:
+            where = next((s for s in sentences if s.start <= quote.stop < s.stop), None)
+            people = [m for m in where.mentions if m.start > quote.stop] if where else []
+            mention = people[0] if people else None
+        else:
+            where = next((s for s in sentences if s.start <= quote.start - 1 < s.stop), None)
+            people = [m for m in where.mentions if m.stop < quote.start] if where else []
+            mention = people[-1] if people else None
+        if where is not None and mention is not None and mention.kind == "PER":
+            found.append(QuotedSpeaker(quote.start, quote.stop, where, mention))
+    return found
 
 
 @dataclass
@@ -94,6 +129,7 @@ class MeetingMention(Parties):
     anaphoric: bool = False  # "тогда", "такой контакт", "там же"
     participation: bool = False  # "участвовали", "делегацию возглавит"
     there: bool = False  # "Там же состоятся …": at the place just named
+    we: bool = False  # "мы договорились встретиться" in a quotation: its speaker and company
 
     @property
     def strong(self) -> bool:
@@ -107,11 +143,16 @@ class MeetingMention(Parties):
             return anchor
         if not parties and self.explicit and _single_day(self.date):
             return True  # "во время телефонного разговора 16 октября": the sides are the story's
+        if self.we and self.explicit and self.date is not None:
+            return True  # «Мы договорились встретиться в январе», — сказал X
         return anchor and (parties >= 2 or len(self.actors) >= 2)
 
 
 def meeting_mentions(
-    sentence: Sentence, cast: Cast, published: dt.date | None
+    sentence: Sentence,
+    cast: Cast,
+    published: dt.date | None,
+    quoted: Sequence[QuotedSpeaker] = (),
 ) -> list[MeetingMention]:
     """The sentence's meeting mentions, in order; none when it names no meeting."""
     tokens = sentence.tokens
@@ -131,7 +172,7 @@ def meeting_mentions(
             for i in triggers
         ]
     anchor_of = lambda index: min(mentions, key=lambda m: abs(m.trigger - index))  # noqa: E731
-    _assign_people(sentence, cast, regions, anchor_of)
+    _assign_people(sentence, cast, regions, anchor_of, quoted)
     excluded = _excluded_tokens(regions)
     for index, side in side_markers(sentence, cast):
         if index in excluded:
@@ -234,6 +275,7 @@ def _assign_people(
     cast: Cast,
     regions: list[SpeakerRegion],
     anchor_of: Callable[[int], MeetingMention],
+    quoted: Sequence[QuotedSpeaker],
 ) -> None:
     tokens = sentence.tokens
     speakers = _speakers(sentence, regions)
@@ -273,13 +315,18 @@ def _assign_people(
             )
     for index, token in enumerate(tokens):  # «Мы говорили с Трампом …», — сказал Зеленский
         if token.pos == "PRON" and token.lemma in _FIRST_PERSON and token.case in {"Nom", None}:
-            for speaker in _quoting(sentence, regions):
+            here = [(sentence, m) for m in _quoting(sentence, regions)]
+            here = here or [
+                (q.sentence, q.mention) for q in quoted if q.start <= token.start < q.stop
+            ]
+            for said_in, speaker in here:
                 person = cast.person(speaker)
                 target = anchor_of(index)
                 if all(a.person.name != person.name for a in target.actors):
-                    role = role_of(sentence, speaker, cast)
+                    role = role_of(said_in, speaker, cast)
                     side = person.side or role.side
                     target.actors.insert(0, Actor(person, role, side, False, speaker.start))
+                    target.we = True
             break
     for index in _pronouns(tokens, excluded):
         found = cast.named_before(tokens[index].start)

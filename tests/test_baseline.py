@@ -955,3 +955,19 @@ def test_we_in_a_quotation_announced_before_it_is_its_speaker(baseline: Baseline
     (call,) = meetings
     assert call.format == "phone"
     assert "Кристиан Штокер" in people(call)
+
+
+def test_two_calls_in_one_sentence_share_their_caller(baseline: BaselineExtractor) -> None:
+    meetings = run(
+        baseline,
+        "Министр иностранных дел Венгрии Петер Сийярто прилетел в Белград. Сийярто провел "
+        "телефонные переговоры с Лавровым, а затем отдельно созвонился с Рубио.",
+    ).meetings
+    calls = [m for m in meetings if m.format == "phone"]
+    assert len(calls) == 2
+    assert {frozenset(sides(m)) for m in calls} == {
+        frozenset({"HU", "RU"}),
+        frozenset({"HU", "US"}),
+    }
+    assert all("Петер Сийярто" in people(m) for m in calls)
+    assert all(m.location is None for m in calls)  # his arrival is no part of a call

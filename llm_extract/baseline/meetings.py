@@ -95,6 +95,9 @@ def find_meetings(
     quoted = quote_speakers(sentences, text)
     for sentence in sentences:
         for mention in meeting_mentions(sentence, cast, published, quoted):
+            for actor in mention.actors:  # "глава МИД Турции Хакан Фидан" named earlier
+                first = None if actor.side else cast.first_role(actor.person.name)
+                actor.side = actor.side or (first.side if first else None)
             if mention.location is None and mention.there and last is not None:
                 mention.location = last.location
             if mention.participation:
@@ -126,7 +129,6 @@ def find_meetings(
         for actor in meeting.actors:
             if actor.role.text is None:
                 actor.role = cast.first_role(actor.person.name) or actor.role
-            actor.side = actor.side or actor.role.side  # "глава МИД Турции" named earlier
     return [_record(m, text) for m in meetings]
 
 
@@ -143,6 +145,7 @@ def _lead_in(pending: list[MeetingMention], opening: MeetingMention) -> list[Mee
         and m.names & opening.names
         and not m.continuation
         and _compatible(m, probe, statuses=False)  # "прилетел …, его примет": one visit
+        and not _medium_differs(m, probe)  # "прилетел в Анкару" is no part of a phone call
     ]
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from llm_extract.baseline import lexicon
 from llm_extract.baseline.clauses import SpeakerRegion, speaker_regions
@@ -173,6 +174,7 @@ def meeting_mentions(
         ]
     anchor_of = lambda index: min(mentions, key=lambda m: abs(m.trigger - index))  # noqa: E731
     _assign_people(sentence, cast, regions, anchor_of, quoted)
+    _share_subject(mentions, tokens)
     excluded = _excluded_tokens(regions)
     for index, side in side_markers(sentence, cast):
         if index in excluded:
@@ -351,6 +353,29 @@ def _assign_people(
                         0,
                         Actor(person, role, person.side or role.side, False, person_mention.start),
                     )
+
+
+_THEN = lexicon.words("а и затем потом после чего также")
+
+
+def _share_subject(mentions: list[MeetingMention], tokens: list[Token]) -> None:
+    """'X провел переговоры с Y, а затем созвонился с Z': a later meeting verb with no subject
+    of its own is X's too (two meetings, X in both)."""
+    first = mentions[0]
+    subject = [a for a in first.actors if a.order < tokens[first.trigger].start]
+    for before, mention in pairwise(mentions):
+        if tokens[mention.trigger].pos != "VERB" or not subject:
+            continue
+        between = tokens[before.trigger + 1 : mention.trigger]
+        joined = any(
+            t.text == "," and k + 1 < len(between) and between[k + 1].lemma in _THEN
+            for k, t in enumerate(between)
+        )
+        own = any(t.pos == "PROPN" and t.case == "Nom" for t in between)
+        if joined and not own:
+            for actor in subject:
+                if all(a.person.name != actor.person.name for a in mention.actors):
+                    mention.actors.insert(0, replace(actor))
 
 
 def _when_spoken(sentence: Sentence, regions: list[SpeakerRegion], index: int) -> bool:

@@ -20,7 +20,10 @@ Definitions (the README's "Scoring" section repeats them):
   aligned item by item; each item is one value. People are scored at two
   levels: `participants` (the person is right) and `participants_role` (person
   and role right: both roles empty or similar text). The head of a delegation
-  is its own slot, compared within delegations aligned by side.
+  is its own slot, compared within delegations aligned by side. `role` scores
+  each person's role once more as a slot of its own (over `participants`):
+  similar text is correct, a role on one side only is missed or spurious, and
+  two empty roles are not counted, so leaving roles out never scores.
 - Names match through `normalise.person_key` (inflection and the alias table),
   then through the English name; never by raw string equality. Outside the
   table the key is the surname, so given names or initials, when both carry
@@ -531,8 +534,11 @@ class _Scorer:
         show: Callable[[T], str],
         record: str,
         second: tuple[str, Callable[[T, T], bool]] | None = None,
-    ) -> None:
-        """Score a list by inner alignment; `second` adds a stricter level on the aligned items."""
+    ) -> tuple[list[tuple[int, int, float]], list[int], list[int]]:
+        """Score a list by inner alignment; `second` adds a stricter level on the aligned items.
+
+        Returns the alignment: pairs, then unmatched gold and predicted indices.
+        """
         pairs, missed, spurious = _align(gold, pred, same, self.config.text_threshold)
         levels = [(key, lambda g, p: True)] + ([second] if second else [])
         for level_key, right in levels:
@@ -549,6 +555,7 @@ class _Scorer:
             for i, j, _ in pairs:
                 if not second[1](gold[i], pred[j]):
                     self.note(second[0], "wrong", show(gold[i]), show(pred[j]), record)
+        return pairs, missed, spurious
 
     def label(self, key: str, gold: str | None, pred: str | None, record: str) -> None:
         self.out.confusion.setdefault(key, Counter())[(gold or _NONE, pred or _NONE)] += 1
@@ -653,7 +660,9 @@ class _Scorer:
         self.text("meetings.place", gl and gl.place, pl and pl.place, record)
         self.slot("meetings.country", gl and gl.country, pl and pl.country, _eq, record=record)
         self.text("meetings.venue", gl and gl.venue, pl and pl.venue, record)
-        self.people("meetings.participants", _people(gold), _people(pred), record)
+        g_people, p_people = _people(gold), _people(pred)
+        pairs, missed, spurious = self.people("meetings.participants", g_people, p_people, record)
+        self.roles(g_people, p_people, (pairs, missed, spurious), record)
         self.delegations(gold, pred, record)
         for name in ("topics", "outcomes"):
             self.items(
@@ -669,9 +678,9 @@ class _Scorer:
 
     def people(
         self, key: str, gold: Sequence[Participant], pred: Sequence[Participant], record: str
-    ) -> None:
+    ) -> tuple[list[tuple[int, int, float]], list[int], list[int]]:
         threshold = self.config.text_threshold
-        self.items(
+        return self.items(
             key,
             gold,
             pred,
@@ -680,6 +689,23 @@ class _Scorer:
             record,
             second=(f"{key}_role", lambda g, p: _same_role(g, p, threshold)),
         )
+
+    def roles(
+        self,
+        gold: Sequence[Participant],
+        pred: Sequence[Participant],
+        alignment: tuple[list[tuple[int, int, float]], list[int], list[int]],
+        record: str,
+    ) -> None:
+        """Roles as a slot of their own, once per person: a role only one side gives is
+        missed or spurious, and two empty roles count for nothing (the `_role` levels
+        count them right, so a model that never gives a role still scores there)."""
+        pairs, missed, spurious = alignment
+        for i, j, _ in pairs:
+            self.text("meetings.role", gold[i].role, pred[j].role, record)
+        counts = self.out.count("meetings.role")
+        counts.lack(sum(gold[i].role is not None for i in missed))
+        counts.extra(sum(pred[j].role is not None for j in spurious))
 
     def delegations(self, gold: Meeting, pred: Meeting, record: str) -> None:
         """Sides as a list; then per side the head slot (two levels) and the members list."""
@@ -759,6 +785,7 @@ def _values(rtype: str, record: Any) -> dict[str, int]:
         "meetings.head_role": heads,
         "meetings.participants": people,
         "meetings.participants_role": people,
+        "meetings.role": sum(p.role is not None for p in _people(meeting)),
         "meetings.members": members,
         "meetings.members_role": members,
         "meetings.topics": len(meeting.topics),
@@ -901,7 +928,7 @@ class Scorecard:
 
 _ORDER = [
     "record", "record_strict", "record_soft", "status", "format", "date", "place", "country", "venue",
-    "sides", "head", "head_role", "participants", "participants_role", "members",
+    "sides", "head", "head_role", "participants", "participants_role", "role", "members",
     "members_role", "topics", "outcomes",
     "holder", "side", "issue", "stance", "speech", "quote", "evidence_overlap", "quote_overlap",
 ]  # fmt: skip

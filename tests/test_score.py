@@ -235,6 +235,40 @@ def test_missing_participant_and_wrong_role_are_scored_at_two_levels() -> None:
     assert meetings["members"]["missed"] == 1
 
 
+def _with_roles(putin: str | None, witkoff: str | None, kushner: str | None) -> ArticleExtraction:
+    ru = Delegation(side="RU", head=person("Владимир Путин", putin))
+    us = Delegation(
+        side="US", head=person("Стив Уиткофф", witkoff), members=[person("Джаред Кушнер", kushner)]
+    )
+    changed = kremlin_meeting(delegations=[ru, us])
+    return ArticleExtraction(
+        meetings=[changed, abu_dhabi_meeting()], positions=[ushakov_position()]
+    )
+
+
+def test_roles_are_a_slot_of_their_own_where_two_empty_roles_count_for_nothing() -> None:
+    # Gold roles: Putin's and Witkoff's in the Kremlin meeting; nobody else has one.
+    perfect = score(gold())["meetings"]["role"]
+    assert (perfect["correct"], perfect["gold"], perfect["f1"]) == (2, 2, 1.0)
+    silent = score(_with_roles(None, None, None))["meetings"]
+    role = silent["role"]
+    assert (role["correct"], role["missed"], role["predicted"], role["gold"]) == (0, 2, 0, 2)
+    assert (role["recall"], role["f1"], role["precision"]) == (0.0, 0.0, None)
+    # The person-and-role level still counts Kushner and the Abu Dhabi pair (no roles) right.
+    assert silent["participants_role"]["recall"] == pytest.approx(3 / 5, abs=1e-4)
+
+
+def test_a_role_the_gold_does_not_give_is_spurious_not_wrong() -> None:
+    role = score(_with_roles("президент России", "спецпосланник", "зять Трампа"))["meetings"][
+        "role"
+    ]
+    assert (role["correct"], role["wrong"], role["spurious"], role["missed"]) == (2, 0, 1, 0)
+    assert role["precision"] == pytest.approx(2 / 3, abs=1e-4)
+    assert role["recall"] == 1.0
+    wrong = score(_with_roles("президент России", "министр финансов", None))["meetings"]["role"]
+    assert (wrong["correct"], wrong["wrong"], wrong["spurious"]) == (1, 1, 0)
+
+
 def test_head_moved_to_members_misses_the_head_slot_but_keeps_the_participant() -> None:
     us = Delegation(
         side="US", members=[person("Стив Уиткофф", "спецпосланник"), person("Джаред Кушнер")]

@@ -29,9 +29,11 @@ Definitions (the README's "Scoring" section repeats them):
   table the key is the surname, so given names or initials, when both carry
   one, must agree too (`normalise.given_name`).
 - Dates are intervals (a month-precision date covers its month). Equal: 1;
-  one inside the other (a day inside a month-precision gold, or a month around
-  a day): `containment_credit` (0.5), since the date is consistent but at the
-  wrong precision; other overlaps: days shared / days covered; disjoint: 0.
+  one inside the other: `CONTAINMENT_CREDIT` by the two precisions, since the
+  date is consistent but at the wrong precision: a day and a month around it
+  (either way round) 0.5, a month and its year 0.25, a day and its year 0.1, a
+  day inside a multi-day range 0.5; other overlaps: days shared / days
+  covered; disjoint: 0.
 - Free text (topics, outcomes, issue, role, place, venue) is compared by
   `text_similarity` and counts as the same at `text_threshold` or above.
 - Status, format, stance and speech also get accuracy and a confusion matrix
@@ -61,6 +63,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -80,9 +83,11 @@ from llm_extract.schemas import (
     Meeting,
     Participant,
     Position,
+    Precision,
 )
 
 __all__ = [
+    "CONTAINMENT_CREDIT",
     "RECORD_TYPES",
     "ArticleScore",
     "Counts",
@@ -106,6 +111,21 @@ _FAITHFUL = frozenset({MatchKind.EXACT, MatchKind.NORMALISED})
 _NONE = "—"
 T = TypeVar("T")
 
+_DAY, _MONTH, _YEAR = Precision.DAY, Precision.MONTH, Precision.YEAR
+CONTAINMENT_CREDIT: Mapping[tuple[Precision, Precision], float] = MappingProxyType(
+    {
+        (_DAY, _DAY): 0.5,  # a day of a multi-day meeting, or days around the day
+        (_MONTH, _DAY): 0.5,  # a day inside a month, or the month around a day
+        (_MONTH, _MONTH): 0.5,  # a month of a range of months
+        (_YEAR, _MONTH): 0.25,  # a month inside a year, or the year around a month
+        (_YEAR, _DAY): 0.1,  # a day inside a year, or the year around a day
+        (_YEAR, _YEAR): 0.5,
+    }
+)
+"""Credit when one date interval lies inside the other, keyed (coarser precision, finer
+precision) of the two dates: the date is consistent, and the coarser the one around
+the other, the less it says. Overlap (days shared / days covered) wins when higher."""
+
 
 @dataclass(frozen=True)
 class ScoreConfig:
@@ -121,7 +141,9 @@ class ScoreConfig:
     position_weights: tuple[tuple[str, float], ...] = (("holder", 0.4), ("issue", 0.6))
     position_threshold: float = 0.5
     text_threshold: float = 0.7
-    containment_credit: float = 0.5
+    containment_credit: Mapping[tuple[Precision, Precision], float] = field(
+        default_factory=lambda: CONTAINMENT_CREDIT
+    )
     quote_threshold: float = 0.5
     """A predicted `Position.quote` is correct when its character F1 with the gold reaches this."""
 
@@ -289,8 +311,14 @@ def _last_day(iso: str) -> dt.date:
     return dt.date(parts[0], month, calendar.monthrange(parts[0], month)[1])
 
 
-def date_credit(gold: EventDate, pred: EventDate, *, containment: float = 0.5) -> float:
-    """1 for the same interval, `containment` when one lies inside the other, else days shared/covered."""
+def date_credit(
+    gold: EventDate,
+    pred: EventDate,
+    *,
+    containment: Mapping[tuple[Precision, Precision], float] = CONTAINMENT_CREDIT,
+) -> float:
+    """1 for the same interval; when one lies inside the other, `containment` for the two
+    precisions (coarser, finer); else days shared / days covered (and at least that)."""
     g0, g1 = _interval(gold)
     p0, p1 = _interval(pred)
     if (g0, g1) == (p0, p1):
@@ -300,7 +328,11 @@ def date_credit(gold: EventDate, pred: EventDate, *, containment: float = 0.5) -
         return 0.0
     covered = (max(g1, p1) - min(g0, p0)).days + 1
     inside = (g0 <= p0 and p1 <= g1) or (p0 <= g0 and g1 <= p1)
-    return max(shared / covered, containment if inside else 0.0)
+    coarse, fine = sorted((gold.precision, pred.precision), key=_ORDER_OF_PRECISION.index)
+    return max(shared / covered, containment.get((coarse, fine), 0.0) if inside else 0.0)
+
+
+_ORDER_OF_PRECISION = (_YEAR, _MONTH, _DAY)
 
 
 # --------------------------------------------------------------------------- alignment

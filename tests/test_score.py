@@ -17,6 +17,7 @@ from llm_extract.schemas import (
     Meeting,
     Participant,
     Position,
+    Precision,
 )
 from llm_extract.score import (
     Prediction,
@@ -322,7 +323,15 @@ def test_date_grading() -> None:
     # A day inside a month-precision gold, and a month around a day gold: right, wrong precision.
     assert date_credit(d("2026-02"), d("2026-02-14")) == 0.5
     assert date_credit(d("2026-02-14"), d("2026-02")) == 0.5
-    assert date_credit(d("2026-02"), d("2026-02-14"), containment=0.25) == 0.25
+    # The coarser the date around the other, the less it says.
+    assert date_credit(d("2026-02-14"), d("2026")) == 0.1
+    assert date_credit(d("2026"), d("2026-02-14")) == 0.1
+    assert date_credit(d("2026-02"), d("2026")) == 0.25
+    # A day inside a three-day meeting: the containment credit beats a third.
+    assert date_credit(d("2026-01-20", "2026-01-22"), d("2026-01-21")) == 0.5
+    custom = {(Precision.MONTH, Precision.DAY): 0.25}
+    assert date_credit(d("2026-02"), d("2026-02-14"), containment=custom) == 0.25
+    assert date_credit(d("2026"), d("2026-02-14"), containment=custom) == pytest.approx(1 / 365)
     # Partial overlap: 22-23 shared of 20-25 covered.
     assert date_credit(d("2026-01-20", "2026-01-23"), d("2026-01-22", "2026-01-25")) == 2 / 6
     # A three-day meeting against two of its days: overlap beats the containment credit.

@@ -971,3 +971,21 @@ def test_two_calls_in_one_sentence_share_their_caller(baseline: BaselineExtracto
     }
     assert all("Петер Сийярто" in people(m) for m in calls)
     assert all(m.location is None for m in calls)  # his arrival is no part of a call
+
+
+def test_talks_there_are_at_the_place_just_named_with_the_one_his_stands_for(
+    baseline: BaselineExtractor,
+) -> None:
+    meetings = run(
+        baseline,
+        "Глава МИД Финляндии Элина Валтонен 2 февраля встретилась с Рубио в Брюсселе. "
+        "Валтонен прилетела в Нью-Йорк. Вместе с ней в США прилетел финский посол Микко Хаутала. "
+        "Сегодня там пройдут ее переговоры с Рубио.",
+        published="2026-03-09",
+    ).meetings
+    brussels = next(m for m in meetings if m.location and m.location.place == "Брюссель")
+    new_york = next(m for m in meetings if m.location and m.location.place == "Нью-Йорк")
+    assert {"Элина Валтонен", "Марко Рубио"} <= people(new_york)
+    assert new_york.date.start == "2026-03-09"
+    assert "Микко Хаутала" in people(new_york)  # the arrival leads into the coming talks
+    assert "Микко Хаутала" not in people(brussels)

@@ -92,7 +92,8 @@ class Cast:
                 if mention.kind == "PER" and not is_possessor(sentence, mention):
                     role = role_of(sentence, mention, self)
                     name = self.person(mention).name
-                    self._named.append((mention.start, name))
+                    if not _companion(sentence, mention):
+                        self._named.append((mention.start, name))
                     if role.text:
                         self._roles.setdefault(name, role)
                     side = role.side or self.person(mention).side
@@ -113,7 +114,8 @@ class Cast:
         return self.named(next(iter(names))) if len(names) == 1 else None
 
     def named_before(self, offset: int) -> tuple[Person, Role] | None:
-        """The last person named before an offset, with his first title: what 'он' stands for."""
+        """The last person named before an offset, with his first title: what 'он' stands for
+        (a companion, 'Вместе с ним прилетел X', is not)."""
         name = next((n for start, n in reversed(self._named) if start < offset), None)
         if name is None:
             return None
@@ -151,6 +153,16 @@ class Cast:
             role=role.text,
             organisation=role.organisation,
         )
+
+
+def _companion(sentence: Sentence, mention: Mention) -> bool:
+    """'Вместе с ним прилетел X', 'Его сопровождал X': X goes along with the one 'он' is."""
+    before = sentence.tokens[: mention.first]
+    along = any(
+        a.lemma == "вместе" and b.lemma == "с" and c.pos == "PRON"
+        for a, b, c in zip(before, before[1:], before[2:], strict=False)
+    )
+    return along or any(t.lemma == "сопровождать" for t in before)
 
 
 def is_possessor(sentence: Sentence, mention: Mention) -> bool:

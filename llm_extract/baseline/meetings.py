@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from llm_extract.aliases import fold
+from llm_extract.baseline import lexicon
 from llm_extract.baseline.entities import Cast
 from llm_extract.baseline.evidence import span_evidence
 from llm_extract.baseline.mentions import (
@@ -93,13 +94,15 @@ def find_meetings(
     delegation: tuple[int, str] | None = None  # the side the last sentence's delegation is of
     pending: list[MeetingMention] = []  # weak mentions no meeting took yet
     quoted = quote_speakers(sentences, text)
+    named_place: Location | None = None  # the place the last mention named
     for sentence in sentences:
         for mention in meeting_mentions(sentence, cast, published, quoted):
             for actor in mention.actors:  # "глава МИД Турции Хакан Фидан" named earlier
                 first = None if actor.side else cast.first_role(actor.person.name)
                 actor.side = actor.side or (first.side if first else None)
-            if mention.location is None and mention.there and last is not None:
-                mention.location = last.location
+            if mention.location is None and mention.there:  # "там": the place just named
+                mention.location = named_place or (last.location if last else None)
+            named_place = _narrower(mention.location, named_place)
             if mention.participation:
                 if len(set(mention.sides)) == 1:
                     delegation = (sentence.index, mention.sides[0])
@@ -132,6 +135,16 @@ def find_meetings(
     return [_record(m, text) for m in meetings]
 
 
+def _narrower(new: Location | None, old: Location | None) -> Location | None:
+    """The place 'там' points to: the latest named, unless it only widens the last to its
+    country ('в Нью-Йорк. … в США')."""
+    if new is None:
+        return old
+    if old is not None and new.place is None and old.place and new.country == old.country:
+        return old
+    return new
+
+
 def _lead_in(pending: list[MeetingMention], opening: MeetingMention) -> list[MeetingMention]:
     """Weak mentions just before a meeting opens that are about it: 'Визит Уиткоффа в Москву
     запланирован на конец февраля, где он встретится с Путиным' (a person of it, this or the
@@ -161,6 +174,12 @@ def _home(
     A further meeting of a series ('следующий раунд') never joins an earlier one.
     """
     if mention.continuation and mention.strong:
+        return None
+    if (  # an arrival leads into the meeting it precedes, not back to an older one
+        mention.lemma in lexicon.ARRIVAL
+        and last is not None
+        and last.mentions[-1].sentence.index < mention.sentence.index - 1
+    ):
         return None
     candidates = [m for m in reversed(meetings) if _compatible(mention, m)]  # latest first
     if not candidates:

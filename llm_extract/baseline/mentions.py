@@ -140,6 +140,8 @@ class MeetingMention(Parties):
         remote = self.format in {MeetingFormat.PHONE, MeetingFormat.VIDEO}
         if self.lemma in lexicon.NEEDS_COMPANY and not self.actors and parties < 2 and not remote:
             return False
+        if self.lemma in lexicon.ARRIVAL and len(self.all_sides()) < 2:
+            return False  # "Вместе с ним прилетел X": company on the trip, not a meeting
         if self.continuation:
             return anchor
         if not parties and self.explicit and _single_day(self.date):
@@ -390,15 +392,26 @@ def _when_spoken(sentence: Sentence, regions: list[SpeakerRegion], index: int) -
 
 
 def _pronouns(tokens: list[Token], excluded: set[int]) -> list[int]:
-    """'где его примет Путин', 'он встретится с Путиным': a person pronoun a meeting verb
-    governs stands for the last person named."""
+    """'где его примет Путин', 'он встретится с Путиным', 'вместе с ним прилетел', 'его
+    переговоры с X': a person pronoun a meeting word governs stands for the last person named."""
     found: list[int] = []
     for i, token in enumerate(tokens):
-        if token.pos != "PRON" or token.lemma not in {"он", "она"} or i in excluded:
+        if i in excluded:
+            continue
+        if token.pos == "DET" and token.lemma in {"его", "ее", "её"}:  # "его переговоры"
+            if i + 1 < len(tokens) and tokens[i + 1].lemma in lexicon.TRIGGER_NOUNS:
+                found.append(i)
+            continue
+        if token.pos != "PRON" or token.lemma not in {"он", "она"}:
             continue
         lo, hi = max(0, i - 3), min(len(tokens), i + 4)
         if any(
-            t.pos == "VERB" and (t.lemma in lexicon.TRIGGER_VERBS or t.lemma in lexicon.RECEIVE)
+            t.pos == "VERB"
+            and (
+                t.lemma in lexicon.TRIGGER_VERBS
+                or t.lemma in lexicon.RECEIVE
+                or t.lemma in lexicon.ARRIVAL
+            )
             for t in tokens[lo:hi]
         ):
             found.append(i)

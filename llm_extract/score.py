@@ -44,6 +44,9 @@ Definitions (the README's "Scoring" section repeats them):
   or normalised. A fuzzy match is never faithful. Overlap with the gold is
   measured in characters over matched pairs: the union of the faithful
   predicted evidence spans against the union of the gold ones.
+- Micro totals sum every value field once: people enter through
+  `participants` (and `role`), not again through `head` and `members`; record
+  counts, character overlaps and the `_role` levels stay out.
 - Records, three ways: `record` counts an aligned pair as found (detection);
   `record_strict` only when every identifying part is right (participants
   the same people, the same date interval, place, format and status; holder,
@@ -926,7 +929,9 @@ class Scorecard:
         }
 
     def micro(self, rtype: str | None = None) -> Counts:
-        """All value fields summed (records, character overlaps and role levels left out)."""
+        """All value fields summed: records, character overlaps, the person-and-role levels
+        and the `head` and `members` slots are left out, so each person counts once (as a
+        `participants` value, and their role once as a `role` value)."""
         types = [rtype] if rtype else list(RECORD_TYPES)
         return sum((self.total(k) for t in types for k in self.keys(t) if _is_field(k)), Counts())
 
@@ -971,9 +976,16 @@ def _field_order(key: str) -> tuple[int, str]:
     return (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)
 
 
+_NOT_MICRO = frozenset({"head", "members"})
+"""People are counted once in micro, through `participants`: the head and members slots
+score the same people again (by their place in a delegation)."""
+
+
 def _is_field(key: str) -> bool:
     name = key.split(".", 1)[1]
-    return not name.startswith("record") and not name.endswith(("_overlap", "_role"))
+    return not (
+        name.startswith("record") or name.endswith(("_overlap", "_role")) or name in _NOT_MICRO
+    )
 
 
 def _confusion_dict(pairs: Counter[tuple[str, str]]) -> dict[str, Any]:

@@ -137,6 +137,18 @@ def test_gold_against_itself_is_perfect() -> None:
     assert result["meetings"]["outcomes"]["f1"] is None
 
 
+def test_micro_counts_each_person_once() -> None:
+    result = score(gold())
+    meetings = result["meetings"]
+    # status 2, format 1, date 2, place 2, country 2, venue 1, sides 4, participants 5,
+    # role 2, topics 1; the 4 heads and 1 member are the participants again.
+    assert meetings["micro"]["gold"] == 22
+    assert meetings["head"]["gold"] == 4 and meetings["members"]["gold"] == 1
+    # holder, side, issue, stance, speech, quote
+    assert result["positions"]["micro"]["gold"] == 6
+    assert result["micro"]["gold"] == 28
+
+
 def test_dropping_one_meeting_halves_meeting_recall_and_keeps_precision() -> None:
     result = score(ArticleExtraction(meetings=[kremlin_meeting()], positions=[ushakov_position()]))
     record = result["meetings"]["record"]

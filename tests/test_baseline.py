@@ -989,3 +989,26 @@ def test_talks_there_are_at_the_place_just_named_with_the_one_his_stands_for(
     assert new_york.date.start == "2026-03-09"
     assert "Микко Хаутала" in people(new_york)  # the arrival leads into the coming talks
     assert "Микко Хаутала" not in people(brussels)
+
+
+@pytest.mark.parametrize("group", ["Собеседники", "Министры", "Стороны также"])
+def test_what_the_sides_discussed_is_the_meeting_just_named(
+    baseline: BaselineExtractor, group: str
+) -> None:
+    (call,) = run(
+        baseline,
+        "Глава МИД Норвегии Эспен Барт Эйде провел телефонный разговор с Рубио. "
+        f"{group} обсудили подготовку встречи Норвегии и США в Осло.",
+    ).meetings
+    assert call.format == "phone"
+    assert len(call.evidence) == 2
+    assert call.topics and call.topics[0].startswith("подготовка встречи")
+
+
+def test_a_briefing_about_taking_part_in_talks_is_no_meeting(baseline: BaselineExtractor) -> None:
+    extraction = run(
+        baseline,
+        "Официальный представитель МИД Молдовы на брифинге заявил, что Кишинев настаивает на "
+        "участии Румынии в переговорах с Россией и США.",
+    )
+    assert extraction.meetings == []

@@ -52,6 +52,7 @@ class _Meeting(Parties):
     location: Location | None = None
     format: MeetingFormat | None = None
     lemmas: set[str] = field(default_factory=set)
+    topics: list[str] = field(default_factory=list)
 
     def absorb(self, mention: MeetingMention, *, full: bool) -> None:
         """Take a mention's evidence; with `full`, also its cast, status, date and place."""
@@ -109,6 +110,12 @@ def find_meetings(
                 elif not mention.sides and delegation and delegation[0] == sentence.index - 1:
                     for actor in mention.actors:  # "В ее состав вошли …"
                         actor.side = actor.side or delegation[1]
+            if mention.topic is not None:  # about the meeting just named, if there is one
+                if last is not None and _follows(last, mention):
+                    last.absorb(mention, full=False)
+                    if mention.topic and mention.topic not in last.topics:
+                        last.topics.append(mention.topic)
+                continue
             target = _home(mention, meetings, last)
             if target is not None:
                 target.absorb(mention, full=mention.strong or mention.participation)
@@ -133,6 +140,10 @@ def find_meetings(
             if actor.role.text is None:
                 actor.role = cast.first_role(actor.person.name) or actor.role
     return [_record(m, text) for m in meetings]
+
+
+def _follows(meeting: _Meeting, mention: MeetingMention) -> bool:
+    return meeting.mentions[-1].sentence.index >= mention.sentence.index - 1
 
 
 def _narrower(new: Location | None, old: Location | None) -> Location | None:
@@ -283,6 +294,7 @@ def _record(meeting: _Meeting, text: str) -> Meeting:
         date=meeting.date,
         location=meeting.location,
         delegations=_delegations(meeting),
+        topics=meeting.topics,
         evidence=[
             span_evidence(text, m.sentence.start, m.sentence.stop)
             for m in _distinct_sentences(meeting.mentions)[:_MAX_EVIDENCE]

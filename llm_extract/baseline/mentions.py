@@ -30,6 +30,7 @@ from llm_extract.baseline.entities import (
     role_of,
     side_markers,
 )
+from llm_extract.baseline.issues import issue_phrase
 from llm_extract.baseline.nlp import Mention, Sentence, Token
 from llm_extract.baseline.quotes import find_quotes
 from llm_extract.baseline.status import TENSE, meeting_status
@@ -131,6 +132,7 @@ class MeetingMention(Parties):
     participation: bool = False  # "участвовали", "делегацию возглавит"
     there: bool = False  # "Там же состоятся …": at the place just named
     we: bool = False  # "мы договорились встретиться" in a quotation: its speaker and company
+    topic: str | None = None  # "Собеседники обсудили X": what the meeting just named was about
 
     @property
     def strong(self) -> bool:
@@ -140,6 +142,8 @@ class MeetingMention(Parties):
         remote = self.format in {MeetingFormat.PHONE, MeetingFormat.VIDEO}
         if self.lemma in lexicon.NEEDS_COMPANY and not self.actors and parties < 2 and not remote:
             return False
+        if self.topic is not None:
+            return False  # a content sentence is about a meeting, never a new one
         if self.lemma in lexicon.ARRIVAL and len(self.all_sides()) < 2:
             return False  # "Вместе с ним прилетел X": company on the trip, not a meeting
         if self.continuation:
@@ -159,6 +163,11 @@ def meeting_mentions(
 ) -> list[MeetingMention]:
     """The sentence's meeting mentions, in order; none when it names no meeting."""
     tokens = sentence.tokens
+    content = _content_verb(tokens)
+    if content is not None:  # "Стороны обсудили X": evidence and a topic, never a meeting
+        span = (content + 1, len(tokens) - 1)
+        topic = issue_phrase(sentence, content, span, [])
+        return [MeetingMention(sentence, content, tokens[content].lemma, topic=topic)]
     triggers = _triggers(tokens)
     participation = _participation(tokens)
     if not triggers and not participation:
@@ -231,6 +240,22 @@ def _triggers(tokens: list[Token]) -> list[int]:
                 continue
         found.append(i)
     return found
+
+
+_GROUP = lexicon.words(
+    "собеседник сторона министр лидер президент делегация участник переговорщик глава они мы"
+)
+_CONTENT = lexicon.words("обсудить обсуждать затронуть затрагивать обменяться рассмотреть")
+
+
+def _content_verb(tokens: list[Token]) -> int | None:
+    """'Собеседники/Стороны/Министры обсудили …': the verb, when a group that just met is its
+    subject (within the first three words)."""
+    for i, token in enumerate(tokens[:4]):
+        if token.lemma in _CONTENT and token.pos == "VERB":
+            subject = [t for t in tokens[:i] if t.lemma in _GROUP and t.case in {"Nom", None}]
+            return i if subject and tokens[0].lemma != "не" else None
+    return None
 
 
 def _receives_someone(tokens: list[Token], i: int) -> bool:

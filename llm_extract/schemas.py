@@ -86,9 +86,12 @@ def _not_blank(value: str) -> str:
 
 CountryCode = Annotated[str, AfterValidator(_country_code)]
 Side = Annotated[str, AfterValidator(_side)]
-Text = Annotated[str, AfterValidator(_non_empty)]
-Verbatim = Annotated[str, AfterValidator(_not_blank)]
-"""Kept character for character: evidence offsets must keep pointing at it."""
+Text = Annotated[str, Field(min_length=1), AfterValidator(_non_empty)]
+Verbatim = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+"""Kept character for character: evidence offsets must keep pointing at it.
+
+`min_length` goes into the JSON Schema, so grammar-constrained servers cannot emit "";
+the validators also refuse text that is only white space."""
 
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

@@ -5,6 +5,9 @@ article are correlated, the article is the unit a new run would draw more of.
 Each replicate draws the same article ids for both runs (paired), sums their
 counts (micro), and takes B's figure minus A's; the 95% interval is the 2.5th
 to 97.5th percentile of those differences. A fixed seed makes it reproducible.
+With fewer than `MIN_ARTICLES` articles the intervals are too rough to trust
+(five articles give only a few distinct resamples): the comparison says so and
+calls nothing significant.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import numpy as np
 from llm_extract.errors import ConfigError
 from llm_extract.score import RECORD_TYPES, Counts, Scorecard
 
-__all__ = ["ArticleDelta", "Comparison", "MetricDelta", "compare_scorecards"]
+__all__ = ["MIN_ARTICLES", "ArticleDelta", "Comparison", "MetricDelta", "compare_scorecards"]
 
 _METRICS = ("precision", "recall", "f1")
+
+MIN_ARTICLES = 20
+"""Fewest shared articles for which an interval may call a difference significant."""
 
 
 @dataclass
@@ -31,12 +37,14 @@ class MetricDelta:
     b: dict[str, float | None]
     delta: dict[str, float | None]
     ci95: dict[str, tuple[float, float] | None]
+    reliable: bool = True
+    """Enough articles (`MIN_ARTICLES`) for the interval to mean something."""
 
     @property
     def significant(self) -> bool:
-        """The F1 interval excludes zero."""
+        """The F1 interval excludes zero, over enough articles to trust it."""
         ci = self.ci95["f1"]
-        return ci is not None and (ci[0] > 0 or ci[1] < 0)
+        return self.reliable and ci is not None and (ci[0] > 0 or ci[1] < 0)
 
 
 @dataclass
@@ -59,6 +67,8 @@ class Comparison:
     metrics: list[MetricDelta]
     differing: list[ArticleDelta]
     warnings: list[str] = field(default_factory=list)
+    warning: str | None = None
+    """Set when the intervals are not to be trusted (too few articles)."""
 
     def to_dict(self) -> dict[str, Any]:
         """`--json`: record type -> field -> a, b, delta and ci95, each with precision/recall/f1."""
@@ -67,6 +77,7 @@ class Comparison:
             "b": self.b_name,
             "articles": self.articles,
             "bootstrap": {"samples": self.samples, "seed": self.seed},
+            "warning": self.warning,
         }
         for metric in self.metrics:
             section, name = metric.key.split(".", 1) if "." in metric.key else ("all", metric.key)
@@ -169,6 +180,13 @@ def compare_scorecards(
     boot_b = _rates(np.einsum("sn,nkc->skc", weights, table_b))
     full_a, full_b = _rates(table_a.sum(axis=0)), _rates(table_b.sum(axis=0))
 
+    reliable = n >= MIN_ARTICLES
+    warning = (
+        None
+        if reliable
+        else f"only {n} articles: the 95% intervals are unreliable below {MIN_ARTICLES}, "
+        "so no difference is called significant"
+    )
     metrics = []
     for k, key in enumerate(keys):
         ci: dict[str, tuple[float, float] | None] = {}
@@ -190,6 +208,7 @@ def compare_scorecards(
                 {m: _value(full_b[m][k]) for m in _METRICS},
                 {m: _value(full_b[m][k] - full_a[m][k]) for m in _METRICS},
                 ci,
+                reliable,
             )
         )
     return Comparison(
@@ -201,6 +220,7 @@ def compare_scorecards(
         metrics,
         _differing(keys, table_a, table_b, shared, top),
         warnings,
+        warning,
     )
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from llm_extract.articles import load_article
 from llm_extract.cache import Cache
+from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
 from llm_extract.score import (
@@ -50,6 +51,7 @@ __all__ = [
     "PriceTable",
     "Run",
     "RunMeta",
+    "compare_runs",
     "default_models",
     "evaluate",
     "fixture_models",
@@ -226,6 +228,31 @@ def load_run(
     else:
         meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
     return Run(meta, card, results, path)
+
+
+def compare_runs(
+    path_a: Path,
+    path_b: Path,
+    *,
+    gold: Path = DEFAULT_GOLD,
+    articles: Path = DEFAULT_ARTICLES,
+    samples: int = 2000,
+    seed: int = 0,
+    top: int = 5,
+) -> tuple[Run, Run, Comparison]:
+    """Load and score two runs, then compare B against A (see `compare_scorecards`)."""
+    a = load_run(path_a, gold=gold, articles=articles)
+    b = load_run(path_b, gold=gold, articles=articles)
+    if a.name == b.name:
+        a.meta.name, b.meta.name = str(path_a), str(path_b)
+    result = compare_scorecards(
+        a.card, b.card, a_name=a.name, b_name=b.name, samples=samples, seed=seed, top=top
+    )
+    if path_a.resolve() == path_b.resolve():
+        result.warnings.insert(
+            0, f"both runs are {path_a.resolve()}: a run compared with itself differs by nothing"
+        )
+    return a, b, result
 
 
 def _results(path: Path) -> list[ExtractionResult]:

@@ -137,6 +137,8 @@ def comparison_table(comparison: Comparison) -> Table:
             f"(paired bootstrap over {comparison.articles} articles, "
             f"{comparison.samples} samples, seed {comparison.seed})"
         ),
+        caption=f"warning: {comparison.warning}" if comparison.warning else None,
+        caption_style="bold red",
     )
     table.add_column("field", no_wrap=True)
     for header in (comparison.a_name, comparison.b_name, "delta", "95% CI", ""):

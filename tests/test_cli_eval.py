@@ -108,6 +108,34 @@ def test_compare_json_has_deltas_intervals_and_differing_articles(
     }
     # Seeded: the same command gives the same answer.
     assert json.loads(invoke(*args)[1]) == data
+    # Five articles are too few for the intervals to mean anything.
+    assert "unreliable" in data["warning"]
+    assert not any(
+        entry.get("significant")
+        for section in ("meetings", "positions", "all", "quotes")
+        for entry in data[section].values()
+    )
+
+
+def test_compare_warns_when_both_runs_are_one_folder(two_runs: tuple[Path, Path]) -> None:
+    a, _ = two_runs
+    code, out, err = invoke(
+        "compare",
+        a,
+        a / ".." / a.name,
+        "--gold",
+        GOLD,
+        "--articles",
+        SEEDS,
+        "--samples",
+        100,
+        "--json",
+    )
+    assert code == 0
+    assert "compared with itself" in json.loads(out)["warnings"][0]
+    code, out, err = invoke("compare", a, a, "--gold", GOLD, "--articles", SEEDS, "--samples", 100)
+    assert code == 0 and "compared with itself" in err and "unreliable" in err
+    assert "unreliable" in out  # the table's caption
 
 
 def test_compare_prints_tables(two_runs: tuple[Path, Path], tmp_path: Path) -> None:

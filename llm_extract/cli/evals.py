@@ -11,7 +11,6 @@ from rich.console import Console
 
 from llm_extract.cache import Cache
 from llm_extract.cli._common import user_errors
-from llm_extract.compare import compare_scorecards
 from llm_extract.evaluation import (
     DEFAULT_ARTICLES,
     DEFAULT_FIXTURES,
@@ -20,6 +19,7 @@ from llm_extract.evaluation import (
     DEFAULT_PRICES,
     PriceTable,
     Run,
+    compare_runs,
     default_models,
     evaluate,
     load_run,
@@ -180,12 +180,8 @@ def compare(
 ) -> None:
     """Per-field deltas of B against A with 95% intervals, and the articles that differ most."""
     with user_errors():
-        a = load_run(run_a, gold=gold, articles=articles)
-        b = load_run(run_b, gold=gold, articles=articles)
-        if a.name == b.name:
-            a.meta.name, b.meta.name = str(run_a), str(run_b)
-        result = compare_scorecards(
-            a.card, b.card, a_name=a.name, b_name=b.name, samples=samples, seed=seed, top=top
+        a, b, result = compare_runs(
+            run_a, run_b, gold=gold, articles=articles, samples=samples, seed=seed, top=top
         )
     if as_json:
         _print_json(result.to_dict())
@@ -193,7 +189,8 @@ def compare(
         console = _console()
         console.print(comparison_table(result))
         console.print(differing_table(result))
-        for warning in result.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+        for warning in [result.warning, *result.warnings]:
+            if warning:
+                typer.echo(f"warning: {warning}", err=True)
     if report is not None:
         _write_report(report, render_html([a, b], comparison=result, title="llm-extract compare"))

@@ -1012,3 +1012,29 @@ def test_a_briefing_about_taking_part_in_talks_is_no_meeting(baseline: BaselineE
         "участии Румынии в переговорах с Россией и США.",
     )
     assert extraction.meetings == []
+
+
+def test_a_headline_and_its_lead_are_one_coming_round(baseline: BaselineExtractor) -> None:
+    meetings = run(
+        baseline,
+        "Делегации Армении и Азербайджана снова встретятся в Вене\n"
+        "Новый раунд переговоров между Арменией и Азербайджаном пройдет в пятницу в отеле "
+        "«Империал». В прошлом году переговоры прошли 14 мая.",
+        published="2026-03-09",
+    ).meetings
+    coming = [m for m in meetings if m.status == "planned"]
+    assert len(coming) == 1
+    (round_,) = coming
+    assert sides(round_) == {"AM", "AZ"}
+    assert round_.location.place == "Вена"
+    assert round_.date.start == "2026-03-13"  # never last year's 14 May
+
+
+def test_a_dateline_city_is_the_place_of_a_venue_without_one(baseline: BaselineExtractor) -> None:
+    (meeting,) = run(
+        baseline,
+        "ВЕНА, 9 марта 2026 года, 14:05 — Переговоры делегаций Армении и Азербайджана начались "
+        "во дворце Хофбург.",
+        published="2026-03-09",
+    ).meetings
+    assert (meeting.location.place, meeting.location.venue) == ("Вена", "дворец Хофбург")

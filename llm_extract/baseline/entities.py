@@ -9,6 +9,7 @@ back from the name to the first title noun ("специальным послан
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from llm_extract.aliases import alias_table, fold
@@ -28,6 +29,7 @@ __all__ = [
     "Cast",
     "Person",
     "Role",
+    "dateline_city",
     "describe",
     "is_possessor",
     "places",
@@ -431,7 +433,41 @@ def places(sentence: Sentence) -> list[tuple[int, Location]]:
         ):
             place = nominative_name(mention.normal)  # natasha leaves some places inflected
             found.append((mention.first, Location(place=place, country=place_country(place))))
-    return found
+    taken = {i for i, _ in found}
+    for i, token in enumerate(tokens[:-1]):  # "во дворце Наций", "в отеле «Ритц»"
+        if token.lemma in _VENUE_NOUNS and i and tokens[i - 1].lemma in _PLACE_PREPS:
+            name = _proper_run(tokens, i + 1)
+            if name and i not in taken:
+                venue = sentence.text[tokens[i + 1].start - sentence.start : name - sentence.start]
+                found.append((i, Location(venue=f"{token.lemma} {venue.strip('«»')}")))
+    return sorted(found, key=lambda item: item[0])
+
+
+_DATELINE_CITY = re.compile(r"\s*([А-ЯЁ][А-ЯЁ]+(?:[ -][А-ЯЁ]+)*),\s*\d")
+
+
+def dateline_city(sentence: Sentence) -> Location | None:
+    """'СТАМБУЛ, 9 марта 2026 года, 14:05 —': the city the report is filed from."""
+    match = _DATELINE_CITY.match(sentence.text)
+    if match is None:
+        return None
+    name = re.sub(r"[А-ЯЁ]+", lambda m: m.group().capitalize(), match.group(1))
+    return Location(place=name, country=alias_table().place_country(name))
+
+
+_VENUE_NOUNS = lexicon.words("дворец отель резиденция вилла особняк")
+
+
+def _proper_run(tokens: list[Token], i: int) -> int | None:
+    """The end offset of the capitalised name starting at token i, if one does."""
+    end = None
+    for token in tokens[i : i + 4]:
+        word = token.text.strip("«»")
+        if token.text in {"«", "»"} or (word[:1].isupper() and token.pos != "PUNCT"):
+            end = token.stop
+            continue
+        break
+    return end
 
 
 def _unnamed(sentence: Sentence, i: int) -> bool:

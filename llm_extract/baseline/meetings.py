@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from llm_extract.aliases import fold
 from llm_extract.baseline import lexicon
-from llm_extract.baseline.entities import Cast
+from llm_extract.baseline.entities import Cast, dateline_city
 from llm_extract.baseline.evidence import span_evidence
 from llm_extract.baseline.mentions import (
     Actor,
@@ -58,7 +58,9 @@ class _Meeting(Parties):
         """Take a mention's evidence; with `full`, also its cast, status, date and place."""
         self.mentions.append(mention)
         if not full:  # a passing mention may still date it or say it was a call
-            self.date = self.date or mention.date
+            same_time = _FAMILY.get(mention.status, "past") == _FAMILY.get(self.status, "past")
+            if same_time or not mention.explicit:  # not "в прошлом году …" for a coming one
+                self.date = self.date or mention.date
             if mention.format in {MeetingFormat.PHONE, MeetingFormat.VIDEO}:
                 self.format = mention.format
             return
@@ -78,10 +80,19 @@ class _Meeting(Parties):
         if mention.explicit and not self.explicit:
             self.status, self.explicit = mention.status, True
         self.date = self.date or mention.date
-        if mention.location is not None and (
-            self.location is None or (self.location.place is None and mention.location.place)
+        place = mention.location
+        if place is not None and (
+            self.location is None or (self.location.place is None and place.place)
         ):
-            self.location = mention.location
+            self.location = place
+        elif (  # "в Женеве" + "во дворце Наций"
+            place
+            and place.venue
+            and self.location
+            and not self.location.venue
+            and place.place in {None, self.location.place}
+        ):
+            self.location = self.location.model_copy(update={"venue": place.venue})
         if mention.format in {MeetingFormat.PHONE, MeetingFormat.VIDEO} or self.format is None:
             self.format = mention.format
 
@@ -97,7 +108,13 @@ def find_meetings(
     quoted = quote_speakers(sentences, text)
     named_place: Location | None = None  # the place the last mention named
     for sentence in sentences:
+        filed_from = dateline_city(sentence) if sentence.index < 2 else None
         for mention in meeting_mentions(sentence, cast, published, quoted):
+            place = mention.location
+            if filed_from and place and place.venue and not place.place:  # "во дворце Наций"
+                mention.location = place.model_copy(
+                    update={"place": filed_from.place, "country": filed_from.country}
+                )
             for actor in mention.actors:  # "глава МИД Турции Хакан Фидан" named earlier
                 first = None if actor.side else cast.first_role(actor.person.name)
                 actor.side = actor.side or (first.side if first else None)
@@ -185,7 +202,7 @@ def _home(
     A further meeting of a series ('следующий раунд') never joins an earlier one.
     """
     if mention.continuation and mention.strong:
-        return None
+        return _headlined(mention, meetings)
     if (  # an arrival leads into the meeting it precedes, not back to an older one
         mention.lemma in lexicon.ARRIVAL
         and last is not None
@@ -216,6 +233,31 @@ def _home(
     if not mention.strong and last in candidates and mention.names <= last.names:
         return last
     return None
+
+
+_FAMILY = {MeetingStatus.PLANNED: "coming", MeetingStatus.PROPOSED: "coming"}
+
+
+def _headlined(mention: MeetingMention, meetings: list[_Meeting]) -> _Meeting | None:
+    """'Делегации А и Б снова встретятся в Женеве' over 'Новый раунд переговоров между А и Б
+    пройдет в четверг': the lead's next round is the headline's meeting (same sides, same
+    status family, compatible place)."""
+    if mention.sentence.index > 2:
+        return None
+    for meeting in meetings:
+        if (
+            all(_headline(m.sentence) for m in meeting.mentions)
+            and mention.all_sides() == meeting.all_sides()
+            and _FAMILY.get(mention.status, "past") == _FAMILY.get(meeting.status, "past")
+            and _compatible(mention, meeting, statuses=False)
+        ):
+            return meeting
+    return None
+
+
+def _headline(sentence: Sentence) -> bool:
+    """A title line: the article's first, with no full stop."""
+    return sentence.index == 0 and sentence.text.rstrip()[-1:] not in {".", "!", "?", "…"}
 
 
 def _identity(mention: MeetingMention, meeting: _Meeting) -> float:

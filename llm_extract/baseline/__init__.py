@@ -3,6 +3,8 @@
 `BaselineExtractor().extract(article)` needs no key and no network. natasha's
 models load once per process, on first use or on `BaselineExtractor.load()`.
 It reads Russian only; other languages get an `ArticleError` that says so.
+It imports `normalise` and `ground` because it is a model stage that emits records already
+normalised and grounded, using the project's own rules as libraries (they import nothing from it).
 """
 
 from __future__ import annotations

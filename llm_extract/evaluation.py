@@ -134,6 +134,11 @@ class Run:
     def name(self) -> str:
         return self.meta.name
 
+    @property
+    def all_failed(self) -> bool:
+        """Every article failed: the scores measure the failure, not the model."""
+        return bool(self.results) and all(r.status == "failed" for r in self.results)
+
 
 def summarise(
     name: str,
@@ -216,10 +221,16 @@ def load_run(
 ) -> Run:
     """A stored run folder, or any folder (or JSONL) of predictions, scored against `gold`."""
     predictions_at = path / "predictions" if (path / "predictions").is_dir() else path
-    predictions = load_predictions(predictions_at)
-    if not predictions and not path.exists():
+    if not path.exists():
         raise ConfigError(f"{path}: no such run or predictions folder")
+    predictions = load_predictions(predictions_at)
     expected = load_gold(gold)
+    if not set(predictions) & set(expected):
+        raise ConfigError(
+            f"0 of {len(expected)} gold articles have a prediction in {path}: expected "
+            "<article id>.json files (or JSONL results) whose ids are the gold's, e.g. "
+            f"{next(iter(expected))}"
+        )
     card = score_against_gold(expected, predictions, load_texts(expected, articles), config)
     results = _results(predictions_at)
     meta_file = path / "run.json"
@@ -331,6 +342,13 @@ def evaluate(
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
 
+    fixtures_known = fixture_models(fixtures)
+    unknown = [m for m in models if is_fixture_model(m) and m not in fixtures_known]
+    if unknown:
+        raise ConfigError(
+            f"{', '.join(unknown)}: no such fixture model in {fixtures / 'replies'}; "
+            f"the fixture models are {', '.join(fixtures_known) or 'none'}"
+        )
     expected = load_gold(gold)
     sources = [_source(article_id, articles) for article_id in expected]
     texts = load_texts(expected, articles)

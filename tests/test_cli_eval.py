@@ -254,15 +254,46 @@ def test_unknown_fixture_model_fails_clearly_without_network(
     no_endpoint: None, tmp_path: Path
 ) -> None:
     code, stdout, stderr = invoke(
-        "eval", "-m", "fixture-nobody", "--gold", GOLD, "--out", tmp_path, "--json"
+        "eval", "-m", "fixture-nope", "--gold", GOLD, "--out", tmp_path, "--json"
     )
-    assert code == 0, stderr
+    assert code == 1 and stdout == ""
+    assert stderr.startswith("error: fixture-nope: no such fixture model")
+    assert "fixture-careful, fixture-sloppy" in stderr
+    assert not (tmp_path / "fixture-nope").exists()
+
+
+def test_a_run_where_every_article_failed_exits_1_after_printing(
+    no_endpoint: None, tmp_path: Path
+) -> None:
+    # A real model's name, replay-only over an empty cache: every article is a cache miss.
+    code, stdout, stderr = invoke(
+        "eval", "-m", "some-model", "--base-url", "http://127.0.0.1:9/v1",
+        "--cache", "replay-only", "--cache-dir", tmp_path / "cache",
+        "--gold", GOLD, "--articles", SEEDS, "--out", tmp_path / "runs", "--json",
+    )  # fmt: skip
+    assert code == 1
     row = json.loads(stdout)["leaderboard"][0]
     assert (row["valid_rate"], row["micro_f1"]) == (0.0, 0.0)
-    stored = json.loads(
-        next((tmp_path / "fixture-nobody" / "predictions").glob("*.json")).read_text("utf-8")
+    assert "error: some-model: every article failed" in stderr and "replay-only" in stderr
+    assert len(list((tmp_path / "runs" / "some-model" / "predictions").glob("*.json"))) == 5
+
+
+@pytest.mark.parametrize("garbage", ["empty folder", "jsonl of other ids"])
+def test_score_with_no_prediction_for_any_gold_article_is_an_error(
+    tmp_path: Path, garbage: str
+) -> None:
+    if garbage == "empty folder":
+        target = tmp_path / "empty"
+        target.mkdir()
+    else:
+        target = tmp_path / "g.jsonl"
+        target.write_text('{"x": 1}\nnot json\n', "utf-8")
+    code, stdout, stderr = invoke("score", target, "--gold", GOLD, "--articles", SEEDS)
+    assert code == 1 and stdout == ""
+    assert stderr.strip() == (
+        f"error: 0 of 5 gold articles have a prediction in {target}: expected <article id>.json "
+        "files (or JSONL results) whose ids are the gold's, e.g. 000_5fadb3ca50ee0a75"
     )
-    assert stored["status"] == "failed" and "replay-only" in stored["error"]
 
 
 def test_default_models_are_the_fixtures_and_the_baseline() -> None:

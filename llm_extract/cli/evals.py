@@ -138,6 +138,13 @@ def eval_models(
         _show(runs)
         typer.echo(f"runs stored in {out}/", err=True)
     _write_report(report or out / "report.html", render_html(runs))
+    failed = [run for run in runs if run.all_failed]
+    for run in failed:
+        typer.echo(
+            f"error: {run.name}: every article failed (first: {run.results[0].error})", err=True
+        )
+    if failed:
+        raise typer.Exit(1)
 
 
 def score(

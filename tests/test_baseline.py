@@ -1038,3 +1038,17 @@ def test_a_dateline_city_is_the_place_of_a_venue_without_one(baseline: BaselineE
         published="2026-03-09",
     ).meetings
     assert (meeting.location.place, meeting.location.venue) == ("Вена", "дворец Хофбург")
+
+
+def test_a_meeting_word_in_what_someone_said_adds_nothing_to_a_meeting(
+    baseline: BaselineExtractor,
+) -> None:
+    (talks,) = run(
+        baseline,
+        "Делегации Сербии и Венгрии провели переговоры в Брюсселе 18 февраля. Официальный "
+        "представитель МИД Албании на брифинге заявил, что его страна настаивает на участии Албании "
+        "в переговорах Сербии и Венгрии.",
+        published="2026-03-09",
+    ).meetings
+    assert "AL" not in sides(talks)
+    assert len(talks.evidence) == 1

@@ -215,6 +215,9 @@ def meeting_mentions(
     mentions = [
         one for mention in mentions for one in _dated(mention, dated.get(id(mention), []), sentence)
     ]
+    mentions = [m for m in mentions if not _only_talked_about(m, regions)]
+    if not mentions:
+        return []
     for mention in mentions:
         if mention.date is None and mention.status == MeetingStatus.HELD and _just_now(tokens):
             today = resolve_date("сегодня", published) if published else None
@@ -403,6 +406,24 @@ def _share_subject(mentions: list[MeetingMention], tokens: list[Token]) -> None:
             for actor in subject:
                 if all(a.person.name != actor.person.name for a in mention.actors):
                     mention.actors.insert(0, replace(actor))
+
+
+def _only_talked_about(mention: MeetingMention, regions: list[SpeakerRegion]) -> bool:
+    """'на брифинге заявил, что Киев настаивает на участии … в переговорах': a meeting word in
+    what someone said, with no status, time or place of its own, is no meeting mention."""
+    if (
+        mention.explicit
+        or mention.date
+        or mention.location
+        or (mention.participation and mention.actors)
+    ):
+        return False
+    return any(
+        r.content is not None
+        and not r.subject_elided
+        and r.content[0] <= mention.trigger <= r.content[1]
+        for r in regions
+    )
 
 
 def _when_spoken(sentence: Sentence, regions: list[SpeakerRegion], index: int) -> bool:

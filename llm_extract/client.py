@@ -108,7 +108,16 @@ OpenAI-compatible endpoint (URL, key variable): one transport, one cache format 
 _MODE_NAMES = {mode: name for name, mode in MODES.items()}
 _SLOT = "\x00article\x00"
 _RESPONSE_FORMAT_MODES = {"json_schema", "json"}
-_MODE_WORDS = ("response_format", "json_schema", "schema", "tool", "function", "grammar")
+_RESPONSE_FORMAT_WORDS = ("response_format", "json_schema", "schema", "grammar")
+_MODE_FEATURES: dict[str, tuple[str, ...]] = {
+    "tools": ("tool", "function"),
+    "json_schema": _RESPONSE_FORMAT_WORDS,
+    "json": (*_RESPONSE_FORMAT_WORDS, "json_object"),
+    "md_json": (),
+}
+"""Words in a server's error that name what a mode sends (llama-server without --jinja:
+HTTP 500 "tools param requires --jinja flag")."""
+_REJECTING_STATUSES = (400, 422, 500, 501)
 _FIXTURE_PREFIX = "fixture-"
 
 
@@ -746,12 +755,13 @@ def _http(http_client: httpx2.AsyncClient | None) -> dict[str, Any]:
 
 def _rejects_mode(mode: str, err: openai.APIStatusError) -> bool:
     """Does this error mean the server cannot do `mode`, rather than a passing failure?"""
-    if err.status_code in (500, 501) and mode in _RESPONSE_FORMAT_MODES:
+    if err.status_code not in _REJECTING_STATUSES:
+        return False
+    message = _server_message(err).lower()
+    if any(word in message for word in _MODE_FEATURES[mode]):
         return True
-    if err.status_code in (400, 422, 501):
-        message = _server_message(err).lower()
-        return any(word in message for word in _MODE_WORDS)
-    return False
+    # llama-cpp-python's server answers a bare 500 to a response_format it cannot do
+    return err.status_code in (500, 501) and mode in _RESPONSE_FORMAT_MODES
 
 
 def _server_message(err: openai.APIStatusError) -> str:

@@ -238,6 +238,26 @@ def test_tools_400_naming_the_feature_falls_back(server, secret):
     assert done.mode == "json_schema"
 
 
+def test_llama_server_without_jinja_rejecting_tools_falls_back(server, secret):
+    server.script(
+        Reply(500, {"error": {"message": "tools param requires --jinja flag"}}),
+        completion(content=json.dumps(VALID)),
+    )
+    client = make_client(server, secret)
+    done, stats = complete(client)
+    assert done.mode == "json_schema" and client.mode == "json_schema"
+    assert len(server.chat_requests()) == 2 and stats.attempts == 2
+
+
+def test_a_500_naming_another_modes_feature_is_no_rejection(server, secret):
+    server.script(
+        Reply(500, {"error": {"message": "tools param requires --jinja flag"}}),
+        completion(content=json.dumps(VALID)),
+    )
+    done, _ = complete(make_client(server, secret, mode="md_json"))
+    assert done.mode == "md_json" and len(server.chat_requests()) == 2
+
+
 def test_500_in_a_mode_that_worked_is_not_a_rejection(server, secret):
     server.script(
         completion(tool=VALID), Reply(500, {"error": {"message": "boom"}}), completion(tool=VALID)

@@ -1,7 +1,9 @@
 """Showing scores: rich tables for the terminal and one self-contained HTML page.
 
 The HTML page carries its own CSS and no script; jinja2 autoescapes every
-value, so article text and model output cannot inject markup.
+value, so article text and model output cannot inject markup. Likewise every
+data value in a rich table (run and model names, article ids, field names,
+warnings) is escaped, so a "[/b]" in one is shown, not read as markup.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from llm_extract.compare import Comparison
@@ -76,7 +79,7 @@ def leaderboard_table(runs: Sequence[Run]) -> Table:
         table.add_column(header, justify="right", no_wrap=True)
     for row in leaderboard_rows(runs):
         table.add_row(
-            row["name"],
+            escape(row["name"]),
             _pct(row["valid_rate"]),
             _pct(row["reask_rate"]),
             f"{_pct(row['meetings_found_f1'])}/{_pct(row['meetings_f1'])}",
@@ -100,10 +103,11 @@ def _field_rows(card: Scorecard) -> list[tuple[str, dict[str, Any]]]:
 def fields_table(runs: Sequence[Run]) -> Table:
     """Per field: P/R/F1 and the counts for one run; F1 side by side for several."""
     single = len(runs) == 1
-    table = Table(box=box.SIMPLE_HEAD, title=f"Fields: {runs[0].name}" if single else "Fields: F1")
+    title = f"Fields: {escape(runs[0].name)}" if single else "Fields: F1"
+    table = Table(box=box.SIMPLE_HEAD, title=title)
     table.add_column("field", no_wrap=True)
     headers = ("P", "R", "F1", "right", "part", "wrong", "spur", "miss") if single else ()
-    for header in headers or [run.name for run in runs]:
+    for header in headers or [escape(run.name) for run in runs]:
         table.add_column(header, justify="right")
     columns = [dict(_field_rows(run.card)) for run in runs]
     section = ""
@@ -112,15 +116,16 @@ def fields_table(runs: Sequence[Run]) -> Table:
         if rtype != section:
             if section:
                 table.add_section()
-            table.add_row(f"[bold]{rtype}[/bold]")
+            table.add_row(f"[bold]{escape(rtype)}[/bold]")
             section = rtype
         if not single:
-            table.add_row(f"  {name}", *(_pct(c[key]["f1"]) if key in c else "—" for c in columns))
+            row = (_pct(c[key]["f1"]) if key in c else "—" for c in columns)
+            table.add_row(f"  {escape(name)}", *row)
             continue
         e = columns[0][key]
         counts = [e[k] for k in ("correct", "partial", "wrong", "spurious", "missed")]
         table.add_row(
-            f"  {name}",
+            f"  {escape(name)}",
             _pct(e["precision"]),
             _pct(e["recall"]),
             _pct(e["f1"]),
@@ -133,25 +138,25 @@ def comparison_table(comparison: Comparison) -> Table:
     table = Table(
         box=box.SIMPLE_HEAD,
         title=(
-            f"{comparison.b_name} vs {comparison.a_name}: F1 delta with 95% CI "
+            f"{escape(comparison.b_name)} vs {escape(comparison.a_name)}: F1 delta with 95% CI "
             f"(paired bootstrap over {comparison.articles} articles, "
             f"{comparison.samples} samples, seed {comparison.seed})"
         ),
-        caption=f"warning: {comparison.warning}" if comparison.warning else None,
+        caption=f"warning: {escape(comparison.warning)}" if comparison.warning else None,
         caption_style="bold red",
     )
     table.add_column("field", no_wrap=True)
     for header in (comparison.a_name, comparison.b_name, "delta", "95% CI", ""):
-        table.add_column(header, justify="right")
+        table.add_column(escape(header), justify="right")
     for m in comparison.metrics:
         ci = m.ci95["f1"]
         delta = m.delta["f1"]
         table.add_row(
-            m.key,
+            escape(m.key),
             _pct(m.a["f1"]),
             _pct(m.b["f1"]),
             "—" if delta is None else f"{delta:+.2f}",
-            "—" if ci is None else f"[{ci[0]:+.2f}, {ci[1]:+.2f}]",
+            "—" if ci is None else escape(f"[{ci[0]:+.2f}, {ci[1]:+.2f}]"),
             "*" if m.significant else "",
         )
     return table
@@ -160,10 +165,14 @@ def comparison_table(comparison: Comparison) -> Table:
 def differing_table(comparison: Comparison) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title="Articles where the two differ most (field micro F1)")
     for header in ("article", comparison.a_name, comparison.b_name, "delta", "fields that moved"):
-        table.add_column(header)
+        table.add_column(escape(header))
     for d in comparison.differing:
         table.add_row(
-            d.article_id, _pct(d.a_f1), _pct(d.b_f1), f"{d.delta:+.2f}", ", ".join(d.fields)
+            escape(d.article_id),
+            _pct(d.a_f1),
+            _pct(d.b_f1),
+            f"{d.delta:+.2f}",
+            escape(", ".join(d.fields)),
         )
     return table
 

@@ -14,6 +14,7 @@ from llm_extract.compare import compare_scorecards
 from llm_extract.evaluation import Run, load_run
 from llm_extract.report import (
     comparison_table,
+    differing_table,
     fields_table,
     leaderboard_rows,
     leaderboard_table,
@@ -93,3 +94,26 @@ def test_terminal_tables_render(runs: tuple[Run, Run]) -> None:
     text = console.export_text()
     assert "participants_role" in text and "perfect" in text
     assert "meetings.record" in text and "95% CI" in text
+
+
+def test_terminal_tables_show_data_verbatim_not_as_markup(runs: tuple[Run, Run]) -> None:
+    perfect, broken = runs
+    perfect.meta.name = "[/b]closing"
+    broken.meta.name = "model [type=literal_error, input_value='x']"
+    comparison = compare_scorecards(
+        perfect.card, broken.card, a_name=perfect.name, b_name=broken.name, samples=100
+    )
+    comparison.differing[0].article_id = "[bold]odd[/bold] id"
+    console = Console(width=200, record=True)
+    for table in (
+        leaderboard_table([perfect, broken]),
+        fields_table([broken]),
+        fields_table([perfect, broken]),
+        comparison_table(comparison),
+        differing_table(comparison),
+    ):
+        console.print(table)
+    text = console.export_text()
+    assert "[/b]closing" in text
+    assert "[type=literal_error, input_value='x']" in text
+    assert "[bold]odd[/bold] id" in text

@@ -175,6 +175,9 @@ class CallStats:
     reasks: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    text_answers: int = 0
+    """Tools-mode answers accepted from the message text (the server ignored tool_choice)."""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def usage(self) -> Usage:
@@ -469,6 +472,13 @@ class Client:
     ) -> Completion:
         response = await self._send(request, prepared, stats)
         for reask in range(max_reasks + 1):
+            if prepared.mode == "tools" and (value := _text_answer(response, prepared)):
+                stats.text_answers += 1
+                stats.warnings.append(
+                    "tools mode: the answer came as message text, not a tool call (the server "
+                    "may ignore tool_choice); accepted it because it validates"
+                )
+                return Completion(value, response, request, prepared.mode, prepared)
             try:
                 value = prepared.handlers.response_parser(
                     response=response,
@@ -762,6 +772,24 @@ def _rejects_mode(mode: str, err: openai.APIStatusError) -> bool:
         return True
     # llama-cpp-python's server answers a bare 500 to a response_format it cannot do
     return err.status_code in (500, 501) and mode in _RESPONSE_FORMAT_MODES
+
+
+def _text_answer(response: ChatCompletion, prepared: _Prepared) -> BaseModel | None:
+    """A valid answer in the message text where a tool call was asked for.
+
+    llama-server treats an object `tool_choice` (what instructor sends) as "auto", so a
+    model may answer in text; JSON that validates is the same answer.
+    """
+    choices = getattr(response, "choices", None) or []
+    if not choices or choices[0].finish_reason == "length":
+        return None
+    message = choices[0].message
+    if message is None or message.tool_calls or not message.content:
+        return None
+    try:
+        return prepared.response_model.model_validate_json(message.content.strip())
+    except ValueError:
+        return None
 
 
 def _server_message(err: openai.APIStatusError) -> str:

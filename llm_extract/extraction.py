@@ -187,6 +187,7 @@ class Extractor:
         except Exception as err:  # a bug must not take the batch down with it
             log.exception("internal error on %s", article.id)
             error = f"internal error ({type(err).__name__}: {err}); please report it"
+        warnings.extend(stats.warnings)
         return ExtractionResult(
             article_id=article.id,
             source=article.source,

@@ -258,6 +258,22 @@ def test_a_500_naming_another_modes_feature_is_no_rejection(server, secret):
     assert done.mode == "md_json" and len(server.chat_requests()) == 2
 
 
+def test_tools_answer_in_the_message_text_is_accepted_when_it_validates(server, secret):
+    # llama-server treats instructor's object tool_choice as "auto": the model may answer in text
+    server.script(completion(content=json.dumps(VALID, ensure_ascii=False)))
+    done, stats = complete(make_client(server, secret), max_reasks=0)
+    assert done.mode == "tools" and done.value.meetings[0].status == "held"
+    assert (stats.requests, stats.reasks, stats.text_answers) == (1, 0, 1)
+    assert "not a tool call" in stats.warnings[0]
+    assert server.chat_requests()[0].json["tool_choice"]["type"] == "function"  # standard value
+
+
+def test_tools_answer_in_text_that_does_not_validate_is_still_reasked(server, secret):
+    server.script(completion(content=json.dumps(INVALID)), completion(tool=VALID))
+    _, stats = complete(make_client(server, secret))
+    assert (stats.reasks, stats.text_answers, stats.warnings) == (1, 0, [])
+
+
 def test_500_in_a_mode_that_worked_is_not_a_rejection(server, secret):
     server.script(
         completion(tool=VALID), Reply(500, {"error": {"message": "boom"}}), completion(tool=VALID)

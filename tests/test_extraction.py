@@ -71,6 +71,13 @@ def test_one_article_is_grounded_normalised_and_described(server, secret):
     assert article_of(server.chat_requests()[0]) == ARTICLE
 
 
+def test_tools_answer_in_text_is_kept_with_a_warning(server, secret):
+    server.script(completion(content=json.dumps(VALID, ensure_ascii=False)))
+    result = extract_article(article(), **options(server, secret))
+    assert result.status == "ok" and result.extraction.meetings and result.reasks == 0
+    assert any("not a tool call" in warning for warning in result.warnings)
+
+
 def test_invented_quote_is_reasked_then_grounded(server, secret):
     invented = "Ушаков и Уиткофф подписали мирный договор"
     server.script(completion(tool=answer(evidence=[{"text": invented}])), completion(tool=VALID))

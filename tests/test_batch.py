@@ -365,6 +365,19 @@ def test_cli_prepare_submit_status_collect(api, tmp_path):
     assert [r.status for r in read_results(results)] == ["ok", "ok"]
 
 
+def test_status_prints_batch_errors_as_data_not_markup(api, stand_in, tmp_path):
+    runner = CliRunner()
+    requests = tmp_path / "requests.jsonl"
+    prepare(SEEDS[2:3], out=requests, model=MODEL)
+    [job] = submit([requests], base_url=api.url)
+    message = "bad [/b] line [type=literal_error, input_value='x'] [redacted]"
+    stand_in.batches[job.id]["errors"] = {"object": "list", "data": [{"message": message}]}
+    ran = runner.invoke(app, ["batch", "status", job.id, "--base-url", api.url],
+                        env={"COLUMNS": "400"})  # fmt: skip
+    assert ran.exit_code == 0, ran.exception
+    assert message in ran.output
+
+
 # --- a vLLM run_batch output file -------------------------------------------------------
 
 

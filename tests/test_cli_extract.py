@@ -86,6 +86,18 @@ def test_failures_exit_1_after_recording_everything(server, tmp_path):
     assert "context length exceeded" in records["b"]["error"]
 
 
+MARKUP = "bad [/b] input [type=literal_error, input_value='x'] key [redacted]"
+
+
+def test_table_prints_errors_as_data_not_markup(server, tmp_path):
+    server.script(Reply(400, {"error": {"message": MARKUP}}))
+    folder = write_articles(tmp_path / "in", {"a": ARTICLE})
+    result = run(str(folder), "-m", "fixture-loopback", "--base-url", server.url,
+                 "--format", "table", env={"COLUMNS": "400"})  # fmt: skip
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert MARKUP in result.stdout
+
+
 def test_replay_only_miss_fails_the_article(server, tmp_path):
     result = run(SEED, "-m", "fixture-loopback", "--base-url", server.url,
                  "--cache", "replay-only", "--cache-dir", str(tmp_path / "c"))  # fmt: skip

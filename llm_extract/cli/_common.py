@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from llm_extract.errors import ExtractError
 
-__all__ = ["CacheChoice", "announce_to_stderr", "user_errors"]
+__all__ = ["CacheChoice", "add_data_row", "announce_to_stderr", "user_errors"]
 
 
 class CacheChoice(StrEnum):
@@ -45,3 +47,8 @@ def announce_to_stderr() -> None:
     logger = logging.getLogger("llm_extract")
     if not any(isinstance(h, _Stderr) for h in logger.handlers):
         logger.addHandler(_Stderr(logging.INFO))
+
+
+def add_data_row(table: Table, *cells: str) -> None:
+    """A row of data, never markup: an error saying `[/b]` or `[redacted]` prints as it is."""
+    table.add_row(*(Text(cell) for cell in cells))

@@ -22,7 +22,12 @@ from llm_extract.batch import (
     submit,
 )
 from llm_extract.cache import Cache, CallLog
-from llm_extract.cli._common import CacheChoice, announce_to_stderr, user_errors
+from llm_extract.cli._common import (
+    CacheChoice,
+    add_data_row,
+    announce_to_stderr,
+    user_errors,
+)
 from llm_extract.client import ClientConfig
 from llm_extract.extraction import DEFAULT_CHUNK_CHARS
 
@@ -220,7 +225,8 @@ def _print_jobs(jobs: list[BatchInfo], as_json: bool) -> None:
     for column in ("batch", "status", "done", "failed", "file", "errors"):
         table.add_column(column, overflow="fold")
     for job in jobs:
-        table.add_row(
+        add_data_row(
+            table,
             job.id,
             job.status,
             f"{job.completed}/{job.total}",

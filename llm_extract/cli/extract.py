@@ -12,7 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from llm_extract.cache import Cache, CallLog
-from llm_extract.cli._common import CacheChoice, announce_to_stderr, user_errors
+from llm_extract.cli._common import (
+    CacheChoice,
+    add_data_row,
+    announce_to_stderr,
+    user_errors,
+)
 from llm_extract.client import MODES, ClientConfig
 from llm_extract.extraction import DEFAULT_CHUNK_CHARS
 from llm_extract.extraction import extract as run_extract
@@ -136,7 +141,8 @@ def _table(results: list[ExtractionResult]) -> Table:
     for r in results:
         extraction = r.extraction
         note = r.error or (f"{len(r.warnings)} warnings" if r.warnings else "")
-        table.add_row(
+        add_data_row(
+            table,
             r.article_id,
             r.status,
             str(len(extraction.meetings)) if extraction else "-",

@@ -48,6 +48,8 @@ __all__ = [
     "DEFAULT_GOLD",
     "DEFAULT_OUT",
     "DEFAULT_PRICES",
+    "IN_SAMPLE",
+    "SHIPPED_SEEDS",
     "PriceTable",
     "Run",
     "RunMeta",
@@ -55,6 +57,7 @@ __all__ = [
     "default_models",
     "evaluate",
     "fixture_models",
+    "in_sample_note",
     "load_run",
     "load_texts",
     "record_fixtures",
@@ -135,9 +138,31 @@ class Run:
         return self.meta.name
 
     @property
+    def note(self) -> str | None:
+        """What a reader must know before trusting the scores (see `in_sample_note`)."""
+        return in_sample_note(self)
+
+    @property
     def all_failed(self) -> bool:
         """Every article failed: the scores measure the failure, not the model."""
         return bool(self.results) and all(r.status == "failed" for r in self.results)
+
+
+SHIPPED_SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+"""The seed articles shipped with the project: the baseline's rules were written reading them."""
+
+IN_SAMPLE = (
+    "in-sample: the baseline's rules were written while reading these seed articles, "
+    "so its scores on them overstate how it does on new articles"
+)
+
+
+def in_sample_note(run: Run) -> str | None:
+    """`IN_SAMPLE` for the baseline scored on any shipped seed article, else None."""
+    if run.meta.model != "baseline" or not SHIPPED_SEEDS.is_dir():
+        return None
+    seeds = {p.stem for p in SHIPPED_SEEDS.glob("*.txt")}
+    return IN_SAMPLE if any(a.article_id in seeds for a in run.card.articles) else None
 
 
 def summarise(

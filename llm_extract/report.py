@@ -62,24 +62,30 @@ def leaderboard_rows(runs: Sequence[Run]) -> list[dict[str, Any]]:
                 "latency_s": meta.latency_s,
                 "attempts": meta.attempts,
                 "prompts": meta.prompts,
+                "note": run.note,
             }
         )
     return sorted(rows, key=lambda r: -(r["micro_f1"] or 0.0))
 
 
+_NOTE_MARK = "†"
+
+
 def leaderboard_table(runs: Sequence[Run]) -> Table:
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        title="Leaderboard",
-        caption="record F1: found / strict (soft CEAF in the fields table); fields: micro F1",
-    )
+    rows = leaderboard_rows(runs)
+    notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
+    caption = "record F1: found / strict (soft CEAF in the fields table); fields: micro F1"
+    for n, note in enumerate(notes, 1):
+        caption += f"\n{_NOTE_MARK * n} {escape(note)}"
+    table = Table(box=box.SIMPLE_HEAD, title="Leaderboard", caption=caption)
     table.add_column("run", no_wrap=True)
     headers = ("valid", "reask", "meetings", "positions", "fields", "faithful", "tokens", "$", "s")
     for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
-    for row in leaderboard_rows(runs):
+    for row in rows:
+        mark = f" {_NOTE_MARK * (notes.index(row['note']) + 1)}" if row["note"] else ""
         table.add_row(
-            escape(row["name"]),
+            escape(row["name"]) + mark,
             _pct(row["valid_rate"]),
             _pct(row["reask_rate"]),
             f"{_pct(row['meetings_found_f1'])}/{_pct(row['meetings_f1'])}",

@@ -117,3 +117,23 @@ def test_terminal_tables_show_data_verbatim_not_as_markup(runs: tuple[Run, Run])
     assert "[/b]closing" in text
     assert "[type=literal_error, input_value='x']" in text
     assert "[bold]odd[/bold] id" in text
+
+
+def test_the_baseline_on_the_seeds_is_labelled_in_sample(runs: tuple[Run, Run]) -> None:
+    from llm_extract.evaluation import IN_SAMPLE
+
+    perfect, broken = runs
+    broken.meta.name = broken.meta.model = "baseline"
+    rows = {r["name"]: r for r in leaderboard_rows([perfect, broken])}
+    assert rows["baseline"]["note"] == IN_SAMPLE
+    assert rows["perfect"]["note"] is None
+    console = Console(width=200, record=True)
+    console.print(leaderboard_table([perfect, broken]))
+    text = console.export_text()
+    assert "baseline †" in text and "† in-sample: the baseline" in text
+    html = render_html([perfect, broken])
+    assert IN_SAMPLE.replace("'", "&#39;") in html
+    # Scored on articles that are not the shipped seeds, it is no longer in-sample.
+    for article in broken.card.articles:
+        article.article_id = "new_" + article.article_id
+    assert leaderboard_rows([broken])[0]["note"] is None

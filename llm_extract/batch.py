@@ -37,7 +37,13 @@ from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CacheMiss, CallLog
 from llm_extract.client import Client, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError, TransportError
-from llm_extract.extraction import DEFAULT_CHUNK_CHARS, Extractor, expand_sources, iter_results
+from llm_extract.extraction import (
+    DEFAULT_CHUNK_CHARS,
+    Extractor,
+    expand_sources,
+    iter_results,
+    writable_output,
+)
 from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.schemas import ExtractionResult
 
@@ -555,8 +561,8 @@ async def collect_async(
     files = [Path(p) for p in responses]
     if not files:
         raise ConfigError("no responses to collect: pass --responses FILE or --batch ID")
+    out_path = writable_output(out)
     by_id = _source_map(sources)
-    out_path = Path(out)
     done = _finished(out_path, model)
     live = _has_endpoint(base_url, api_key, api_key_env)
     if not live and (max_reasks or grounding_reasks):
@@ -588,7 +594,6 @@ async def collect_async(
     summary = CollectSummary(out=out_path)
     seen: set[str] = set()
     slots = asyncio.Semaphore(concurrency)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     sink = out_path.open("a", encoding="utf-8")
 
     async def run(source: str | Path | Article, group: _Group) -> None:

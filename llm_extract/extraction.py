@@ -69,6 +69,7 @@ __all__ = [
     "record_conversation",
     "resolve_model",
     "split_text",
+    "writable_output",
 ]
 
 log = logging.getLogger("llm_extract")
@@ -598,9 +599,9 @@ async def extract_async(
         if extractor is not None:
             raise ConfigError("set rpm on the extractor's ClientConfig, not on the run")
         settings["config"] = replace(settings.get("config") or ClientConfig.from_env(), rpm=rpm)
+    out_path = writable_output(out) if out is not None else None
     owned = extractor is None
     extractor = extractor or Extractor(**settings)
-    out_path = Path(out) if out is not None else None
     done: dict[str, ExtractionResult] = {}
     if out_path is not None:
         done = _resume(out_path, extractor.model, retry_failed)
@@ -687,6 +688,20 @@ def _collect_less() -> Iterator[None]:
 
 
 _YOUNG_THRESHOLD = 20_000
+
+
+def writable_output(out: str | Path) -> Path:
+    """`out` as a path a run can append to, checked before anything slow is built."""
+    path = Path(out)
+    if path.is_dir():
+        raise ConfigError(
+            f"--out {path} is a folder; give a file path such as {path}/results.jsonl"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot create the folder for --out {path}: {err.strerror}") from None
+    return path
 
 
 def _resume(path: Path, model: str, retry_failed: bool) -> dict[str, ExtractionResult]:

@@ -378,6 +378,13 @@ def test_status_prints_batch_errors_as_data_not_markup(api, stand_in, tmp_path):
     assert message in ran.output
 
 
+def test_collect_into_a_folder_is_a_config_error(tmp_path):
+    responses = tmp_path / "output.jsonl"
+    responses.write_text("")
+    with pytest.raises(ConfigError, match="is a folder"):
+        collect([responses], SEEDS[:1], out=tmp_path, model=MODEL)
+
+
 # --- a vLLM run_batch output file -------------------------------------------------------
 
 

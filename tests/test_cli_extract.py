@@ -86,6 +86,29 @@ def test_failures_exit_1_after_recording_everything(server, tmp_path):
     assert "context length exceeded" in records["b"]["error"]
 
 
+def test_out_that_is_a_folder_is_one_clear_error_before_any_call(server, tmp_path):
+    server.responder = first_sentence_answer
+    result = run(SEED, "-m", "fixture-loopback", "--base-url", server.url, "-o", str(tmp_path))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "is a folder" in result.stderr and server.chat_requests() == []
+
+
+def test_out_in_a_missing_folder_creates_it(server, tmp_path):
+    server.responder = first_sentence_answer
+    out = tmp_path / "nope" / "x.jsonl"
+    result = run(SEED, "-m", "fixture-loopback", "--base-url", server.url, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text("utf-8"))["status"] == "ok"
+
+
+def test_out_under_a_file_is_one_clear_error(server, tmp_path):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "x.jsonl"
+    result = run(SEED, "-m", "fixture-loopback", "--base-url", server.url, "-o", str(out))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "cannot create the folder" in result.stderr and server.chat_requests() == []
+
+
 MARKUP = "bad [/b] input [type=literal_error, input_value='x'] key [redacted]"
 
 

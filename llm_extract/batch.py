@@ -42,6 +42,7 @@ from llm_extract.extraction import (
     Extractor,
     expand_sources,
     iter_results,
+    open_output,
     writable_output,
 )
 from llm_extract.prompts import DEFAULT_PROMPT
@@ -594,7 +595,7 @@ async def collect_async(
     summary = CollectSummary(out=out_path)
     seen: set[str] = set()
     slots = asyncio.Semaphore(concurrency)
-    sink = out_path.open("a", encoding="utf-8")
+    sink = open_output(out_path)
 
     async def run(source: str | Path | Article, group: _Group) -> None:
         try:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -65,6 +65,7 @@ __all__ = [
     "extract_article",
     "extract_async",
     "iter_results",
+    "open_output",
     "read_results",
     "record_conversation",
     "resolve_model",
@@ -498,29 +499,50 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
 
 
 def iter_results(path: str | Path) -> Iterator[ExtractionResult]:
-    """Results already in a JSONL output, streamed; a line cut short by a killed run is dropped."""
+    """Results in a JSONL output, streamed; never changes the file.
+
+    An unparsable last line (a run killed mid-write) is skipped; one anywhere else
+    means the file is not an output of ours.
+    """
     path = Path(path)
     if not path.exists():
         return
-    _drop_unfinished_line(path)
     with path.open(encoding="utf-8") as lines:
+        broken: int | None = None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
+            if broken is not None:
+                raise _not_results(path, broken)
             try:
                 yield ExtractionResult.model_validate_json(line)
             except ValueError:
-                raise ConfigError(
-                    f"{path}:{number} is not an extraction result; give another --out "
-                    "or remove the file"
-                ) from None
+                broken = number
+        if broken is not None:
+            log.warning(
+                "%s:%d: skipping an unfinished last line (an interrupted run?)", path, broken
+            )
 
 
 def read_results(path: str | Path) -> list[ExtractionResult]:
     return list(iter_results(path))
 
 
-def _drop_unfinished_line(path: Path) -> None:
+def _not_results(path: Path, number: int) -> ConfigError:
+    return ConfigError(
+        f"{path}:{number} is not an extraction result; give another --out or remove the file"
+    )
+
+
+def open_output(path: Path) -> TextIO:
+    """`path` opened to append results: a last line cut short by a killed run is dropped
+    first, and a complete one missing its newline gets it."""
+    if path.exists():
+        _mend_last_line(path)
+    return path.open("a", encoding="utf-8")
+
+
+def _mend_last_line(path: Path) -> None:
     with path.open("r+b") as fh:
         size = fh.seek(0, os.SEEK_END)
         if size == 0:
@@ -540,8 +562,14 @@ def _drop_unfinished_line(path: Path) -> None:
             end = start
         else:
             keep = 0
-        log.warning("%s: dropping an unfinished last line left by an interrupted run", path)
-        fh.truncate(keep)
+        fh.seek(keep)
+        try:
+            ExtractionResult.model_validate_json(fh.read())
+        except ValueError:
+            log.warning("%s: dropping an unfinished last line left by an interrupted run", path)
+            fh.truncate(keep)
+        else:
+            fh.write(b"\n")
 
 
 def _source_id(source: str | Path | Article) -> str | None:
@@ -628,7 +656,7 @@ async def extract_async(
     queue: asyncio.Queue[tuple[int, str | Path | Article]] = asyncio.Queue()
     for entry in todo:
         queue.put_nowait(entry)
-    sink = out_path.open("a", encoding="utf-8") if out_path is not None else None
+    sink = open_output(out_path) if out_path is not None else None
     failed = 0
 
     async def worker(task_id: Any) -> None:

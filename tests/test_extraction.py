@@ -203,6 +203,34 @@ def test_resume_drops_a_line_cut_short(server, secret, tmp_path):
     assert len(server.chat_requests()) == 2
 
 
+def test_readers_leave_the_file_alone_and_skip_only_an_unparsable_last_line(
+    server, secret, tmp_path
+):
+    server.responder = lambda _request: completion(tool=VALID)
+    out = tmp_path / "out.jsonl"
+    extract([article(ARTICLE, "a0")], out=out, **options(server, secret))
+    cut = out.read_text("utf-8") + '{"article_id": "a1", "sta'
+    out.write_text(cut, "utf-8")
+    assert [r.article_id for r in read_results(out)] == ["a0"]
+    assert out.read_text("utf-8") == cut  # a reader never truncates the user's file
+    whole = out.read_text("utf-8").splitlines()[0]
+    out.write_text(whole, "utf-8")  # complete, but no trailing newline
+    assert [r.article_id for r in read_results(out)] == ["a0"]
+    out.write_text(f"not json\n{whole}\n", "utf-8")
+    with pytest.raises(ConfigError, match=":1 is not an extraction result"):
+        read_results(out)
+
+
+def test_resume_keeps_a_complete_last_line_missing_its_newline(server, secret, tmp_path):
+    server.responder = lambda _request: completion(tool=VALID)
+    out = tmp_path / "out.jsonl"
+    extract([article(ARTICLE, "a0")], out=out, **options(server, secret))
+    out.write_text(out.read_text("utf-8").rstrip("\n"), "utf-8")
+    extract([article(ARTICLE, "a0"), article(ARTICLE, "a1")], out=out, **options(server, secret))
+    assert [r.article_id for r in read_results(out)] == ["a0", "a1"]
+    assert len(server.chat_requests()) == 2
+
+
 def test_resume_refuses_another_models_output(server, secret, tmp_path):
     server.responder = lambda _request: completion(tool=VALID)
     out = tmp_path / "out.jsonl"

@@ -75,7 +75,7 @@ from rapidfuzz import fuzz
 
 from llm_extract.aliases import fold
 from llm_extract.errors import ConfigError
-from llm_extract.ground import ground_quote
+from llm_extract.ground import ground_quote, iter_evidence
 from llm_extract.normalise import given_name, person_key
 from llm_extract.schemas import (
     ArticleExtraction,
@@ -620,9 +620,7 @@ class _Scorer:
         return found.start, found.end
 
     def faithfulness(self, extraction: ArticleExtraction) -> None:
-        quotes = [e for m in extraction.meetings for e in m.evidence]
-        quotes += [e for p in extraction.positions for e in (*p.evidence, *_listed(p.quote))]
-        for quote in quotes:
+        for _path, quote in iter_evidence(extraction):
             self.out.quotes += 1
             if self.span(quote) is not None:
                 self.out.faithful += 1

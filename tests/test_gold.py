@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from llm_extract import ArticleExtraction, Evidence, Participant, alias_table, load_article
+from llm_extract import ArticleExtraction, Participant, alias_table, load_article
+from llm_extract.ground import check_spans, iter_evidence
+from llm_extract.schemas import MatchKind
 
 _ROOT = Path(__file__).resolve().parents[1]
 _GOLD = _ROOT / "evals" / "gold"
@@ -19,17 +21,6 @@ _IDS = sorted(p.stem for p in _SEEDS.glob("*.txt"))
 def _gold(seed_id: str) -> ArticleExtraction:
     path = _GOLD / f"{seed_id}.json"
     return ArticleExtraction.model_validate(json.loads(path.read_text("utf-8")))
-
-
-def _spans(gold: ArticleExtraction) -> Iterator[tuple[str, Evidence]]:
-    for i, meeting in enumerate(gold.meetings):
-        for j, evidence in enumerate(meeting.evidence):
-            yield f"meetings[{i}].evidence[{j}]", evidence
-    for i, position in enumerate(gold.positions):
-        for j, evidence in enumerate(position.evidence):
-            yield f"positions[{i}].evidence[{j}]", evidence
-        if position.quote is not None:
-            yield f"positions[{i}].quote", position.quote
 
 
 def _people(gold: ArticleExtraction) -> Iterator[tuple[str, Participant]]:
@@ -45,15 +36,13 @@ def _people(gold: ArticleExtraction) -> Iterator[tuple[str, Participant]]:
 
 
 def _span_problems(gold: ArticleExtraction, text: str) -> list[str]:
-    problems = []
-    for where, evidence in _spans(gold):
-        if evidence.start is None or evidence.end is None:
-            problems.append(f"{where}: no offsets for {evidence.text!r}")
-        elif text[evidence.start : evidence.end] != evidence.text:
-            found = text[evidence.start : evidence.end]
-            problems.append(f"{where}: text[{evidence.start}:{evidence.end}] is {found!r}")
-        elif evidence.match != "exact":
-            problems.append(f"{where}: match is {evidence.match}, gold spans are exact")
+    """Offsets that do not hold (the library's check), and any span not matched exactly."""
+    problems = check_spans(gold, text)
+    problems += [
+        f"{where}: match is {evidence.match}, gold spans are exact"
+        for where, evidence in iter_evidence(gold)
+        if evidence.match not in (None, MatchKind.EXACT)
+    ]
     return problems
 
 

@@ -41,8 +41,8 @@ from llm_extract.extraction import (
     DEFAULT_CHUNK_CHARS,
     Extractor,
     expand_sources,
-    iter_results,
     open_output,
+    resume_output,
     writable_output,
 )
 from llm_extract.prompts import DEFAULT_PROMPT
@@ -457,18 +457,6 @@ def _source_map(sources: Iterable[str | Path | Article]) -> dict[str, str | Path
     return found
 
 
-def _finished(out: Path, model: str) -> set[str]:
-    """Ids already in `out` (a re-run resumes); results of another model are an error."""
-    done: set[str] = set()
-    for result in iter_results(out):
-        if result.model != model:
-            raise ConfigError(
-                f"{out} holds results of {result.model}, not {model}; give another --out"
-            )
-        done.add(result.article_id)
-    return done
-
-
 def _has_endpoint(base_url: str | None, api_key: str | None, api_key_env: str) -> bool:
     return bool(
         base_url or api_key or os.environ.get("OPENAI_BASE_URL") or os.environ.get(api_key_env)
@@ -564,7 +552,6 @@ async def collect_async(
         raise ConfigError("no responses to collect: pass --responses FILE or --batch ID")
     out_path = writable_output(out)
     by_id = _source_map(sources)
-    done = _finished(out_path, model)
     live = _has_endpoint(base_url, api_key, api_key_env)
     if not live and (max_reasks or grounding_reasks):
         log.warning(
@@ -591,6 +578,7 @@ async def collect_async(
         chunking=chunking,
         chunk_chars=chunk_chars,
     )
+    done = resume_output(out_path, list(by_id), extractor=extractor, keep=False)
     collector = _Collector(extractor, answers)
     summary = CollectSummary(out=out_path)
     seen: set[str] = set()

@@ -20,7 +20,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -69,6 +69,7 @@ __all__ = [
     "read_results",
     "record_conversation",
     "resolve_model",
+    "resume_output",
     "split_text",
     "writable_output",
 ]
@@ -632,16 +633,14 @@ async def extract_async(
     extractor = extractor or Extractor(**settings)
     done: dict[str, ExtractionResult] = {}
     if out_path is not None:
-        done = _resume(out_path, extractor.model, retry_failed)
+        done = resume_output(
+            out_path,
+            [key for i in items if (key := _source_id(i)) is not None],
+            extractor=extractor,
+            retry_failed=retry_failed,
+        )
     results: list[ExtractionResult | None] = [done.get(_source_id(i) or "") for i in items]
     todo = [(n, item) for n, item in enumerate(items) if results[n] is None]
-    if done:
-        log.warning(
-            "%s: resuming, %d of %d articles already done",
-            out_path,
-            len(items) - len(todo),
-            len(items),
-        )
     console = Console(stderr=True)
     show = console.is_terminal if progress is None else progress
     bar = Progress(
@@ -732,20 +731,64 @@ def writable_output(out: str | Path) -> Path:
     return path
 
 
-def _resume(path: Path, model: str, retry_failed: bool) -> dict[str, ExtractionResult]:
-    previous = read_results(path)
-    others = sorted({r.model for r in previous} - {model})
-    if others:
-        raise ConfigError(
-            f"{path} holds results of {', '.join(others)}, not {model}; give another --out"
-        )
-    if retry_failed and any(r.status == "failed" for r in previous):
-        kept = [r for r in previous if r.status == "ok"]
+def resume_output(
+    path: Path,
+    ids: Collection[str],
+    *,
+    extractor: Extractor,
+    retry_failed: bool = False,
+    keep: bool = True,
+) -> dict[str, ExtractionResult | None]:
+    """Results already in `path` by article id (values None unless `keep`), for a re-run.
+
+    Refuses a file made by another model, prompt or schema: one output holds
+    comparable results only. With `retry_failed` the failures are removed first.
+    """
+    prompt = extractor.prompt.info if extractor.prompt is not None else None
+    done: dict[str, ExtractionResult | None] = {}
+    failed: set[str] = set()
+    kept: list[str] = []
+    for result in iter_results(path):
+        _check_resumable(path, result, extractor.model, prompt, extractor.schema_hash)
+        if result.status == "failed":
+            failed.add(result.article_id)
+            if retry_failed:
+                continue
+        if retry_failed:
+            kept.append(result.model_dump_json())
+        done[result.article_id] = result if keep else None
+    if retry_failed and failed:
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("".join(r.model_dump_json() + "\n" for r in kept), encoding="utf-8")
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
         os.replace(tmp, path)
-        previous = kept
-    return {r.article_id: r for r in previous}
+    finished = [key for key in ids if key in done]
+    if finished:
+        left = sum(key in failed for key in finished)
+        note = f"; {left} failed; --retry-failed redoes them" if left else ""
+        log.warning(
+            "%s: resuming, %d of %d articles already done%s", path, len(finished), len(ids), note
+        )
+    return done
+
+
+def _check_resumable(
+    path: Path, result: ExtractionResult, model: str, prompt: PromptInfo | None, schema: str
+) -> None:
+    if result.model != model:
+        raise ConfigError(
+            f"{path} holds results of {result.model}, not {model}; give another --out"
+        )
+    if result.prompt is not None and (prompt is None or result.prompt.hash != prompt.hash):
+        raise ConfigError(
+            f"{path} holds results made with prompt {result.prompt.name} hash "
+            f"{result.prompt.hash}, this run's is {prompt.hash if prompt else 'none'}: the prompt "
+            "changed; give a new --out so runs stay comparable"
+        )
+    if result.schema_hash is not None and result.schema_hash != schema:
+        raise ConfigError(
+            f"{path} holds results made with schema hash {result.schema_hash}, this run's is "
+            f"{schema}: the schema changed; give a new --out so runs stay comparable"
+        )
 
 
 def extract(sources: Iterable[str | Path | Article], **options: Any) -> list[ExtractionResult]:

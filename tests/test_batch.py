@@ -471,6 +471,11 @@ def test_collect_reports_lines_of_unknown_articles_and_missing_answers(stand_in,
     assert any(f"no article {SEEDS[0].stem!r}" in p for p in summary.problems)
     with pytest.raises(ConfigError, match="holds results of"):
         collect([output], SEEDS[:2], out=tmp_path / "out.jsonl", model="fixture-other")
+    out = tmp_path / "out.jsonl"
+    lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    out.write_text("".join(json.dumps(line | {"schema_hash": "0ld"}) + "\n" for line in lines))
+    with pytest.raises(ConfigError, match="schema hash 0ld, this run's is"):
+        collect([output], SEEDS[:2], out=out, model=MODEL)
 
 
 def test_a_refused_key_stops_collect(stand_in, tmp_path, monkeypatch):

@@ -239,13 +239,42 @@ def test_resume_refuses_another_models_output(server, secret, tmp_path):
         extract([article()], out=out, **{**options(server, secret), "model": "fixture-other"})
 
 
-def test_retry_failed_redoes_only_the_failures(server, secret, tmp_path):
+def _rewrite(path: Path, **changes) -> None:
+    lines = [json.loads(line) | changes for line in path.read_text("utf-8").splitlines()]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"prompt": {"name": "extract", "hash": "0ld0ld0ld"}}, "prompt extract hash 0ld0ld0ld"),
+        ({"schema_hash": "0ld5c4ema"}, "schema hash 0ld5c4ema"),
+    ],
+)
+def test_resume_refuses_output_of_another_prompt_or_schema(
+    server, secret, tmp_path, changes, words
+):
+    server.responder = lambda _request: completion(tool=VALID)
+    out = tmp_path / "out.jsonl"
+    extract([article(ARTICLE, "a0")], out=out, **options(server, secret))
+    _rewrite(out, **changes)  # as an earlier run with another prompt or schema left it
+    before = out.read_text("utf-8")
+    with pytest.raises(ConfigError, match=words) as refused:
+        extract([article(ARTICLE, "a1")], out=out, **options(server, secret))
+    now = load_prompt().info.hash if "prompt" in changes else schema_hash()
+    assert now in str(refused.value) and "new --out" in str(refused.value)
+    assert out.read_text("utf-8") == before and len(server.chat_requests()) == 1
+
+
+def test_retry_failed_redoes_only_the_failures(server, secret, tmp_path, caplog):
     server.script(Reply(400, {"error": {"message": "nope"}}))
     server.responder = lambda _request: completion(tool=VALID)
     out = tmp_path / "out.jsonl"
     batch = [article(ARTICLE, "a0")]
     assert extract(batch, out=out, **options(server, secret))[0].status == "failed"
-    assert extract(batch, out=out, **options(server, secret))[0].status == "failed"  # kept
+    with caplog.at_level(logging.WARNING, logger="llm_extract"):
+        assert extract(batch, out=out, **options(server, secret))[0].status == "failed"  # kept
+    assert "1 of 1 articles already done; 1 failed; --retry-failed redoes them" in caplog.text
     redone = extract(batch, out=out, retry_failed=True, **options(server, secret))
     assert redone[0].status == "ok"
     assert [r.status for r in read_results(out)] == ["ok"]

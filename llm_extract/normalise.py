@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal
@@ -577,9 +577,12 @@ def _event(start: dt.date | str, end: dt.date | None, text: str) -> EventDate:
 
 
 def resolve_date(
-    expression: str, published: dt.date, *, tense: Tense | None = None
+    expression: str, published: dt.date | None, *, tense: Tense | None = None
 ) -> EventDate | None:
     """Resolve a Russian or English date expression against the publication date P.
+
+    Without P (`published` None) only absolute dates resolve: an explicit date with its
+    year, a month with its year, a year; anything relative gives None.
 
     Rules, first match wins (time of day is ignored throughout):
 
@@ -606,7 +609,11 @@ def resolve_date(
     """
     raw = expression.strip()
     text = " ".join(raw.lower().replace("ё", "е").replace(",", " ").split())
-    for resolver in (_explicit, _weekday, _weekend, _week, _days, _month, _year):
+    if published is None:
+        resolvers: tuple[_Resolver, ...] = (_explicit, _month, _year)
+    else:
+        resolvers = (_explicit, _weekday, _weekend, _week, _days, _month, _year)
+    for resolver in resolvers:
         found = resolver(text, published, tense)
         if found is not None:
             start, end = found
@@ -615,9 +622,10 @@ def resolve_date(
 
 
 _Span = tuple[dt.date | str, dt.date | None]
+_Resolver = Callable[..., "_Span | None"]
 
 
-def _explicit(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+def _explicit(text: str, published: dt.date | None, tense: Tense | None) -> _Span | None:
     dates: list[dt.date] = []
     for pattern in (_ISO, _NUMERIC):
         for m in pattern.finditer(text):
@@ -639,7 +647,8 @@ def _explicit(text: str, published: dt.date, tense: Tense | None) -> _Span | Non
     return start, end
 
 
-def _day_month(m: re.Match[str], published: dt.date, tense: Tense | None) -> list[dt.date]:
+def _day_month(m: re.Match[str], published: dt.date | None, tense: Tense | None) -> list[dt.date]:
+    """The dates of «23(-24) января [2026]»; without a year, only against a publication date."""
     month = _month_number(m["month"])
     days = [int(m["day"])] + ([int(m["day2"])] if m["day2"] else [])
     found: list[dt.date] = []
@@ -649,7 +658,7 @@ def _day_month(m: re.Match[str], published: dt.date, tense: Tense | None) -> lis
                 found.append(dt.date(int(m["year"]), month, day))
             except ValueError:
                 continue
-        elif (date := _pick_year(published, month, day, tense)) is not None:
+        elif published is not None and (date := _pick_year(published, month, day, tense)):
             found.append(date)
     return found
 
@@ -723,15 +732,17 @@ def _days(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
     return None
 
 
-def _month(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+def _month(text: str, published: dt.date | None, tense: Tense | None) -> _Span | None:
     m = _MONTH_ONLY.search(text)
     if m is not None:
         month = _month_number(m["month"])
         if m["year"]:
             return f"{int(m['year']):04d}-{month:02d}", None
+        if published is None:
+            return None
         return _pick_month(published, month, tense), None
     m = _MONTH_REL.search(text)
-    if m is None:
+    if m is None or published is None:
         return None
     step = _relative_step(m["which"])
     if step is None:
@@ -740,9 +751,9 @@ def _month(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
     return f"{index // 12:04d}-{index % 12 + 1:02d}", None
 
 
-def _year(text: str, published: dt.date, tense: Tense | None) -> _Span | None:
+def _year(text: str, published: dt.date | None, tense: Tense | None) -> _Span | None:
     m = _YEAR_REL.search(text)
-    if m is not None and (step := _relative_step(m["which"])) is not None:
+    if m is not None and published is not None and (step := _relative_step(m["which"])) is not None:
         return f"{published.year + step:04d}", None
     m = _YEAR_ONLY.search(text)
     return (m["year"], None) if m is not None else None

@@ -1033,7 +1033,7 @@ def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
             gold[path.stem] = ArticleExtraction.model_validate_json(path.read_text("utf-8"))
         except (ValidationError, ValueError) as err:
             raise ConfigError(
-                f"{path}: not a valid ArticleExtraction: {_first_line(err)}"
+                f"{path}: not a valid ArticleExtraction: {_short(err)}"
             ) from None
     if not gold:
         raise ConfigError(f"{directory}: no <article id>.json gold files in this folder")
@@ -1068,13 +1068,21 @@ def _prediction(article_id: str, raw: str) -> Prediction:
         try:
             return Prediction.from_result(ExtractionResult.model_validate(data))
         except ValidationError as err:
-            return Prediction(str(data["article_id"]), None, valid=False, error=_first_line(err))
+            return Prediction(str(data["article_id"]), None, valid=False, error=_short(err))
     try:
         return Prediction(article_id, ArticleExtraction.model_validate(data))
     except ValidationError as err:
-        return Prediction(article_id, None, valid=False, error=_first_line(err))
+        return Prediction(article_id, None, valid=False, error=_short(err))
 
 
-def _first_line(err: Exception) -> str:
-    lines = str(err).splitlines()
-    return " ".join(lines[:3])
+def _short(err: Exception) -> str:
+    """A validation error in a line: where and what for the first few problems, no URL."""
+    if not isinstance(err, ValidationError):
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    problems = err.errors(include_url=False)
+    shown = []
+    for problem in problems[:3]:
+        where = ".".join(str(part) for part in problem["loc"])
+        shown.append(f"{where}: {problem['msg']}" if where else problem["msg"])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(shown) + more

@@ -191,6 +191,31 @@ def test_place_country_is_never_an_organisation() -> None:
 
 
 @pytest.mark.parametrize(
+    ("expression", "start", "end"),
+    [
+        ("23 января 2026 года", "2026-01-23", None),
+        ("23-24 января 2026", "2026-01-23", "2026-01-24"),
+        ("23.01.2026", "2026-01-23", None),
+        ("в январе 2026 года", "2026-01", None),
+        ("в 2025 году", "2025", None),
+    ],
+)
+def test_without_a_publication_date_absolute_dates_still_resolve(
+    expression: str, start: str, end: str | None
+) -> None:
+    date = resolve_date(expression, None)
+    assert date is not None and (date.start, date.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["накануне", "23 января", "в четверг", "в январе", "в прошлом году", "в этом месяце"],
+)
+def test_without_a_publication_date_relative_dates_give_none(expression: str) -> None:
+    assert resolve_date(expression, None) is None
+
+
+@pytest.mark.parametrize(
     ("expression", "published", "tense", "start", "end"),
     [
         ("накануне", WED_2026_01_21, None, "2026-01-20", None),

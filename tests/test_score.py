@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_extract.errors import ConfigError
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -23,6 +24,7 @@ from llm_extract.score import (
     Prediction,
     ScoreConfig,
     date_credit,
+    load_gold,
     load_predictions,
     same_person,
     score_against_gold,
@@ -470,6 +472,18 @@ def test_predictions_on_disk_keep_bad_files_as_failures(tmp_path: Path) -> None:
         0.5,
         0.25,
     )
+
+
+def test_a_bad_gold_file_is_named_in_one_short_line(tmp_path: Path) -> None:
+    bad = {"meetings": [{"status": "done", "evidence": []}], "positions": 3}
+    (tmp_path / "x.json").write_text(json.dumps(bad), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_gold(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'x.json'}: not a valid ArticleExtraction: ")
+    assert "meetings.0.status: Input should be 'held'" in message
+    assert "positions: Input should be a valid array" in message
+    assert "http" not in message and "\n" not in message
 
 
 def test_meeting_sharing_only_the_sides_is_spurious_not_a_match() -> None:

@@ -161,7 +161,14 @@ class _SplitWriter:
 
 def _offline_client(model: str, *, mode: str, config: ClientConfig | None) -> Client:
     """A client that only renders requests (prepare never calls the endpoint)."""
-    return Client(model, base_url=_NO_ENDPOINT, api_key="none", mode=mode, config=config)
+    return Client(
+        model,
+        base_url=_NO_ENDPOINT,
+        api_key="none",
+        mode=mode,
+        config=config,
+        keyed_by_endpoint=False,
+    )
 
 
 def _articles(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, Article | str]]:
@@ -569,6 +576,7 @@ async def collect_async(
         config=config,
         cache=answers,
         call_log=call_log,
+        keyed_by_endpoint=False,  # the keys in the batch file's custom_ids
     )
     extractor = Extractor(
         client=client,

@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from llm_extract.errors import ConfigError, TransportError
 
@@ -51,6 +52,7 @@ __all__ = [
     "default_cache_dir",
     "default_log_path",
     "encode_messages",
+    "endpoint_identity",
     "params_digest",
     "user_dir",
 ]
@@ -99,16 +101,40 @@ def params_digest(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()
 
 
+def endpoint_identity(url: str) -> str:
+    """scheme://host:port/path of a base URL: no credentials, query or fragment, ever."""
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "http").lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    where = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{where}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
+
+
 def encode_messages(messages: list[Any]) -> str:
     """Messages as canonical JSON: hashed for the key and sent as the request body as is."""
     return _canonical(messages)
 
 
-def cache_key(*, model: str, mode: str, messages: list[Any] | str, params: str) -> str:
+def cache_key(
+    *,
+    model: str,
+    mode: str,
+    messages: list[Any] | str,
+    params: str,
+    endpoint: str | None = None,
+) -> str:
     """The content address of one call; `params` is a `params_digest`, `messages` a list
-    or its `encode_messages` form (the same key either way)."""
+    or its `encode_messages` form (the same key either way). `endpoint` (see
+    `endpoint_identity`) keeps one model name on two servers apart; without it the
+    key is what it always was."""
     encoded = messages if isinstance(messages, str) else encode_messages(messages)
-    blob = _canonical([_KEY_VERSION, model, mode, params])[:-1] + "," + encoded + "]"
+    head = [_KEY_VERSION, model, mode, params] + ([endpoint] if endpoint else [])
+    blob = _canonical(head)[:-1] + "," + encoded + "]"
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 

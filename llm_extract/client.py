@@ -57,6 +57,7 @@ from llm_extract.cache import (
     SharedMessages,
     cache_key,
     encode_messages,
+    endpoint_identity,
     params_digest,
 )
 from llm_extract.errors import ConfigError, ModelOutputError, TransportError
@@ -269,7 +270,10 @@ class Client:
         call_log: CallLog | None = None,
         http_client: httpx2.AsyncClient | None = None,
         response_model: type[BaseModel] = ArticleExtraction,
+        keyed_by_endpoint: bool = True,
     ) -> None:
+        """`keyed_by_endpoint=False` leaves the server out of cache keys (batch files,
+        whose keys must not depend on where the answers come from)."""
         if mode is not None and mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
         self.model = model
@@ -285,6 +289,7 @@ class Client:
         key = api_key or os.environ.get(api_key_env)
         self._secret = key or None
         self._offline = is_fixture_model(model) and http_client is None and base_url is None
+        self._plain = False
         self.provider, self.model_name, openai_client, default_mode = self._connect(
             model, base_url=base_url, api_key=key, mode=mode
         )
@@ -292,6 +297,11 @@ class Client:
             max_retries=0, timeout=self.config.timeout, **_http(http_client)
         )
         self.base_url = str(self._openai.base_url)
+        self._endpoint = (
+            endpoint_identity(self.base_url)
+            if keyed_by_endpoint and self._plain and not is_fixture_model(model)
+            else None
+        )
         self.mode = mode or default_mode
         self._confirmed: set[str] = set()
         self._rejected: set[str] = set()
@@ -322,6 +332,7 @@ class Client:
                 f"for a local server, set ${self._api_key_env} for OpenAI, or use "
                 "--model baseline to run offline"
             )
+        self._plain = True  # one name, many servers: the endpoint goes into cache keys
         client = openai.AsyncOpenAI(base_url=url, api_key=api_key or "none")
         return Provider.OPENAI, model, client, "tools"
 
@@ -393,6 +404,7 @@ class Client:
             mode=mode or self.mode,
             messages=request["messages"],
             params=params_digest(fixed),
+            endpoint=self._endpoint,
         )
 
     async def follow_up(
@@ -534,7 +546,11 @@ class Client:
         started = time.monotonic()
         if self.cache is not None and self.cache.mode != "off":
             key = cache_key(
-                model=self.model, mode=prepared.mode, messages=encoded, params=prepared.digest
+                model=self.model,
+                mode=prepared.mode,
+                messages=encoded,
+                params=prepared.digest,
+                endpoint=self._endpoint,
             )
             try:
                 entry = self.cache.lookup(self.model, key)

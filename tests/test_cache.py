@@ -17,6 +17,7 @@ from llm_extract.cache import (
     SharedMessages,
     cache_key,
     encode_messages,
+    endpoint_identity,
     params_digest,
 )
 from llm_extract.client import CallStats, Client, ClientConfig
@@ -69,6 +70,34 @@ def test_key_covers_model_mode_messages_and_params():
         ),
     ]
     assert key not in others and len(set(others)) == 4
+
+
+def _key(model: str, base_url: str | None, **options) -> str:
+    client = Client(model, base_url=base_url, api_key="sk-test-key", **options)
+    return client.request_key(client.request("Extract.", [{"role": "user", "content": "Статья."}]))
+
+
+def test_a_plain_model_name_on_two_servers_has_two_keys():
+    ollama = _key("llama3", "http://127.0.0.1:11434/v1")
+    assert ollama != _key("llama3", "http://127.0.0.1:8000/v1")  # vLLM
+    assert ollama != _key("llama3", "http://gpu:11434/v1")
+    assert ollama != _key("llama3", "http://127.0.0.1:11434/api/v1")
+    # credentials, query, a trailing slash, case and a spelt-out default port never count
+    assert ollama == _key("llama3", "HTTP://user:pw@127.0.0.1:11434/v1/?token=sk-test-x#f")
+    assert _key("llama3", "http://h/v1") == _key("llama3", "http://h:80/v1")
+
+
+def test_provider_fixture_and_batch_keys_do_not_depend_on_the_endpoint():
+    for model in ("ollama/llama3", "fixture-careful"):
+        assert _key(model, "http://127.0.0.1:1/v1") == _key(model, "http://127.0.0.1:2/v1")
+    batch = [_key("llama3", url, keyed_by_endpoint=False) for url in ("http://a/v1", "http://b/v1")]
+    assert batch[0] == batch[1]
+
+
+def test_endpoint_identity_drops_credentials_and_query():
+    assert endpoint_identity("https://u:secret@Api.Example.com/v1/?key=sk-test-q") == (
+        "https://api.example.com:443/v1"
+    )
 
 
 def test_params_digest_ignores_key_order():

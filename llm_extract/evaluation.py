@@ -257,7 +257,7 @@ def load_run(
             f"{next(iter(expected))}"
         )
     card = score_against_gold(expected, predictions, load_texts(expected, articles), config)
-    results = _results(predictions_at)
+    results = [p.result for p in predictions.values() if p.result is not None]
     meta_file = path / "run.json"
     if meta_file.is_file():
         meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
@@ -289,22 +289,6 @@ def compare_runs(
             0, f"both runs are {path_a.resolve()}: a run compared with itself differs by nothing"
         )
     return a, b, result
-
-
-def _results(path: Path) -> list[ExtractionResult]:
-    """The stored ExtractionResults among the predictions (bare extractions carry no metadata)."""
-    raw = (
-        path.read_text("utf-8").splitlines()
-        if path.is_file()
-        else [p.read_text("utf-8") for p in sorted(path.glob("*.json"))]
-    )
-    results = []
-    for text in raw:
-        try:
-            results.append(ExtractionResult.model_validate_json(text))
-        except ValueError:
-            continue  # a bare extraction or a broken file: scored, but has no metadata
-    return results
 
 
 def _scored(

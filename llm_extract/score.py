@@ -451,6 +451,8 @@ class Prediction:
     valid: bool = True
     reasks: int = 0
     error: str | None = None
+    result: ExtractionResult | None = None
+    """The stored result it came from, when it came from one (a bare extraction has none)."""
 
     @classmethod
     def from_result(cls, result: ExtractionResult) -> Prediction:
@@ -461,6 +463,7 @@ class Prediction:
             valid=result.status == "ok",
             reasks=result.reasks,
             error=result.error,
+            result=result,
         )
 
     @classmethod
@@ -1032,9 +1035,7 @@ def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
         try:
             gold[path.stem] = ArticleExtraction.model_validate_json(path.read_text("utf-8"))
         except (ValidationError, ValueError) as err:
-            raise ConfigError(
-                f"{path}: not a valid ArticleExtraction: {_short(err)}"
-            ) from None
+            raise ConfigError(f"{path}: not a valid ArticleExtraction: {_short(err)}") from None
     if not gold:
         raise ConfigError(f"{directory}: no <article id>.json gold files in this folder")
     return gold

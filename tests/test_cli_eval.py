@@ -79,6 +79,24 @@ def test_score_without_gold_folder_is_one_clear_line(tmp_path: Path) -> None:
     assert len(err.strip().splitlines()) == 1
 
 
+def test_run_metadata_comes_from_the_same_predictions_that_are_scored(tmp_path: Path) -> None:
+    """A JSONL where an article failed and was then re-run: one article, scored and counted once."""
+    from llm_extract.schemas import ArticleExtraction, ExtractionResult
+
+    article_id = sorted(p.stem for p in GOLD.glob("*.json"))[0]
+    gold = ArticleExtraction.model_validate_json((GOLD / f"{article_id}.json").read_text("utf-8"))
+    common = {"article_id": article_id, "source": f"{article_id}.txt", "model": "fixture-x"}
+    failed = ExtractionResult(**common, status="failed", error="timed out", attempts=3)
+    done = ExtractionResult(**common, status="ok", extraction=gold, attempts=1)
+    jsonl = tmp_path / "run.jsonl"
+    jsonl.write_text(f"{failed.model_dump_json()}\n{done.model_dump_json()}\n", "utf-8")
+    code, out, err = invoke("score", jsonl, "--gold", GOLD, "--articles", SEEDS, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["validity"]["valid"] == 1
+    assert (data["run"]["articles"], data["run"]["failed"], data["run"]["attempts"]) == (1, 0, 1)
+
+
 @pytest.fixture
 def two_runs(tmp_path: Path) -> tuple[Path, Path]:
     a, b = tmp_path / "a", tmp_path / "b"

@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -71,6 +71,7 @@ __all__ = [
     "Client",
     "ClientConfig",
     "Completion",
+    "Pacer",
     "ScriptedReplies",
     "is_fixture_model",
 ]
@@ -199,6 +200,34 @@ class CallStats:
             self.output_tokens += getattr(usage, "completion_tokens", 0) or 0
 
 
+class Pacer:
+    """Evenly spaced request starts under a requests-per-minute cap.
+
+    `clock` and `sleep` default to the running loop's; a test passes its own.
+    """
+
+    def __init__(
+        self,
+        rpm: float,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 60.0 / rpm
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+
+    async def wait(self) -> float:
+        """Wait for the next free slot; returns the slot's time on the clock."""
+        now = self._clock() if self._clock else asyncio.get_running_loop().time()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self._sleep(slot - now)
+        return slot
+
+
 @dataclass
 class Completion:
     """A validated answer with what it takes to continue the conversation."""
@@ -271,6 +300,7 @@ class Client:
         http_client: httpx2.AsyncClient | None = None,
         response_model: type[BaseModel] = ArticleExtraction,
         keyed_by_endpoint: bool = True,
+        pacer: Pacer | None = None,
     ) -> None:
         """`keyed_by_endpoint=False` leaves the server out of cache keys (batch files,
         whose keys must not depend on where the answers come from)."""
@@ -306,7 +336,7 @@ class Client:
         self._confirmed: set[str] = set()
         self._rejected: set[str] = set()
         self._prepared: dict[tuple[str, str], _Prepared] = {}
-        self._next_slot = 0.0
+        self.pacer = pacer or (Pacer(self.config.rpm) if self.config.rpm else None)
         self._backoff = wait_exponential_jitter(
             multiplier=self.config.backoff, max=self.config.backoff_max, jitter=self.config.backoff
         )
@@ -625,7 +655,8 @@ class Client:
         try:
             async for attempt in retrying:
                 with attempt:
-                    await self._pace()
+                    if self.pacer is not None:
+                        await self.pacer.wait()
                     tries += 1
                     stats.attempts += 1
                     try:
@@ -688,17 +719,6 @@ class Client:
             if wait is not None:
                 return wait
         return self._backoff(state)
-
-    async def _pace(self) -> None:
-        """Space request starts evenly to stay under the requests-per-minute cap."""
-        if not self.config.rpm:
-            return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + 60.0 / self.config.rpm
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
     def _status_reason(self, err: openai.APIStatusError) -> str:
         return f"HTTP {err.status_code}: {self._redact(_server_message(err))}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import time
@@ -12,7 +11,7 @@ import pytest
 from answers import INVALID, VALID
 from loopback import LoopbackServer, Reply, completion
 
-from llm_extract.client import CallStats, Client, ClientConfig, Completion
+from llm_extract.client import CallStats, Client, ClientConfig, Completion, Pacer
 from llm_extract.errors import ConfigError, ModelOutputError, TransportError
 from llm_extract.schemas import ArticleExtraction
 
@@ -289,9 +288,39 @@ def test_500_in_a_mode_that_worked_is_not_a_rejection(server, secret):
     assert client.mode == "tools" and len(server.chat_requests()) == 3
 
 
+class FrozenClock:
+    """Time stands still unless a sleep moves it: pacing without wall-clock gaps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 9))
+
+
+def test_pacer_gives_each_start_its_own_slot():
+    clock = FrozenClock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)  # one start per 0.1 s
+
+    async def starts() -> list[float]:
+        return [round(await pacer.wait(), 9) for _ in range(4)]
+
+    assert asyncio.run(starts()) == [100.0, 100.1, 100.2, 100.3]
+    assert clock.sleeps == [0.1, 0.2, 0.3]
+    clock.now = 200.0  # idle for a while: the next start need not wait
+    assert asyncio.run(starts())[0] == 200.0
+
+
 def test_rpm_spaces_request_starts(server, secret):
     server.responder = lambda _request: completion(tool=VALID)
-    client = make_client(server, secret, config={"rpm": 600})  # one start per 0.1 s
+    clock = FrozenClock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    client = make_client(server, secret, config={"rpm": 600}, pacer=pacer)
+    assert make_client(server, secret, config={"rpm": 600}).pacer.interval == 0.1
 
     async def many() -> None:
         await asyncio.gather(
@@ -300,9 +329,8 @@ def test_rpm_spaces_request_starts(server, secret):
         await client.aclose()
 
     asyncio.run(many())
-    times = sorted(r.received_at for r in server.chat_requests())
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) == 5 and min(gaps) >= 0.08
+    assert len(server.chat_requests()) == 5
+    assert sorted(clock.sleeps) == [0.1, 0.2, 0.3, 0.4]  # every start waited for its own slot
 
 
 def test_the_offline_guard_stops_a_real_endpoint():

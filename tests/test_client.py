@@ -356,11 +356,11 @@ def test_unknown_mode_is_a_config_error():
 
 def test_provider_string_goes_through_from_provider(server, secret):
     server.script(completion(content=json.dumps(VALID)))
-    client = Client("ollama/tinymodel", base_url=server.url, config=ClientConfig.from_env())
+    client = Client("ollama/fixture-tiny", base_url=server.url, config=ClientConfig.from_env())
     assert client.mode == "json"  # instructor's pick for an Ollama model without tools
     done, _ = complete(client)
     assert done.value.meetings
-    assert server.chat_requests()[0].json["model"] == "tinymodel"
+    assert server.chat_requests()[0].json["model"] == "fixture-tiny"
 
 
 def test_provider_without_an_openai_client_goes_through_its_compatible_endpoint(
@@ -368,13 +368,13 @@ def test_provider_without_an_openai_client_goes_through_its_compatible_endpoint(
 ):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-anthropic")
     server.script(completion(tool=VALID))
-    client = Client("anthropic/claude-test", base_url=server.url, config=ClientConfig.from_env())
+    client = Client("anthropic/fixture-claude", base_url=server.url, config=ClientConfig.from_env())
     done, _ = complete(client)
     assert done.value.meetings
     sent = server.chat_requests()[0]
-    assert sent.json["model"] == "claude-test" and "tools" in sent.json
+    assert sent.json["model"] == "fixture-claude" and "tools" in sent.json
     assert sent.headers["authorization"] == "Bearer sk-test-anthropic"
-    assert Client("anthropic/claude-test").base_url == "https://api.anthropic.com/v1/"
+    assert Client("anthropic/fixture-claude").base_url == "https://api.anthropic.com/v1/"
 
 
 def test_provider_key_missing_names_its_variable():

@@ -50,7 +50,7 @@ _ENGINE = {
     "Extractor": "llm_extract.extraction",
     "extract": "llm_extract.extraction",
     "extract_article": "llm_extract.extraction",
-    "record_conversation": "llm_extract.extraction",
+    "record_conversation": "llm_extract.fixtures",
 }
 """The engine loads openai and instructor (about a second): imported on first use."""
 

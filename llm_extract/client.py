@@ -72,7 +72,6 @@ __all__ = [
     "ClientConfig",
     "Completion",
     "Pacer",
-    "ScriptedReplies",
     "is_fixture_model",
 ]
 
@@ -604,7 +603,7 @@ class Client:
             miss = CacheMiss(
                 f"{self.model} is a hand-written fixture model: it answers only from "
                 "recorded conversations, and this request was never recorded "
-                "(record it with llm_extract.extraction.record_conversation)"
+                "(record it with llm_extract.fixtures.record_conversation)"
             )
             self._log(stats, prepared, key, logged, error=str(miss), started=started)
             raise miss
@@ -888,74 +887,3 @@ def _summary(error: Exception | None) -> str:
         more = error.error_count() - len(parts)
         return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
     return str(error)[:300]
-
-
-class ScriptedReplies:
-    """Hand-written answers served in order to the real openai client, in-process.
-
-    For recording `fixture-…` conversations into the cache without a network:
-    an httpx2 `MockTransport` wraps each reply the way the request's mode expects
-    (a tool call, JSON content, or a fenced JSON block). A reply is a dict (the
-    model's JSON), a str (sent verbatim, e.g. malformed JSON), or
-    `{"fixture_reply": ..., "finish_reason": ..., "usage": [input, output]}`.
-    """
-
-    def __init__(self, replies: Sequence[Any], *, model: str) -> None:
-        self.replies = list(replies)
-        self.model = model
-        self.served = 0
-        self.asked = 0
-
-    @property
-    def remaining(self) -> int:
-        return len(self.replies) - self.served
-
-    def http_client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(transport=httpx2.MockTransport(self._answer))
-
-    def _answer(self, request: httpx2.Request) -> httpx2.Response:
-        self.asked += 1
-        if self.served >= len(self.replies):
-            return httpx2.Response(
-                400,
-                json={
-                    "error": {
-                        "message": f"{self.model}: the script has {len(self.replies)} "
-                        f"replies and the engine asked for reply {self.served + 1}"
-                    }
-                },
-            )
-        reply = self.replies[self.served]
-        self.served += 1
-        finish, usage = "stop", None
-        if isinstance(reply, dict) and "fixture_reply" in reply:
-            finish = reply.get("finish_reason", "stop")
-            usage = reply.get("usage")
-            reply = reply["fixture_reply"]
-        text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
-        sent = json.loads(request.content)
-        message: dict[str, Any] = {"role": "assistant", "content": None}
-        if sent.get("tools"):
-            name = sent["tools"][0]["function"]["name"]
-            message["tool_calls"] = [
-                {"id": f"call_{self.served}", "type": "function",
-                 "function": {"name": name, "arguments": text}}
-            ]  # fmt: skip
-        elif any("```json" in str(m.get("content")) for m in sent["messages"]):
-            message["content"] = f"```json\n{text}\n```"
-        else:
-            message["content"] = text
-        body: dict[str, Any] = {
-            "id": f"chatcmpl-{self.model}-{self.served}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": self.model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        }
-        if usage is not None:
-            body["usage"] = {
-                "prompt_tokens": usage[0],
-                "completion_tokens": usage[1],
-                "total_tokens": usage[0] + usage[1],
-            }
-        return httpx2.Response(200, json=body)

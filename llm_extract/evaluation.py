@@ -386,7 +386,7 @@ def record_fixtures(
     network), re-asks included, and records each call. Run after any change to
     the prompt, the schema or the engine's re-ask wording: the cache keys hash them.
     """
-    from llm_extract.extraction import record_conversation
+    from llm_extract.fixtures import record_conversation
 
     target = cache_dir or fixtures / "cache"
     results = []

@@ -38,7 +38,7 @@ from rich.progress import (
 from llm_extract.aliases import fold
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CallLog
-from llm_extract.client import CallStats, Client, ClientConfig, ScriptedReplies
+from llm_extract.client import CallStats, Client, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError, ExtractError
 from llm_extract.ground import check_spans, ground_extraction, iter_evidence
 from llm_extract.normalise import normalise_extraction, person_key
@@ -67,7 +67,6 @@ __all__ = [
     "iter_results",
     "open_output",
     "read_results",
-    "record_conversation",
     "resolve_model",
     "resume_output",
     "split_text",
@@ -815,49 +814,3 @@ def extract_article(article: Article | str | Path, **options: Any) -> Extraction
             await extractor.aclose()
 
     return asyncio.run(run())
-
-
-def record_conversation(
-    article: Article,
-    replies: Sequence[Any],
-    *,
-    model: str,
-    cache: Cache,
-    mode: str = "tools",
-    **options: Any,
-) -> ExtractionResult:
-    """Play hand-written replies through the real client into the cache, in order.
-
-    For `fixture-…` models: the recorded entries then replay with the cache in
-    any mode, offline. Raises ConfigError when the engine asked for more replies
-    than given, or some were left unused: the script does not match the run.
-    """
-    script = ScriptedReplies(replies, model=model)
-    recorder = Cache(cache.directory, mode="refresh")
-
-    async def run() -> ExtractionResult:
-        client = Client(
-            model,
-            base_url="http://fixture.invalid/v1",
-            api_key="fixture",
-            mode=mode,
-            cache=recorder,
-            config=ClientConfig(retries=0, rpm=None),
-            http_client=script.http_client(),
-        )
-        extractor = Extractor(client=client, **options)
-        try:
-            return await extractor.extract(article)
-        finally:
-            await extractor.aclose()
-
-    result = asyncio.run(run())
-    if script.asked > len(script.replies):
-        raise ConfigError(f"{model} on {article.id}: {result.error}")
-    if script.remaining:
-        raise ConfigError(
-            f"{model} on {article.id}: {script.remaining} of {len(script.replies)} replies "
-            f"were not asked for (the run ended {result.status}"
-            f"{': ' + result.error if result.error else ''})"
-        )
-    return result

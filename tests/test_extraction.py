@@ -23,9 +23,9 @@ from llm_extract.extraction import (
     extract_article,
     iter_results,
     read_results,
-    record_conversation,
     split_text,
 )
+from llm_extract.fixtures import record_conversation
 from llm_extract.prompts import load_prompt
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, schema_hash
 

@@ -179,7 +179,10 @@ class Extractor:
         error: str | None = None
         try:
             if self._baseline is not None:
-                extraction = await self._extract_baseline(article, warnings)
+                async with self._baseline_lock:  # natasha is not known to be thread-safe
+                    started = time.perf_counter()  # another article's turn is not our latency
+                    raw = await asyncio.to_thread(self._baseline.extract, article)
+                extraction = self._ground_baseline(raw, article, warnings)
             else:
                 extraction = await self._extract_llm(article, stats, warnings)
         except ConfigError:
@@ -212,9 +215,9 @@ class Extractor:
     def _prompt_info(self) -> PromptInfo | None:
         return self.prompt.info if self.prompt is not None else None
 
-    async def _extract_baseline(self, article: Article, warnings: list[str]) -> ArticleExtraction:
-        async with self._baseline_lock:  # natasha is not known to be thread-safe
-            raw = await asyncio.to_thread(self._baseline.extract, article)
+    def _ground_baseline(
+        self, raw: ArticleExtraction, article: Article, warnings: list[str]
+    ) -> ArticleExtraction:
         report = ground_extraction(raw, article.text)
         warnings.extend(_ungrounded(report.ungrounded))
         return self._finish(normalise_extraction(report.extraction, article), article, warnings)

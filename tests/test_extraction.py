@@ -3,6 +3,7 @@ normalisation, chunks, runs, resume, the baseline route and fixture conversation
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -383,6 +384,22 @@ def test_baseline_route(caplog):
     for meeting in result.extraction.meetings:
         for evidence in meeting.evidence:
             assert text[evidence.start : evidence.end] == evidence.text
+
+
+def test_baseline_latency_leaves_out_waiting_for_its_turn():
+    extractor = Extractor(model="baseline")
+    held = 1.0
+
+    async def run() -> ExtractionResult:
+        await extractor.extract(article())  # loads the models: ~0.03 s a short article after
+        async with extractor._baseline_lock:  # another article's turn, as long as it takes
+            task = asyncio.create_task(extractor.extract(article()))
+            await asyncio.sleep(held)
+        return await task
+
+    result = asyncio.run(run())
+    assert result.status == "ok" and result.extraction.meetings
+    assert result.latency_s < held
 
 
 def test_an_endpoint_without_a_model_is_a_config_error(monkeypatch):

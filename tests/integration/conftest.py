@@ -20,8 +20,11 @@ from pathlib import Path
 import pytest
 from llama_server import (
     MODEL_ALIAS,
+    LlamaCppPythonServer,
     LlamaServer,
+    LocalServer,
     ToolchainMissing,
+    ensure_llama_cpp_python,
     ensure_llama_server,
     ensure_model,
 )
@@ -66,25 +69,20 @@ def gguf_model(pytestconfig: pytest.Config) -> Path:
     return ensure_model(log=lambda message: _say(pytestconfig, message))
 
 
-def _serve(
-    binary: Path, model: Path, logs: Path, name: str, extra: tuple[str, ...] = ()
-) -> LlamaServer:
-    return LlamaServer(
-        binary,
-        model,
-        ctx_size=CTX_SIZE,
-        log_path=logs / f"{name}.log",
-        extra_args=("--metrics", *SAMPLING, *extra),
-    )
+def _options(logs: Path, name: str) -> dict:
+    return {"ctx_size": CTX_SIZE, "log_path": logs / f"{name}.log"}
 
 
 @pytest.fixture(scope="session")
 def llama(
     llama_binary: Path, gguf_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LlamaServer]:
-    """Upstream llama-server with the Jinja chat template (tools, json_schema, json, md_json)."""
-    logs = tmp_path_factory.mktemp("llama-logs")
-    with _serve(llama_binary, gguf_model, logs, "llama-server") as server:
+    """Upstream llama-server with our Jinja chat template: it takes every mode."""
+    logs = tmp_path_factory.mktemp("logs")
+    extra = ("--metrics", *SAMPLING)
+    with LlamaServer(
+        llama_binary, gguf_model, extra_args=extra, **_options(logs, "llama-server")
+    ) as server:
         yield server
 
 
@@ -92,14 +90,31 @@ def llama(
 def llama_no_jinja(
     llama_binary: Path, gguf_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LlamaServer]:
-    """The same server started the way many guides start it: a built-in template, no Jinja.
+    """The same server started without Jinja (a built-in template), as many guides do.
 
-    It rejects `tools` (HTTP 500 "tools param requires --jinja flag"), which makes it
-    a real server to prove the engine's mode fallback on.
+    It answers `tools` with HTTP 500 "tools param requires --jinja flag".
     """
-    logs = tmp_path_factory.mktemp("llama-no-jinja-logs")
-    extra = ("--no-jinja", "--chat-template", "gemma")
-    with _serve(llama_binary, gguf_model, logs, "llama-server-no-jinja", extra) as server:
+    logs = tmp_path_factory.mktemp("logs")
+    with LlamaServer(
+        llama_binary, gguf_model, jinja=False, extra_args=SAMPLING,
+        **_options(logs, "llama-server-no-jinja"),
+    ) as server:  # fmt: skip
+        yield server
+
+
+@pytest.fixture(scope="session")
+def llama_cpp_python(
+    pytestconfig: pytest.Config, gguf_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaCppPythonServer]:
+    """llama-cpp-python's server: HTTP 500 on `json_schema`, forced tool calls work."""
+    started = time.monotonic()
+    try:
+        python = ensure_llama_cpp_python(log=lambda message: _say(pytestconfig, message))
+    except ToolchainMissing as missing:
+        pytest.skip(f"llama-cpp-python tests skipped: {missing}")
+    _say(pytestconfig, f"llama-cpp-python ready in {time.monotonic() - started:.1f} s")
+    logs = tmp_path_factory.mktemp("logs")
+    with LlamaCppPythonServer(python, gguf_model, **_options(logs, "llama-cpp-python")) as server:
         yield server
 
 
@@ -173,7 +188,7 @@ class Run:
 def extract_cli(tmp_path: Path):
     """Run the real command in a subprocess, as a user would, against a served model."""
 
-    def run(server: LlamaServer, *args: str, timeout: float = 900) -> Run:
+    def run(server: LocalServer, *args: str, timeout: float = 900) -> Run:
         env = {
             **os.environ,
             "OPENAI_API_KEY": KEY,

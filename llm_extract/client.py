@@ -536,6 +536,7 @@ class Client:
                     f"{_output_tokens(response)}); raise --max-tokens, or let long "
                     "articles be chunked",
                     raw=_answer_text(response),
+                    failure="truncated",
                 ) from None
             except AssertionError as refusal:  # instructor's signal for a refusal
                 raise ModelOutputError(
@@ -547,6 +548,7 @@ class Client:
                         f"the answer failed validation after {_times(max_reasks, 're-ask')}: "
                         f"{_summary(error)}",
                         raw=_answer_text(response),
+                        failure=_failure_kind(error),
                     ) from None
                 stats.reasks += 1
                 request = prepared.handlers.reask_handler(
@@ -876,6 +878,15 @@ def _answer_text(response: Any) -> str | None:
     if message.tool_calls:
         return message.tool_calls[0].function.arguments
     return message.content
+
+
+def _failure_kind(error: ValueError) -> str:
+    """schema: JSON the schema refuses; parse: no JSON, or no tool call, at all."""
+    if isinstance(error, ValidationError) and any(
+        e["type"] != "json_invalid" for e in error.errors()
+    ):
+        return "schema"
+    return "parse"
 
 
 def _summary(error: Exception | None) -> str:

@@ -26,9 +26,11 @@ class ConfigError(ExtractError):
 class ModelOutputError(ExtractError):
     """The model's answer is unusable after every re-ask; keeps the raw reply."""
 
-    def __init__(self, message: str, *, raw: str | None = None) -> None:
+    def __init__(self, message: str, *, raw: str | None = None, failure: str = "parse") -> None:
         super().__init__(message)
         self.raw = raw
+        self.failure = failure
+        """`ExtractionResult.failure`: parse, schema or truncated."""
 
 
 class TransportError(ExtractError):

@@ -39,7 +39,13 @@ from llm_extract.aliases import fold
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CallLog
 from llm_extract.client import CallStats, Client, ClientConfig
-from llm_extract.errors import ArticleError, ConfigError, ExtractError
+from llm_extract.errors import (
+    ArticleError,
+    ConfigError,
+    ExtractError,
+    ModelOutputError,
+    TransportError,
+)
 from llm_extract.ground import check_spans, ground_extraction, iter_evidence
 from llm_extract.normalise import normalise_extraction, person_key
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
@@ -48,6 +54,7 @@ from llm_extract.schemas import (
     Delegation,
     Evidence,
     ExtractionResult,
+    FailureKind,
     Meeting,
     Participant,
     Position,
@@ -177,6 +184,7 @@ class Extractor:
         warnings: list[str] = []
         extraction: ArticleExtraction | None = None
         error: str | None = None
+        failure: FailureKind | None = None
         try:
             if self._baseline is not None:
                 async with self._baseline_lock:  # natasha is not known to be thread-safe
@@ -189,6 +197,7 @@ class Extractor:
             raise
         except ExtractError as err:
             error = str(err)
+            failure = _failure_kind(err)
         except Exception as err:  # a bug must not take the batch down with it
             log.exception("internal error on %s", article.id)
             error = f"internal error ({type(err).__name__}: {err}); please report it"
@@ -201,6 +210,7 @@ class Extractor:
             mode=self.mode,
             status="failed" if error else "ok",
             error=error,
+            failure=failure,
             extraction=extraction if not error else None,
             prompt=self._prompt_info,
             schema_hash=self.schema_hash,
@@ -590,6 +600,19 @@ def _load(source: str | Path | Article) -> Article:
     return source if isinstance(source, Article) else load_article(source)
 
 
+def _failure_kind(err: ExtractError) -> FailureKind | None:
+    """`ExtractionResult.failure` for an error that failed an article."""
+    if isinstance(err, ModelOutputError):
+        return err.failure
+    if isinstance(err, TransportError):
+        return "transport"
+    if isinstance(err, ArticleError):
+        return "input"
+    if isinstance(err, ConfigError):
+        return "config"
+    return None
+
+
 def _failed(source: str | Path | Article, model: str, error: str) -> ExtractionResult:
     return ExtractionResult(
         article_id=_source_id(source) or "stdin",
@@ -597,6 +620,7 @@ def _failed(source: str | Path | Article, model: str, error: str) -> ExtractionR
         model=model,
         status="failed",
         error=error,
+        failure="input",
     )
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "EventDate",
     "Evidence",
     "ExtractionResult",
+    "FailureKind",
     "Location",
     "MatchKind",
     "Meeting",
@@ -412,6 +413,10 @@ class Usage(BaseModel):
         )
 
 
+FailureKind = Literal["transport", "parse", "schema", "grounding", "truncated", "input", "config"]
+"""Why an article failed, as a code (`ExtractionResult.failure`)."""
+
+
 class ExtractionResult(BaseModel):
     """One article's outcome as stored: a JSONL line of `extract`, a file of an eval run."""
 
@@ -424,6 +429,18 @@ class ExtractionResult(BaseModel):
     mode: str | None = None
     status: Literal["ok", "failed"]
     error: str | None = Field(default=None, description="Why the article failed, when it did.")
+    failure: FailureKind | None = Field(
+        default=None,
+        description=(
+            "What kind of failure, for scoring and triage: transport (no answer from the "
+            "endpoint, a replay-only cache miss, a failed batch line), parse (not JSON, no tool "
+            "call, a refusal), schema (JSON that fails the schema after every re-ask), "
+            "grounding (evidence that cannot be found), truncated (cut off at the token limit), "
+            "input (the article cannot be read or is too long), config (settings changed since "
+            "the batch file was prepared). None when ok, for an internal error, and in results "
+            "written before this field existed."
+        ),
+    )
     extraction: ArticleExtraction | None = None
     prompt: PromptInfo | None = None
     schema_hash: str | None = None

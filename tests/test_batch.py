@@ -341,6 +341,7 @@ def test_lines_the_batch_engine_failed_are_kept_with_the_reason(api, stand_in, t
     failed = next(r for r in read_results(tmp_path / "out.jsonl") if r.status == "failed")
     assert failed.article_id == refused.split("@")[0]
     assert "the batch request failed" in failed.error and "stand-in: refused" in failed.error
+    assert failed.failure == "transport"
 
 
 def test_cli_prepare_submit_status_collect(api, tmp_path):
@@ -461,6 +462,7 @@ def test_an_answer_to_a_changed_request_is_refused(stand_in, tmp_path):
     summary = collect([output], [article.parent], out=tmp_path / "out.jsonl", model=MODEL)
     [result] = read_results(tmp_path / "out.jsonl")
     assert summary.failed == 1 and "differs from what this run would send" in result.error
+    assert result.failure == "config"
 
 
 def test_collect_reports_lines_of_unknown_articles_and_missing_answers(stand_in, tmp_path):

@@ -134,14 +134,32 @@ def test_injected_output_that_never_fits_fails_the_article(server, secret):
     server.script(*[completion(content="HACKED")] * 3)
     result = extract_article(article(), **options(server, secret))
     assert result.status == "failed" and result.extraction is None
-    assert "failed validation after 2 re-asks" in result.error
+    assert "failed validation after 2 re-asks" in result.error and result.failure == "parse"
     assert result.usage.requests == 3
+
+
+def test_malformed_json_after_every_reask_is_a_parse_failure(server, secret):
+    server.responder = lambda _request: completion(tool='{"meetings": [')
+    result = extract_article(article(), **options(server, secret, max_reasks=1))
+    assert (result.status, result.failure) == ("failed", "parse")
+
+
+def test_json_the_schema_refuses_after_every_reask_is_a_schema_failure(server, secret):
+    server.responder = lambda _request: completion(tool=INVALID)
+    result = extract_article(article(), **options(server, secret, max_reasks=1))
+    assert (result.status, result.failure) == ("failed", "schema")
+
+
+def test_results_written_before_failure_kinds_still_read():
+    old = {"article_id": "a", "source": "a.txt", "model": "m", "status": "failed", "error": "x"}
+    assert ExtractionResult.model_validate(old).failure is None
 
 
 def test_finish_reason_length_fails_with_reason(server, secret):
     server.script(completion(tool='{"meetings": [', finish_reason="length", usage=(10, 512)))
     result = extract_article(article(), **options(server, secret))
     assert result.status == "failed" and "finish_reason=length" in result.error
+    assert result.failure == "truncated"
     assert result.usage.output_tokens == 512
 
 
@@ -164,6 +182,7 @@ def test_a_failed_article_is_recorded_and_the_batch_goes_on(server, secret, tmp_
     )
     assert [r.article_id for r in results] == ["a0", "a1", "a2"]
     assert [r.status for r in results] == ["ok", "failed", "ok"]
+    assert [r.failure for r in results] == [None, "transport", None]
     assert "HTTP 500: this one always breaks" in results[1].error and results[1].attempts == 2
     lines = out.read_text("utf-8").splitlines()
     assert sorted(json.loads(line)["article_id"] for line in lines) == ["a0", "a1", "a2"]
@@ -300,6 +319,7 @@ def test_unreadable_file_fails_alone(server, secret, tmp_path):
     results = extract([good, empty], **options(server, secret))
     assert [r.status for r in results] == ["ok", "failed"]
     assert "empty" in results[1].error and results[1].article_id == "empty"
+    assert results[1].failure == "input"
 
 
 def test_split_text_covers_the_text_with_overlaps():
@@ -353,6 +373,7 @@ def test_long_article_without_chunking_is_refused(server, secret):
     result = extract_article(article(long_article()),
                              **options(server, secret, chunk_chars=2000, chunking=False))  # fmt: skip
     assert result.status == "failed" and "allow chunking" in result.error
+    assert result.failure == "input"
     assert server.requests == []
 
 
@@ -438,6 +459,7 @@ def test_recorded_reply_can_be_cut_short(tmp_path):
     reply = {"fixture_reply": '{"meetings": [', "finish_reason": "length", "usage": [50, 8]}
     result = record_conversation(article(), [reply], model="fixture-x", cache=Cache(tmp_path))
     assert result.status == "failed" and "finish_reason=length" in result.error
+    assert result.failure == "truncated"
     assert result.usage.output_tokens == 8
 
 

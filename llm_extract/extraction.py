@@ -46,7 +46,7 @@ from llm_extract.errors import (
     ModelOutputError,
     TransportError,
 )
-from llm_extract.ground import check_spans, ground_extraction, iter_evidence
+from llm_extract.ground import GroundingReport, check_spans, ground_extraction, iter_evidence
 from llm_extract.normalise import normalise_extraction, person_key
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
 from llm_extract.schemas import (
@@ -229,7 +229,7 @@ class Extractor:
         self, raw: ArticleExtraction, article: Article, warnings: list[str]
     ) -> ArticleExtraction:
         report = ground_extraction(raw, article.text)
-        warnings.extend(_ungrounded(report.ungrounded))
+        warnings.extend(_grounding_warnings(report))
         return self._finish(normalise_extraction(report.extraction, article), article, warnings)
 
     def _chunks(self, article: Article) -> list[tuple[int, str, list[dict[str, str]]]]:
@@ -289,7 +289,7 @@ class Extractor:
                 warnings.append(f"the re-ask for ungrounded quotes failed, kept the answer: {err}")
                 break
             report = ground_extraction(completion.value, text)
-        warnings.extend(_ungrounded(report.ungrounded))
+        warnings.extend(_grounding_warnings(report))
         return report.extraction
 
     def _finish(
@@ -316,8 +316,18 @@ def _grounding_problem(quotes: Sequence[str]) -> str:
     )
 
 
-def _ungrounded(quotes: Sequence[str]) -> list[str]:
-    return [f"quote not found in the article, left ungrounded: {q[:160]!r}" for q in quotes]
+def _grounding_warnings(report: GroundingReport) -> list[str]:
+    """Say which quotes were not found, and where the article's words replaced the model's."""
+    return [
+        *(
+            f"quote not found in the article, left ungrounded: {q[:160]!r}"
+            for q in report.ungrounded
+        ),
+        *(
+            f"quote grounded fuzzily: the model wrote {said[:160]!r}, the article has {found[:160]!r}"
+            for said, found in report.fuzzy
+        ),
+    ]
 
 
 # --- chunks -------------------------------------------------------------------------

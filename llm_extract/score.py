@@ -459,7 +459,7 @@ class Prediction:
         return cls(
             article_id=result.article_id,
             extraction=result.extraction if result.status == "ok" else None,
-            parsed=result.status == "ok" or _parsed(result.error),
+            parsed=result.status == "ok" or _parsed(result),
             valid=result.status == "ok",
             reasks=result.reasks,
             error=result.error,
@@ -471,16 +471,9 @@ class Prediction:
         return cls(article_id, None, parsed=False, valid=False, error=why)
 
 
-def _parsed(error: str | None) -> bool:
-    """Whether a failed answer was at least JSON: it failed the schema, not the parser.
-
-    The engine words a final validation failure "the answer failed validation
-    after N re-asks: …", with pydantic's "Invalid JSON" when the text was not
-    JSON; a cut-off answer, a refusal, a transport failure or a cache miss gave
-    nothing to parse.
-    """
-    text = (error or "").lower()
-    return "failed validation" in text and "invalid json" not in text
+def _parsed(result: ExtractionResult) -> bool:
+    """Whether a failed answer was at least JSON: it failed the schema, not the parser."""
+    return result.failure == "schema"
 
 
 @dataclass

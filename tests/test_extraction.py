@@ -470,3 +470,14 @@ def test_client_given_to_extractor_is_used(server, secret):
     assert extractor.model == "fixture-mine"
     (result,) = extract([article()], extractor=extractor)
     assert result.status == "ok"
+
+
+def test_a_fuzzily_grounded_quote_says_what_the_model_wrote(server, secret):
+    said = (
+        "Юрий Ушаков провёл в Женеве переговоров со специальным посланником США Стивеном Уиткоффом"
+    )
+    server.script(completion(tool=answer(evidence=[{"text": said}])))
+    result = extract_article(article(), **options(server, secret))
+    evidence = result.extraction.meetings[0].evidence[0]
+    assert (evidence.text, evidence.match) == (MEETING_QUOTE, "fuzzy")
+    assert any("fuzzily" in w and said in w for w in result.warnings)

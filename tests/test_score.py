@@ -505,20 +505,16 @@ def test_meeting_sharing_only_the_sides_is_spurious_not_a_match() -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "parsed"),
-    [
-        ("the answer failed validation after 2 re-asks: positions.0.stance: Input should be", True),
-        ("the answer failed validation after 2 re-asks: (root): Invalid JSON: EOF", False),
-        ("the answer was cut off at the token limit (finish_reason=length)", False),
-        ("replay-only: no recorded answer of 'fixture-x' for this request", False),
-    ],
+    ("failure", "parsed"),
+    [("schema", True), ("parse", False), ("truncated", False), ("transport", False)],
 )
 def test_failed_results_count_as_parsed_only_when_the_schema_failed(
-    error: str, parsed: bool
+    failure: str, parsed: bool
 ) -> None:
     result = ExtractionResult(
-        article_id="a", source="a.txt", model="fixture-x", status="failed", error=error
-    )
+        article_id="a", source="a.txt", model="fixture-x", status="failed", error="…",
+        failure=failure,
+    )  # fmt: skip
     prediction = Prediction.from_result(result)
     assert (prediction.parsed, prediction.valid, prediction.extraction) == (parsed, False, None)
 

@@ -8,6 +8,7 @@ its path is printed when a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -48,8 +49,12 @@ repeats one evidence item until the token cap on every seed; with them it ends i
 
 
 def _say(config: pytest.Config, message: str) -> None:
+    """Progress of a long build, shown live even while pytest captures output."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         reporter.write_line(f"[integration] {message}")
 
 

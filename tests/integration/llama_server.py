@@ -94,14 +94,14 @@ def toolchain_problem() -> str | None:
     """What is missing to build llama.cpp, or None."""
     missing = [tool for tool in ("cmake",) if shutil.which(tool) is None]
     if not any(shutil.which(cxx) for cxx in ("c++", "g++", "clang++")):
-        missing.append("a C++ compiler (c++/g++/clang++)")
+        missing.append("C++ compiler (c++/g++/clang++)")
     if not any(shutil.which(cc) for cc in ("cc", "gcc", "clang")):
-        missing.append("a C compiler (cc/gcc/clang)")
+        missing.append("C compiler (cc/gcc/clang)")
     if not missing:
         return None
     return (
-        f"cannot build llama-server: {' and '.join(missing)} not found "
-        "(on Debian/Ubuntu: apt-get install cmake build-essential)"
+        f"the build toolchain is missing, so llama.cpp cannot be built: not on PATH: "
+        f"{', '.join(missing)} (on Debian/Ubuntu: apt-get install cmake build-essential)"
     )
 
 

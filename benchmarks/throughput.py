@@ -73,8 +73,9 @@ def engine_row(
 ) -> dict[str, Any]:
     """One run of the engine; `defaults` = the CLI's cache and call log, else both off."""
     out = work / f"out-{concurrency}-{rpm}-{defaults}-{time.monotonic_ns()}.jsonl"
-    cache = Cache(work / f"cache-{time.monotonic_ns()}", mode="use" if defaults else "off")
-    log = CallLog(work / f"log-{time.monotonic_ns()}.db") if defaults else None
+    store = work / f"calls-{time.monotonic_ns()}.db"  # the CLI's: one database, cache and log
+    cache = Cache(store, mode="use" if defaults else "off")
+    log = CallLog(store) if defaults else None
     server_stats(url, reset=True)
     cpu, wall = time.process_time(), time.perf_counter()
     results = asyncio.run(

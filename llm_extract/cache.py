@@ -3,11 +3,16 @@
 `Cache` is content-addressed: a call's key hashes the model, the mode, the
 messages and the request parameters (tool definitions or response format
 included), so an answer is replayed only for exactly the request that
-produced it. Entries are pretty-printed JSON files, one per call, under
-`<dir>/<model>/<key>.json`: reviewable, diffable, and fit to commit (the eval
-harness ships hand-written `fixture-…` conversations this way). A conversation
-with a re-ask is several entries: the first answer's request, then the
-request that carries the validation error, each with its own key.
+produced it. A conversation with a re-ask is several entries: the first
+answer's request, then the request that carries the validation error, each
+with its own key. Two stores, picked by the path:
+
+- a `.db` file (the default: the call log's `logs.db`): the entries are the
+  call log's rows, so with logging on a call costs one insert, not a file
+  plus a row. The latest successful live row with a key is that key's entry;
+- a folder (anything else): pretty-printed JSON files, one per call, under
+  `<dir>/<model>/<key>.json`: reviewable, diffable, and fit to commit (the
+  eval harness ships hand-written `fixture-…` conversations this way).
 
 The leading messages every call of a run shares (the system prompt, with the
 schema in the JSON modes) are most of each request: an entry names them by
@@ -16,8 +21,9 @@ instead of being serialised and written again on every call. The key still
 hashes the whole conversation; `Cache.messages(entry)` puts it back together.
 
 `CallLog` is an append-only SQLite table of every call, live, replayed or
-failed (simonw/llm style); `--no-log` turns it off. Shared messages go once
-into its `prompts` table the same way.
+failed (simonw/llm style). Shared messages go once into its `prompts` table
+the same way. `--no-log` turns the log off; a `.db` cache then still writes
+the rows it replays (successful live calls), and nothing else.
 
 Neither ever sees an API key or an HTTP header: callers pass messages,
 parameters and the response body only.
@@ -49,7 +55,7 @@ __all__ = [
     "CallLog",
     "SharedMessages",
     "cache_key",
-    "default_cache_dir",
+    "default_cache_path",
     "default_log_path",
     "encode_messages",
     "endpoint_identity",
@@ -79,10 +85,11 @@ def user_dir() -> Path:
     return Path(base) / "llm-extract"
 
 
-def default_cache_dir() -> Path:
+def default_cache_path() -> Path:
+    """$LLM_EXTRACT_CACHE_DIR (a folder, or a `.db` file), else the call log's database."""
     if env := os.environ.get("LLM_EXTRACT_CACHE_DIR"):
         return Path(env)
-    return user_dir() / "cache"
+    return default_log_path()
 
 
 def default_log_path() -> Path:
@@ -183,15 +190,19 @@ def _slug(model: str) -> str:
 
 
 class Cache:
-    """A folder of recorded calls, one JSON file per content key."""
+    """Recorded calls by content key: rows of a call-log database, or JSON files in a folder."""
 
     def __init__(self, directory: str | Path | None = None, mode: CacheMode = "use") -> None:
         if mode not in get_args(CacheMode):
             raise ConfigError(
                 f"unknown cache mode {mode!r}; choose from {', '.join(get_args(CacheMode))}"
             )
-        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.directory = Path(directory) if directory is not None else default_cache_path()
+        """The store: a `.db` file, or a folder."""
         self.mode: CacheMode = mode
+        is_db = self.directory.suffix == ".db" and not self.directory.is_dir()
+        self.log: CallLog | None = CallLog(self.directory) if is_db and mode != "off" else None
+        """The database whose rows are the entries; None for a folder."""
         self.hits = 0
         self.misses = 0
         self.writes = 0
@@ -212,13 +223,7 @@ class Cache:
         """The recorded entry, None on a miss; in replay-only mode a miss raises."""
         if not self.reads:
             return None
-        path = self.path(model, key)
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            entry = None
-        except (OSError, ValueError) as err:
-            raise ConfigError(f"{path}: unreadable cache entry ({err}); delete it") from None
+        entry = self._read_file(model, key) if self.log is None else self.log.entry(model, key)
         if entry is None or entry.get("format") not in _READABLE:
             self.misses += 1
             if self.mode == "replay-only":
@@ -230,6 +235,15 @@ class Cache:
             return None
         self.hits += 1
         return entry
+
+    def _read_file(self, model: str, key: str) -> dict[str, Any] | None:
+        path = self.path(model, key)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"{path}: unreadable cache entry ({err}); delete it") from None
 
     def store(
         self,
@@ -247,9 +261,24 @@ class Cache:
 
         With `shared` (the leading messages of `messages`) the entry names them by
         digest and they are written once, before any entry that refers to them.
+        A `.db` store writes one row (a call log on the same file writes it instead:
+        see `Client`); the sampling parameters are then in the key only.
         """
         if not self.records:
             return None
+        if self.log is not None:
+            self.log.record(
+                model=model,
+                mode=mode,
+                status="ok",
+                messages=messages[len(shared) :] if shared else messages,
+                shared=shared,
+                response=response,
+                cache_key=key,
+                duration_s=latency_s,
+            )
+            self.writes += 1
+            return self.directory
         request: dict[str, Any] = {"params": dict(params)}
         if shared:
             self._store_shared(shared)
@@ -334,6 +363,7 @@ _MIGRATIONS = [
     "CREATE INDEX calls_article ON calls (article_id)",
     "CREATE TABLE prompts (digest TEXT PRIMARY KEY, messages TEXT NOT NULL)",
     "ALTER TABLE calls ADD COLUMN shared TEXT REFERENCES prompts (digest)",
+    "CREATE INDEX calls_cache_key ON calls (cache_key)",
 ]
 """Append-only: a schema change is a new statement at the end, never an edit."""
 
@@ -417,6 +447,36 @@ class CallLog:
                 shared.digest if shared else None,
             ),
         )
+
+    def entry(self, model: str, key: str) -> dict[str, Any] | None:
+        """The replay entry of `key`: its latest successful live row, as a cache entry."""
+        row = self._db.execute(
+            "SELECT calls.mode, calls.at, calls.duration_s, calls.messages, calls.response, "
+            "prompts.messages FROM calls LEFT JOIN prompts ON prompts.digest = calls.shared "
+            "WHERE calls.cache_key = ? AND calls.model = ? AND calls.status = 'ok' "
+            "AND calls.cached = 0 AND calls.response IS NOT NULL ORDER BY calls.id DESC LIMIT 1",
+            (key, model),
+        ).fetchone()
+        if row is None:
+            return None
+        mode, at, duration, rest, body, shared = row
+        try:
+            messages = json.loads(_join(shared, rest) if shared and rest else rest or "[]")
+            response = json.loads(body)
+        except ValueError as err:
+            raise ConfigError(
+                f"{self.path}: unreadable call row for key {key} ({err}); delete the row"
+            ) from None
+        return {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "model": model,
+            "mode": mode,
+            "recorded": at,
+            "latency_s": duration,
+            "request": {"messages": messages},
+            "response": response,
+        }
 
     def rows(self, **where: Any) -> list[dict[str, Any]]:
         """Logged calls, oldest first, filtered by equal column values; `messages` whole."""

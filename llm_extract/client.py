@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import json
 import logging
 import os
@@ -309,6 +310,13 @@ class Client:
         self.config = config or ClientConfig.from_env()
         self.cache = cache
         self.call_log = call_log
+        self._logged_is_recorded = (
+            cache is not None
+            and cache.log is not None
+            and call_log is not None
+            and cache.log.path.resolve() == call_log.path.resolve()
+        )
+        """One store: the log row of a live call is its cache entry, so the cache writes nothing."""
         self.response_model = response_model
         self._api_key_env = api_key_env
         prefix, _, rest = model.partition("/")
@@ -621,8 +629,13 @@ class Client:
         response = ChatCompletion.construct(**body)
         stats.add_answer(response, cached=False)
         latency = time.monotonic() - started
-        if key is not None and self.cache is not None and self.cache.records:
-            await asyncio.to_thread(  # file system calls off the event loop
+        if (
+            key is not None
+            and self.cache is not None
+            and self.cache.records
+            and not self._logged_is_recorded
+        ):
+            record = functools.partial(
                 self.cache.store,
                 key=key,
                 model=self.model,
@@ -633,6 +646,10 @@ class Client:
                 latency_s=latency,
                 shared=shared,
             )
+            if self.cache.log is None:
+                await asyncio.to_thread(record)  # file system calls off the event loop
+            else:
+                record()  # one insert, on the loop like the call log's
         self._log(stats, prepared, key, logged, body=body, text=text, started=started,
                   attempts=stats.attempts - attempts_before)  # fmt: skip
         return response

@@ -270,3 +270,58 @@ def test_the_key_never_reaches_cache_or_log(server, secret, tmp_path):
     for path in written:
         assert secret.encode() not in path.read_bytes(), path
         assert b"authorization" not in path.read_bytes().lower(), path
+
+
+def test_a_db_cache_and_the_call_log_are_one_store(server, secret, tmp_path):
+    db = tmp_path / "logs.db"
+    server.script(completion(tool=INVALID), completion(tool=VALID, usage=(7, 3)))
+    recorded = ask(client_for(server, secret, Cache(db), CallLog(db)))
+    assert recorded.reasks == 1
+    assert {p.name.split("-")[0] for p in tmp_path.iterdir()} == {"logs.db"}  # + -wal, -shm
+    rows = CallLog(db).rows()
+    assert [(r["status"], r["cached"]) for r in rows] == [("ok", 0), ("ok", 0)]  # one row a call
+    server.stop()
+    replayed = ask(client_for(server, secret, Cache(db, mode="replay-only"), CallLog(db)))
+    assert (replayed.requests, replayed.reasks, replayed.cached) == (2, 1, 2)
+    assert len(CallLog(db).rows(cached=1)) == 2 and len(CallLog(db).rows(cached=0)) == 2
+    entry = Cache(db).lookup("fixture-loopback", rows[1]["cache_key"])
+    assert entry is not None and entry["response"]["usage"]["prompt_tokens"] == 7
+    assert Cache(db).messages(entry) == json.loads(rows[1]["messages"])
+
+
+def test_without_a_log_a_db_cache_writes_only_what_it_replays(server, secret, tmp_path):
+    db = tmp_path / "cache.db"
+    server.script(completion(tool=VALID))
+    ask(client_for(server, secret, Cache(db)))
+    ask(client_for(server, secret, Cache(db)))
+    assert len(server.chat_requests()) == 1
+    (row,) = CallLog(db).rows()
+    assert (row["status"], row["cached"], row["cache_key"] is not None) == ("ok", 0, True)
+
+
+def test_refresh_in_a_db_cache_replays_the_latest_answer(server, secret, tmp_path):
+    db = tmp_path / "logs.db"
+    server.script(completion(tool=VALID, usage=(100, 20)), completion(tool=VALID, usage=(111, 22)))
+    ask(client_for(server, secret, Cache(db), CallLog(db)))
+    ask(client_for(server, secret, Cache(db, mode="refresh"), CallLog(db)))
+    replayed = ask(client_for(server, secret, Cache(db, mode="replay-only")))
+    assert replayed.input_tokens == 111 and len(server.chat_requests()) == 2
+
+
+def test_failed_calls_are_no_entries_and_off_opens_no_database(server, secret, tmp_path):
+    db = tmp_path / "logs.db"
+    with pytest.raises(CacheMiss):
+        ask(client_for(server, secret, Cache(db, mode="replay-only"), CallLog(db)))
+    assert Cache(db).lookup("fixture-loopback", CallLog(db).rows()[0]["cache_key"]) is None
+    assert Cache(tmp_path / "other.db", mode="off").log is None
+    assert not (tmp_path / "other.db").exists()
+
+
+def test_the_default_cache_is_the_call_log_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("LLM_EXTRACT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("LLM_EXTRACT_HOME", str(tmp_path))
+    cache = Cache()
+    assert cache.directory == CallLog().path == tmp_path / "logs.db" and cache.log is not None
+    assert Cache(tmp_path / "folder.db").log is not None
+    (tmp_path / "dir.db").mkdir()
+    assert Cache(tmp_path / "dir.db").log is None and Cache(tmp_path / "x").log is None

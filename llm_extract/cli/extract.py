@@ -65,7 +65,12 @@ def extract(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
     rpm: Annotated[float | None, typer.Option(help="Cap on requests per minute.")] = None,
     cache: Annotated[CacheChoice, typer.Option(help="Record/replay cache mode.")] = CacheChoice.use,
-    cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Cache store: a .db file (default: logs.db, one row per call) or a folder of JSON files."
+        ),
+    ] = None,
     max_reasks: Annotated[
         int, typer.Option(min=0, help="Re-asks after an answer fails validation.")
     ] = 2,

@@ -95,7 +95,13 @@ def extract(
     retry_failed: Annotated[
         bool, typer.Option(help="With --out: redo articles that failed before.")
     ] = False,
-    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log calls to logs.db.")] = False,
+    no_log: Annotated[
+        bool,
+        typer.Option(
+            "--no-log",
+            help="Do not log calls to logs.db; a .db cache still records its successful calls.",
+        ),
+    ] = False,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +16,16 @@ from rich.text import Text
 from llm_extract.errors import ExtractError
 
 __all__ = ["CacheChoice", "add_data_row", "announce_to_stderr", "user_errors"]
+
+
+CacheStore = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Cache store: a .db file (default: logs.db, one row per call) or a folder of JSON files.",
+    ),
+]
+"""The same option, worded once, for every command that calls a model."""
 
 
 class CacheChoice(StrEnum):

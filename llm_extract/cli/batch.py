@@ -24,6 +24,7 @@ from llm_extract.batch import (
 from llm_extract.cache import Cache, CallLog
 from llm_extract.cli._common import (
     CacheChoice,
+    CacheStore,
     add_data_row,
     announce_to_stderr,
     user_errors,
@@ -164,7 +165,7 @@ def collect_command(
     cache: Annotated[
         CacheChoice, typer.Option(help="Record/replay cache mode for live re-asks.")
     ] = CacheChoice.use,
-    cache_dir: Annotated[Path | None, typer.Option(help="Cache folder.")] = None,
+    cache_dir: CacheStore = None,
     max_reasks: Annotated[
         int, typer.Option(min=0, help="Live re-asks after an answer fails validation.")
     ] = 2,

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from llm_extract.cache import Cache
-from llm_extract.cli._common import user_errors
+from llm_extract.cli._common import CacheStore, user_errors
 from llm_extract.evaluation import (
     DEFAULT_ARTICLES,
     DEFAULT_FIXTURES,
@@ -97,9 +97,7 @@ def eval_models(
     cache: Annotated[
         str, typer.Option(help="Cache mode for real models: use, refresh, off or replay-only.")
     ] = "use",
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache folder for real models (else the default).")
-    ] = None,
+    cache_dir: CacheStore = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Articles in flight per model.")] = 4,
     fixtures: Annotated[
         Path, typer.Option(help="Fixture models' replies and recorded cache.")

@@ -14,6 +14,7 @@ from rich.table import Table
 from llm_extract.cache import Cache, CallLog
 from llm_extract.cli._common import (
     CacheChoice,
+    CacheStore,
     add_data_row,
     announce_to_stderr,
     user_errors,
@@ -65,12 +66,7 @@ def extract(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
     rpm: Annotated[float | None, typer.Option(help="Cap on requests per minute.")] = None,
     cache: Annotated[CacheChoice, typer.Option(help="Record/replay cache mode.")] = CacheChoice.use,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Cache store: a .db file (default: logs.db, one row per call) or a folder of JSON files."
-        ),
-    ] = None,
+    cache_dir: CacheStore = None,
     max_reasks: Annotated[
         int, typer.Option(min=0, help="Re-asks after an answer fails validation.")
     ] = 2,

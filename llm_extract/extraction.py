@@ -20,11 +20,11 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -401,18 +401,24 @@ def merge_extractions(parts: Sequence[ArticleExtraction]) -> ArticleExtraction:
     positions: list[Position] = []
     for part in parts:
         for meeting in part.meetings:
-            twin = next((m for m in meetings if _same_meeting(m, meeting)), None)
-            if twin is None:
-                meetings.append(meeting.model_copy(deep=True))
-            else:
-                _absorb_meeting(twin, meeting)
+            _merge_into(meetings, meeting, _same_meeting, _absorb_meeting)
         for position in part.positions:
-            twin = next((p for p in positions if _same_position(p, position)), None)
-            if twin is None:
-                positions.append(position.model_copy(deep=True))
-            else:
-                _absorb_position(twin, position)
+            _merge_into(positions, position, _same_position, _absorb_position)
     return ArticleExtraction(meetings=meetings, positions=positions)
+
+
+R = TypeVar("R", Meeting, Position)
+
+
+def _merge_into(
+    kept: list[R], record: R, same: Callable[[R, R], bool], absorb: Callable[[R, R], None]
+) -> None:
+    """Fold `record` into its twin among `kept`, or keep a copy of it."""
+    twin = next((k for k in kept if same(k, record)), None)
+    if twin is None:
+        kept.append(record.model_copy(deep=True))
+    else:
+        absorb(twin, record)
 
 
 def _spans(evidence: Iterable[Evidence]) -> list[tuple[int, int]]:

@@ -195,19 +195,30 @@ def _dateline(text: str) -> dt.date | None:
         return None
 
 
-_LANGUAGE_SAMPLE = 4000
-"""Characters read to tell the script: the opening of an article decides as well as all of it."""
+_LANGUAGE_SAMPLE = 1000
+"""Characters read to tell the script: an article's first paragraphs decide as well as all of it,
+and counting costs time per character on every article."""
+
+
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_NOT_CYRILLIC = re.compile("[^\u0400-\u0481\u048a-\u04ff]+")
+_UKRAINIAN = re.compile("[іїєґІЇЄҐ]")
+_RUSSIAN = re.compile("[ыэъёЫЭЪЁ]")
+_LATIN = re.compile("[A-Za-z]")
 
 
 def detect_language(text: str) -> str:
-    """Guess the language from the script: enough to route Russian, Ukrainian and English."""
-    letters = [c for c in text[:_LANGUAGE_SAMPLE] if c.isalpha()]
+    """Guess the language from the script: enough to route Russian, Ukrainian and English.
+
+    Letters are counted by deleting runs of everything else, in the opening only:
+    a loop over 4,000 characters cost 0.2 ms an article, a noticeable share of a
+    live call's CPU.
+    """
+    sample = text[:_LANGUAGE_SAMPLE]
+    letters = len(_NOT_LETTERS.sub("", sample))
     if not letters:
         return "und"
-    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    if cyrillic / len(letters) >= 0.5:
-        ukrainian = sum(1 for c in letters if c in "іїєґІЇЄҐ")
-        russian = sum(1 for c in letters if c in "ыэъёЫЭЪЁ")
+    if len(_NOT_CYRILLIC.sub("", sample)) / letters >= 0.5:
+        ukrainian, russian = len(_UKRAINIAN.findall(sample)), len(_RUSSIAN.findall(sample))
         return "uk" if ukrainian > russian else "ru"
-    latin = sum(1 for c in letters if c.isascii())
-    return "en" if latin / len(letters) >= 0.5 else "und"
+    return "en" if len(_LATIN.findall(sample)) / letters >= 0.5 else "und"

@@ -597,7 +597,7 @@ class Client:
                 self._log(stats, prepared, key, logged, error=str(miss), started=started)
                 raise
             if entry is not None:
-                response = ChatCompletion.construct(**entry["response"])
+                response = _chat_completion(entry["response"])
                 stats.add_answer(response, cached=True)
                 self._log(
                     stats,
@@ -626,7 +626,7 @@ class Client:
                       attempts=stats.attempts - attempts_before)  # fmt: skip
             raise
         self._confirmed.add(prepared.mode)
-        response = ChatCompletion.construct(**body)
+        response = _chat_completion(body)
         stats.add_answer(response, cached=False)
         latency = time.monotonic() - started
         if (
@@ -811,6 +811,15 @@ def _providers() -> set[str]:
     from instructor.v2.auto_client import supported_providers
 
     return set(supported_providers)
+
+
+def _chat_completion(body: dict[str, Any]) -> ChatCompletion:
+    """The answer as openai's type: validated when it fits (ten times cheaper than openai's
+    `construct`), else built leniently, since local servers leave out fields they don't fill."""
+    try:
+        return ChatCompletion.model_validate(body)
+    except ValidationError:
+        return ChatCompletion.construct(**body)
 
 
 def _http(http_client: httpx2.AsyncClient | None) -> dict[str, Any]:

@@ -779,9 +779,14 @@ _TENSE: dict[MeetingStatus, Tense] = {
 
 
 def _participant(person: Participant) -> Participant:
+    """The canonical person; the same object when already canonical (a copy per person
+    was a third of normalising's time)."""
     entry = person_entry(person.name)
     if entry is None:
-        return person.model_copy(update={"name": nominative_name(person.name)})
+        name = nominative_name(person.name)
+        return person if name == person.name else person.model_copy(update={"name": name})
+    if (entry.name, entry.name_en) == (person.name, person.name_en):
+        return person
     return person.model_copy(update={"name": entry.name, "name_en": entry.name_en})
 
 

@@ -64,6 +64,17 @@ def test_valid_answer_parses_and_counts_one_call(server, secret):
     assert server.chat_requests()[0].headers["authorization"] == f"Bearer {secret}"
 
 
+def test_an_answer_missing_the_fields_local_servers_leave_out_still_parses(server, secret):
+    reply = completion(tool=VALID, usage=(7, 3))
+    for key in ("id", "object", "created"):
+        del reply.body[key]
+    del reply.body["choices"][0]["index"]
+    server.script(reply)
+    done, stats = complete(make_client(server, secret))
+    assert done.value.meetings[0].status == "held"
+    assert (stats.input_tokens, stats.output_tokens) == (7, 3)
+
+
 def test_429_waits_as_long_as_retry_after_says(server, secret):
     server.script(
         Reply(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "1"}),

@@ -123,9 +123,8 @@ def _from_bytes(data: bytes, *, source: str, article_id: str | None) -> Article:
         raise ArticleError(f"{source}: the article has a header but no body")
     if published is None:
         published = _dateline(text)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return Article(
-        id=article_id or f"text-{digest}",
+        id=article_id or f"text-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}",
         text=text,
         published=published,
         language=detect_language(text),

@@ -54,9 +54,15 @@ ORGANISATIONS: frozenset[str] = frozenset({"EU", "NATO", "UN", "OSCE", "IAEA", "
 """Sides that are organisations rather than countries."""
 
 
+@functools.cache
+def _alpha_2_codes() -> frozenset[str]:
+    """Read once: pycountry's own lookup costs 5 µs, and an answer has a dozen codes."""
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
 def _country_code(value: str) -> str:
     code = value.strip().upper()
-    if pycountry.countries.get(alpha_2=code) is None:
+    if code not in _alpha_2_codes():
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. RU, US, UA)")
     return code
 

@@ -21,16 +21,31 @@ from llm_extract.batch import (
     prepare,
     submit,
 )
-from llm_extract.cache import Cache, CallLog
 from llm_extract.cli._common import (
+    ApiKeyEnv,
+    AsJson,
+    BaseUrl,
     CacheChoice,
+    CacheOption,
     CacheStore,
+    ChunkChars,
+    Concurrency,
+    GroundingReasks,
+    MaxReasks,
+    MaxTokens,
+    NoChunking,
+    NoLog,
+    PromptName,
+    Rpm,
+    Timeout,
     add_data_row,
     announce_to_stderr,
+    model_calls,
     user_errors,
 )
 from llm_extract.client import ClientConfig
 from llm_extract.extraction import DEFAULT_CHUNK_CHARS
+from llm_extract.prompts import DEFAULT_PROMPT
 
 __all__ = ["batch_app"]
 
@@ -48,18 +63,6 @@ _Model = Annotated[
         help="The model results name (and cache keys hash); the same for prepare and collect.",
     ),
 ]
-_BaseUrl = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")
-]
-_KeyEnv = Annotated[str, typer.Option(help="Environment variable that holds the API key.")]
-_Prompt = Annotated[str, typer.Option(help="Prompt template name in prompts/.")]
-_NoChunking = Annotated[
-    bool, typer.Option("--no-chunking", help="Refuse articles longer than --chunk-chars.")
-]
-_ChunkChars = Annotated[
-    int, typer.Option(help="Longest text sent in one call; longer articles are chunked.")
-]
-_Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @batch_app.command("prepare")
@@ -73,10 +76,10 @@ def prepare_command(
         str | None,
         typer.Option(help="body.model in each line, e.g. the model a vLLM server serves."),
     ] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Cap on output tokens per answer.")] = None,
-    prompt: _Prompt = "extract",
-    no_chunking: _NoChunking = False,
-    chunk_chars: _ChunkChars = DEFAULT_CHUNK_CHARS,
+    max_tokens: MaxTokens = None,
+    prompt: PromptName = DEFAULT_PROMPT,
+    no_chunking: NoChunking = False,
+    chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,
     max_requests: Annotated[
         int, typer.Option(min=1, help="Requests per file (Batch API limit).")
     ] = MAX_FILE_REQUESTS,
@@ -114,9 +117,9 @@ def prepare_command(
 @batch_app.command("submit")
 def submit_command(
     files: Annotated[list[Path], typer.Argument(help="Request files written by prepare.")],
-    base_url: _BaseUrl = None,
-    api_key_env: _KeyEnv = "OPENAI_API_KEY",
-    as_json: _Json = False,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    as_json: AsJson = False,
 ) -> None:
     """Upload request files to the OpenAI Batch API and start one batch per file."""
     with user_errors():
@@ -127,9 +130,9 @@ def submit_command(
 @batch_app.command("status")
 def status_command(
     ids: Annotated[list[str], typer.Argument(help="Batch ids printed by submit.")],
-    base_url: _BaseUrl = None,
-    api_key_env: _KeyEnv = "OPENAI_API_KEY",
-    as_json: _Json = False,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    as_json: AsJson = False,
 ) -> None:
     """Show how far each batch has got."""
     with user_errors():
@@ -158,26 +161,20 @@ def collect_command(
         Path | None,
         typer.Option(help="Where downloaded batch files go (default: beside --out)."),
     ] = None,
-    base_url: _BaseUrl = None,
-    api_key_env: _KeyEnv = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
-    rpm: Annotated[float | None, typer.Option(help="Cap on live re-asks per minute.")] = None,
-    cache: Annotated[
-        CacheChoice, typer.Option(help="Record/replay cache mode for live re-asks.")
-    ] = CacheChoice.use,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    rpm: Rpm = None,
+    cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
-    max_reasks: Annotated[
-        int, typer.Option(min=0, help="Live re-asks after an answer fails validation.")
-    ] = 2,
-    grounding_reasks: Annotated[
-        int, typer.Option(min=0, help="Live re-asks when quotes are not found in the article.")
-    ] = 1,
-    prompt: _Prompt = "extract",
-    no_chunking: _NoChunking = False,
-    chunk_chars: _ChunkChars = DEFAULT_CHUNK_CHARS,
-    timeout: Annotated[float | None, typer.Option(help="Seconds to wait for one answer.")] = None,
-    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log calls to logs.db.")] = False,
-    as_json: _Json = False,
+    max_reasks: MaxReasks = 2,
+    grounding_reasks: GroundingReasks = 1,
+    prompt: PromptName = DEFAULT_PROMPT,
+    no_chunking: NoChunking = False,
+    chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,
+    timeout: Timeout = None,
+    no_log: NoLog = False,
+    as_json: AsJson = False,
 ) -> None:
     """Validate, ground and normalise batch answers into results; re-ask invalid ones live."""
     announce_to_stderr()
@@ -195,15 +192,13 @@ def collect_command(
             model=model,
             base_url=base_url,
             api_key_env=api_key_env,
-            cache=Cache(cache_dir, mode=cache.value),
-            call_log=None if no_log else CallLog(),
-            config=ClientConfig.from_env(timeout=timeout, rpm=rpm),
             prompt=prompt,
             max_reasks=max_reasks,
             grounding_reasks=grounding_reasks,
             chunking=not no_chunking,
             chunk_chars=chunk_chars,
             concurrency=concurrency,
+            **model_calls(cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm),
         )
     if as_json:
         typer.echo(json.dumps(asdict(summary), default=str, ensure_ascii=False, indent=2))

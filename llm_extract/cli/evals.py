@@ -9,8 +9,17 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from llm_extract.cache import Cache
-from llm_extract.cli._common import CacheStore, user_errors
+from llm_extract.cli._common import (
+    AsJson,
+    BaseUrl,
+    CacheChoice,
+    CacheOption,
+    CacheStore,
+    Concurrency,
+    ModeOption,
+    open_cache,
+    user_errors,
+)
 from llm_extract.evaluation import (
     DEFAULT_ARTICLES,
     DEFAULT_FIXTURES,
@@ -38,9 +47,6 @@ __all__ = ["compare", "eval_models", "score"]
 Gold = Annotated[Path, typer.Option(help="Folder of gold <article id>.json files.")]
 Articles = Annotated[
     Path, typer.Option(help="Folder of the article texts (<article id>.txt) the gold points into.")
-]
-AsJson = Annotated[
-    bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")
 ]
 Report = Annotated[
     Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
@@ -88,24 +94,19 @@ def eval_models(
     out: Annotated[
         Path, typer.Option(help="Runs are stored in OUT/<model>/ (predictions, scores, metadata).")
     ] = DEFAULT_OUT,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL).")
-    ] = None,
-    mode: Annotated[
-        str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")
-    ] = None,
-    cache: Annotated[
-        str, typer.Option(help="Cache mode for real models: use, refresh, off or replay-only.")
-    ] = "use",
+    base_url: BaseUrl = None,
+    mode: ModeOption = None,
+    cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Articles in flight per model.")] = 4,
+    concurrency: Concurrency = 4,
     fixtures: Annotated[
         Path, typer.Option(help="Fixture models' replies and recorded cache.")
     ] = DEFAULT_FIXTURES,
     prices: Prices = DEFAULT_PRICES,
     as_json: AsJson = False,
     report: Annotated[
-        Path | None, typer.Option(help="Where to write the HTML report [default: OUT/report.html].")
+        Path | None,
+        typer.Option(help="Where to write the HTML report.", show_default="OUT/report.html"),
     ] = None,
 ) -> None:
     """Run models over the gold articles, store the runs, print a leaderboard, write a report."""
@@ -116,10 +117,10 @@ def eval_models(
             articles=articles,
             out=out,
             prices=PriceTable.load(prices),
-            cache=Cache(cache_dir, mode=cache),  # type: ignore[arg-type]
+            cache=open_cache(cache, cache_dir),
             fixtures=fixtures,
             base_url=base_url,
-            mode=mode,
+            mode=mode.value if mode else None,
             concurrency=concurrency,
         )
     if as_json:

@@ -11,20 +11,32 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from llm_extract.cache import Cache, CallLog
 from llm_extract.cli._common import (
+    ApiKeyEnv,
+    BaseUrl,
     CacheChoice,
+    CacheOption,
     CacheStore,
+    ChunkChars,
+    Concurrency,
+    GroundingReasks,
+    MaxReasks,
+    MaxTokens,
+    ModeOption,
+    NoChunking,
+    NoLog,
+    PromptName,
+    Rpm,
+    Timeout,
     add_data_row,
     announce_to_stderr,
+    model_calls,
     user_errors,
 )
-from llm_extract.client import MODES, ClientConfig
 from llm_extract.extraction import DEFAULT_CHUNK_CHARS
 from llm_extract.extraction import extract as run_extract
+from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.schemas import ExtractionResult
-
-Mode = StrEnum("Mode", {name: name for name in MODES})
 
 
 class Format(StrEnum):
@@ -48,61 +60,38 @@ def extract(
             "no endpoint is configured.",
         ),
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL)."),
-    ] = None,
-    api_key_env: Annotated[
-        str, typer.Option(help="Environment variable that holds the API key.")
-    ] = "OPENAI_API_KEY",
-    mode: Annotated[
-        Mode | None,
-        typer.Option(help="Structured-output mode (default tools; falls back if rejected)."),
-    ] = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    mode: ModeOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="JSONL results, appended as articles finish; resumable."),
     ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
-    rpm: Annotated[float | None, typer.Option(help="Cap on requests per minute.")] = None,
-    cache: Annotated[CacheChoice, typer.Option(help="Record/replay cache mode.")] = CacheChoice.use,
+    concurrency: Concurrency = 8,
+    rpm: Rpm = None,
+    cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
-    max_reasks: Annotated[
-        int, typer.Option(min=0, help="Re-asks after an answer fails validation.")
-    ] = 2,
-    grounding_reasks: Annotated[
-        int, typer.Option(min=0, help="Re-asks when quotes are not found in the article.")
-    ] = 1,
+    max_reasks: MaxReasks = 2,
+    grounding_reasks: GroundingReasks = 1,
     output_format: Annotated[
         Format | None,
         typer.Option(
             "--format", help="stdout: json (default), jsonl, or table (default with --out)."
         ),
     ] = None,
-    no_chunking: Annotated[
-        bool, typer.Option("--no-chunking", help="Refuse articles longer than --chunk-chars.")
-    ] = False,
-    chunk_chars: Annotated[
-        int, typer.Option(help="Longest text sent in one call; longer articles are chunked.")
-    ] = DEFAULT_CHUNK_CHARS,
-    timeout: Annotated[float | None, typer.Option(help="Seconds to wait for one answer.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Cap on output tokens per answer.")] = None,
-    prompt: Annotated[str, typer.Option(help="Prompt template name in prompts/.")] = "extract",
+    no_chunking: NoChunking = False,
+    chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,
+    timeout: Timeout = None,
+    max_tokens: MaxTokens = None,
+    prompt: PromptName = DEFAULT_PROMPT,
     retry_failed: Annotated[
         bool, typer.Option(help="With --out: redo articles that failed before.")
     ] = False,
-    no_log: Annotated[
-        bool,
-        typer.Option(
-            "--no-log",
-            help="Do not log calls to logs.db; a .db cache still records its successful calls.",
-        ),
-    ] = False,
+    no_log: NoLog = False,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()
     with user_errors():
-        config = ClientConfig.from_env(timeout=timeout, max_tokens=max_tokens)
         results = run_extract(
             paths,
             model=model,
@@ -111,16 +100,15 @@ def extract(
             mode=mode.value if mode else None,
             out=out,
             concurrency=concurrency,
-            rpm=rpm,
-            cache=Cache(cache_dir, mode=cache.value),
-            call_log=None if no_log else CallLog(),
             max_reasks=max_reasks,
             grounding_reasks=grounding_reasks,
             chunking=not no_chunking,
             chunk_chars=chunk_chars,
-            config=config,
             prompt=prompt,
             retry_failed=retry_failed,
+            **model_calls(
+                cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens
+            ),
         )
     chosen = output_format or (Format.table if out else Format.json)
     _print(results, chosen)

@@ -35,10 +35,12 @@ import openai
 
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CacheMiss, CallLog
-from llm_extract.client import Client, ClientConfig
+from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError, TransportError
 from llm_extract.extraction import (
     DEFAULT_CHUNK_CHARS,
+    DEFAULT_GROUNDING_REASKS,
+    DEFAULT_MAX_REASKS,
     Extractor,
     expand_sources,
     open_output,
@@ -554,13 +556,13 @@ async def collect_async(
     model: str,
     base_url: str | None = None,
     api_key: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
+    api_key_env: str = DEFAULT_API_KEY_ENV,
     cache: Cache | None = None,
     call_log: CallLog | None = None,
     config: ClientConfig | None = None,
     prompt: str = DEFAULT_PROMPT,
-    max_reasks: int = 2,
-    grounding_reasks: int = 1,
+    max_reasks: int = DEFAULT_MAX_REASKS,
+    grounding_reasks: int = DEFAULT_GROUNDING_REASKS,
     chunking: bool = True,
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
     concurrency: int = 8,
@@ -746,7 +748,7 @@ def submit(
     files: Sequence[str | Path],
     *,
     base_url: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
+    api_key_env: str = DEFAULT_API_KEY_ENV,
 ) -> list[BatchInfo]:
     """Upload each request file and start one batch per file (24 h window)."""
     paths = [Path(f) for f in files]
@@ -769,7 +771,7 @@ def submit(
 
 
 def batch_status(
-    ids: Sequence[str], *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY"
+    ids: Sequence[str], *, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV
 ) -> list[BatchInfo]:
     with _BatchAPI(base_url, api_key_env) as api:
         return [BatchInfo.of(api.client.batches.retrieve(batch_id)) for batch_id in ids]
@@ -780,7 +782,7 @@ def download(
     *,
     folder: str | Path,
     base_url: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
+    api_key_env: str = DEFAULT_API_KEY_ENV,
 ) -> list[Path]:
     """Save a finished batch's output and error files (streamed) and return their paths."""
     target = Path(folder)

@@ -66,6 +66,7 @@ from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
+    "DEFAULT_API_KEY_ENV",
     "FALLBACK_MODES",
     "MODES",
     "CallStats",
@@ -77,6 +78,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("llm_extract")
+
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+"""The environment variable a key is read from unless another is named."""
 
 MODES: dict[str, Mode] = {
     "tools": Mode.TOOLS,
@@ -292,7 +296,7 @@ class Client:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str = DEFAULT_API_KEY_ENV,
         mode: str | None = None,
         config: ClientConfig | None = None,
         cache: Cache | None = None,
@@ -320,7 +324,7 @@ class Client:
         self.response_model = response_model
         self._api_key_env = api_key_env
         prefix, _, rest = model.partition("/")
-        if rest and prefix in COMPATIBLE_ENDPOINTS and api_key_env == "OPENAI_API_KEY":
+        if rest and prefix in COMPATIBLE_ENDPOINTS and api_key_env == DEFAULT_API_KEY_ENV:
             api_key_env = COMPATIBLE_ENDPOINTS[prefix][1]
             self._api_key_env = api_key_env
         key = api_key or os.environ.get(api_key_env)

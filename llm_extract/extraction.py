@@ -38,7 +38,7 @@ from rich.progress import (
 from llm_extract.aliases import fold
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CallLog
-from llm_extract.client import CallStats, Client, ClientConfig
+from llm_extract.client import DEFAULT_API_KEY_ENV, CallStats, Client, ClientConfig
 from llm_extract.errors import (
     ArticleError,
     ConfigError,
@@ -66,6 +66,8 @@ __all__ = [
     "BASELINE",
     "CHUNK_OVERLAP",
     "DEFAULT_CHUNK_CHARS",
+    "DEFAULT_GROUNDING_REASKS",
+    "DEFAULT_MAX_REASKS",
     "Extractor",
     "expand_sources",
     "extract",
@@ -87,12 +89,16 @@ DEFAULT_CHUNK_CHARS = 12_000
 """About 4k tokens of Russian: room for the prompt and the answer in a 16k context."""
 CHUNK_OVERLAP = 800
 """Characters two neighbouring chunks share, so a fact cut at the border is whole in one."""
+DEFAULT_MAX_REASKS = 2
+"""Re-asks per call after an answer that does not validate."""
+DEFAULT_GROUNDING_REASKS = 1
+"""Re-asks per article for quotes not found in the text."""
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".md")
 """What a folder given as a source contributes."""
 
 
 def resolve_model(
-    model: str | None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY"
+    model: str | None, *, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV
 ) -> str:
     """The model to run: the one named, else $LLM_EXTRACT_MODEL, else the offline baseline.
 
@@ -123,14 +129,14 @@ class Extractor:
         client: Client | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str = DEFAULT_API_KEY_ENV,
         mode: str | None = None,
         config: ClientConfig | None = None,
         cache: Cache | None = None,
         call_log: CallLog | None = None,
         prompt: str | Prompt = DEFAULT_PROMPT,
-        max_reasks: int = 2,
-        grounding_reasks: int = 1,
+        max_reasks: int = DEFAULT_MAX_REASKS,
+        grounding_reasks: int = DEFAULT_GROUNDING_REASKS,
         chunking: bool = True,
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
     ) -> None:

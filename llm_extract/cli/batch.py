@@ -43,8 +43,12 @@ from llm_extract.cli._common import (
     model_calls,
     user_errors,
 )
-from llm_extract.client import ClientConfig
-from llm_extract.extraction import DEFAULT_CHUNK_CHARS
+from llm_extract.client import DEFAULT_API_KEY_ENV, ClientConfig
+from llm_extract.extraction import (
+    DEFAULT_CHUNK_CHARS,
+    DEFAULT_GROUNDING_REASKS,
+    DEFAULT_MAX_REASKS,
+)
 from llm_extract.prompts import DEFAULT_PROMPT
 
 __all__ = ["batch_app"]
@@ -118,7 +122,7 @@ def prepare_command(
 def submit_command(
     files: Annotated[list[Path], typer.Argument(help="Request files written by prepare.")],
     base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
     as_json: AsJson = False,
 ) -> None:
     """Upload request files to the OpenAI Batch API and start one batch per file."""
@@ -131,7 +135,7 @@ def submit_command(
 def status_command(
     ids: Annotated[list[str], typer.Argument(help="Batch ids printed by submit.")],
     base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
     as_json: AsJson = False,
 ) -> None:
     """Show how far each batch has got."""
@@ -162,13 +166,13 @@ def collect_command(
         typer.Option(help="Where downloaded batch files go (default: beside --out)."),
     ] = None,
     base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
     concurrency: Concurrency = 8,
     rpm: Rpm = None,
     cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
-    max_reasks: MaxReasks = 2,
-    grounding_reasks: GroundingReasks = 1,
+    max_reasks: MaxReasks = DEFAULT_MAX_REASKS,
+    grounding_reasks: GroundingReasks = DEFAULT_GROUNDING_REASKS,
     prompt: PromptName = DEFAULT_PROMPT,
     no_chunking: NoChunking = False,
     chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,

@@ -33,7 +33,12 @@ from llm_extract.cli._common import (
     model_calls,
     user_errors,
 )
-from llm_extract.extraction import DEFAULT_CHUNK_CHARS
+from llm_extract.client import DEFAULT_API_KEY_ENV
+from llm_extract.extraction import (
+    DEFAULT_CHUNK_CHARS,
+    DEFAULT_GROUNDING_REASKS,
+    DEFAULT_MAX_REASKS,
+)
 from llm_extract.extraction import extract as run_extract
 from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.schemas import ExtractionResult
@@ -61,7 +66,7 @@ def extract(
         ),
     ] = None,
     base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
     mode: ModeOption = None,
     out: Annotated[
         Path | None,
@@ -71,8 +76,8 @@ def extract(
     rpm: Rpm = None,
     cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
-    max_reasks: MaxReasks = 2,
-    grounding_reasks: GroundingReasks = 1,
+    max_reasks: MaxReasks = DEFAULT_MAX_REASKS,
+    grounding_reasks: GroundingReasks = DEFAULT_GROUNDING_REASKS,
     output_format: Annotated[
         Format | None,
         typer.Option(

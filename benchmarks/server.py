@@ -41,6 +41,8 @@ class BenchResponder:
         self.faults = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.arrivals: list[float] = []
+        """Every chat request's arrival (`time.monotonic()`, the client's clock too)."""
 
     def __call__(self, request: RecordedRequest) -> Reply:
         path = request.path.removeprefix("/v1")
@@ -49,8 +51,9 @@ class BenchResponder:
                 if path == "/stats/reset":
                     self.chat = self.faults = 0
                     self.first = self.last = None
-                stats = {"chat": self.chat, "faults": self.faults,
-                         "first": self.first, "last": self.last}  # fmt: skip
+                    self.arrivals = []
+                stats = {"chat": self.chat, "faults": self.faults, "first": self.first,
+                         "last": self.last, "arrivals": self.arrivals}  # fmt: skip
             return Reply(200, stats)
         if path != "/chat/completions":
             return Reply(404, {"error": {"message": f"bench server: no route {request.path}"}})
@@ -58,6 +61,7 @@ class BenchResponder:
             self.chat += 1
             self.first = self.first or request.received_at
             self.last = request.received_at
+            self.arrivals.append(request.received_at)
             fault = self.random.random() < self.fault_rate
             self.faults += fault
         if fault:

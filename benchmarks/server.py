@@ -7,7 +7,8 @@ made from a seed with that seed's gold extraction (quotes only: grounding
 finds the offsets), shaped as the request asks: a tool call (tools mode), JSON
 content (json_schema and json modes), or LangExtract's `{"extractions": [...]}`
 for LangExtract's requests. A fault is a 503 with `Retry-After-Ms: 50`.
-`GET /v1/stats` counts the chat requests it saw; `POST /v1/stats/reset` zeroes it.
+`GET /v1/stats` counts the chat requests it saw and lists their arrival times
+(`time.monotonic()`, the same clock as the client's); `POST /v1/stats/reset` clears it.
 
 It binds 127.0.0.1 only, and stops by itself when its parent closes its stdin
 (or dies), or after `--max-seconds`.

@@ -12,11 +12,12 @@ import datetime as dt
 import hashlib
 import re
 import sys
+from functools import cached_property
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from llm_extract.errors import ArticleError
 
@@ -55,9 +56,17 @@ class Article(BaseModel):
     id: str = Field(description="File stem, or a content hash for text given directly.")
     text: str = Field(description="The body the model sees; every offset points into it.")
     published: dt.date | None = None
-    language: str = Field(description="ISO 639-1 code guessed from the script: ru, uk, en, or und.")
     source: str = Field(description="Where the text came from: a path, '<stdin>' or '<text>'.")
     encoding: str = "utf-8"
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="ISO 639-1 code guessed from the script: ru, uk, en, or und."
+    )
+    @cached_property
+    def language(self) -> str:
+        """Guessed on first use: only the offline baseline routes by it, and a live run
+        would pay for the guess on every article."""
+        return detect_language(self.text)
 
 
 def load_article(source: str | Path, *, article_id: str | None = None) -> Article:
@@ -127,7 +136,6 @@ def _from_bytes(data: bytes, *, source: str, article_id: str | None) -> Article:
         id=article_id or f"text-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}",
         text=text,
         published=published,
-        language=detect_language(text),
         source=source,
         encoding=encoding,
     )

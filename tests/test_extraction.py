@@ -36,7 +36,6 @@ def article(text: str = ARTICLE, article_id: str = "geneva") -> Article:
         id=article_id,
         text=text,
         published=dt.date(2026, 1, 21),
-        language="ru",
         source=f"{article_id}.txt",
     )
 

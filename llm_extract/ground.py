@@ -350,8 +350,9 @@ def _keep_quote_marks(quote: str, text: str, start: int, end: int) -> tuple[int,
 
 
 class GroundingReport(BaseModel):
-    """A grounded copy of an extraction, the quotes that could not be found, and the
-    quotes found only fuzzily (the model's words were replaced by the article's)."""
+    """A grounded extraction (see `ground_extraction` for what it shares with its input),
+    the quotes that could not be found, and the quotes found only fuzzily (the model's
+    words were replaced by the article's)."""
 
     extraction: ArticleExtraction
     ungrounded: list[str] = Field(
@@ -386,9 +387,11 @@ def ground_extraction(
 
     Evidence whose offsets already hold (a baseline's, or an earlier pass's) is
     kept; offsets that do not hold are dropped and the quote grounded afresh.
-    The result has new records and evidence; the rest is shared with the input
-    (a deep copy cost five times more, and its many short-lived objects made the
-    garbage collector a large share of client CPU with 64 articles in flight).
+    The input is left as it was. The result has new records and new evidence
+    where grounding changed it; evidence that already held, people, dates and the
+    rest are the input's own objects, so copy before editing them (a deep copy cost
+    five times more, and its many short-lived objects made the garbage collector a
+    large share of client CPU with 64 articles in flight).
     """
     ungrounded: list[str] = []
     fuzzy: list[tuple[str, str]] = []

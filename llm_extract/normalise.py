@@ -837,6 +837,10 @@ def _editable_copy(extraction: ArticleExtraction) -> ArticleExtraction:
 def normalise_extraction(extraction: ArticleExtraction, article: Article) -> ArticleExtraction:
     """A normalised copy: the same records, with canonical people, codes and dates.
 
+    The input is left as it was. Records, delegations and locations are new; people
+    already canonical, evidence and dates left alone are shared with the input, so
+    copy before editing them.
+
     - people (delegation heads and members, position holders): the alias table's
       name and English name for a known person, else the nominative of the name
       (the model's `name_en` is kept);

@@ -130,6 +130,36 @@ def test_language_from_script(text: str, language: str) -> None:
     assert detect_language(text) == language
 
 
+RUSSIAN_BODY = (
+    "Президент Украины Владимир Зеленский заявил, что делегации встретятся в Женеве. "
+    "По его словам, переговоры будут посвящены гарантиям безопасности и обмену пленными. "
+) * 12
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "«Ми готові до зустрічі, але лише на наших умовах. Україна не відмовиться від своїх "
+        "територій, і це наша принципова позиція для будь-яких переговорів.» " * 4,
+        "Home News World Business Sign in Subscribe Accept all cookies Privacy policy "
+        "Terms of use Contact us Follow us on social media Newsletter " * 4,
+    ],
+    ids=["ukrainian-quote-first", "english-page-header-first"],
+)
+def test_a_russian_article_with_a_foreign_opening_is_russian(opening: str) -> None:
+    assert len(opening) > 500
+    assert detect_language(opening + "\n" + RUSSIAN_BODY) == "ru"
+
+
+def test_a_given_language_is_kept_and_survives_a_round_trip() -> None:
+    text = "Talks took place in Miami on Saturday."
+    guessed = load_article(text)
+    assert guessed.language == "en"
+    given = guessed.model_validate({**guessed.model_dump(), "language": "ru"})
+    assert given.language == "ru"
+    assert type(given).model_validate(given.model_dump()).language == "ru"
+
+
 def test_a_mistyped_path_string_is_not_taken_as_text() -> None:
     with pytest.raises(ArticleError, match="no such file"):
         load_article("seeds/nope.txt")

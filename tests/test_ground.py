@@ -15,6 +15,7 @@ from llm_extract.ground import (
     ground_quote,
     iter_evidence,
 )
+from llm_extract.normalise import normalise_extraction
 from llm_extract.schemas import (
     ArticleExtraction,
     Evidence,
@@ -333,3 +334,31 @@ def test_check_spans_names_each_broken_span(seed001: str) -> None:
     assert "runs past the text" in problems[1]
     assert "no match kind" in problems[2]
     assert len(problems) == 3
+
+
+@pytest.mark.parametrize("gold_path", sorted(GOLD.glob("*.json")), ids=lambda p: p.stem[:3])
+def test_grounding_and_normalising_leave_their_input_unchanged(gold_path: Path) -> None:
+    """Both share unchanged objects with their input; neither may edit them."""
+    (seed,) = SEEDS.glob(f"{gold_path.stem[:3]}_*.txt")
+    article = load_article(seed)
+    gold = json.loads(gold_path.read_text("utf-8"))
+    answer = ArticleExtraction.model_validate(
+        {"meetings": gold["meetings"], "positions": gold["positions"]}
+    )
+    for record in [*answer.meetings, *answer.positions]:  # half held, half as a model gives them
+        for evidence in record.evidence[::2]:
+            evidence.start = evidence.end = evidence.match = None
+    people = [p.holder for p in answer.positions if p.holder is not None] + [
+        person
+        for m in answer.meetings
+        for d in m.delegations
+        for person in ([d.head] if d.head is not None else []) + d.members
+    ]
+    for person in people[::2]:  # half canonical already, half in another spelling
+        person.name = person.name.upper()
+    before = answer.model_dump()
+    grounded = ground_extraction(answer, article.text).extraction
+    assert answer.model_dump() == before
+    grounded_before = grounded.model_dump()
+    normalise_extraction(grounded, article)
+    assert grounded.model_dump() == grounded_before

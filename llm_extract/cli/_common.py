@@ -90,19 +90,20 @@ Concurrency = Annotated[
     int, typer.Option("--concurrency", "-c", min=1, help="Articles in flight at once.")
 ]
 Rpm = Annotated[
-    float | None, typer.Option("--rpm", help="Cap on model requests per minute, re-asks included.")
+    float | None,
+    typer.Option("--rpm", help="Cap on live model requests per minute, re-asks included."),
 ]
 Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for one answer.")]
 MaxTokens = Annotated[
     int | None, typer.Option("--max-tokens", help="Cap on output tokens per answer.")
 ]
 MaxReasks = Annotated[
-    int, typer.Option("--max-reasks", min=0, help="Re-asks after an answer fails validation.")
+    int, typer.Option("--max-reasks", min=0, help="Live re-asks after an answer fails validation.")
 ]
 GroundingReasks = Annotated[
     int,
     typer.Option(
-        "--grounding-reasks", min=0, help="Re-asks when quotes are not found in the article."
+        "--grounding-reasks", min=0, help="Live re-asks when quotes are not found in the article."
     ),
 ]
 PromptName = Annotated[str, typer.Option("--prompt", help="Prompt template name in prompts/.")]

@@ -296,8 +296,8 @@ def langextract_python(choice: str) -> tuple[str | None, str]:
     return str(python), f"installed into {LANGEXTRACT_VENV}"
 
 
-class _LangExtractFailed(Exception):
-    pass
+class _RowFailed(Exception):
+    """A row that cannot run at all (LangExtract's driver failed): its runs so far still count."""
 
 
 def langextract_row(
@@ -315,7 +315,7 @@ def langextract_row(
     listing.unlink()
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise _LangExtractFailed("failed: " + " | ".join(tail))
+        raise _RowFailed("failed: " + (" | ".join(tail) or f"exit {done.returncode}, no output"))
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     calls = server_stats(url)["chat"]
     return {
@@ -344,14 +344,24 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
-def repeated(specs: list[Callable[[], dict[str, Any]]], repeat: int) -> list[dict[str, Any]]:
+def repeated(
+    specs: list[Callable[[], dict[str, Any]]], repeat: int
+) -> tuple[list[dict[str, Any]], str | None]:
     """Each row `repeat` times in rounds (every row once, then again), so a slow spell
-    of the machine falls on all rows alike; the median run of each row."""
+    of the machine falls on all rows alike; the median run of each row. A `_RowFailed`
+    stops the runs there, and each row keeps the runs it had: (rows, what failed)."""
     runs: list[list[dict[str, Any]]] = [[] for _ in specs]
+    failure = None
     for _ in range(repeat):
         for spec, done in zip(specs, runs, strict=True):
-            done.append(spec())
-    return [_median(done) for done in runs]
+            try:
+                done.append(spec())
+            except _RowFailed as err:
+                failure = f"run {len(done) + 1} of {repeat} {err}"
+                break
+        if failure:
+            break
+    return [_median(done) for done in runs if done], failure
 
 
 def _fixed(value: float | None, places: int) -> str | None:
@@ -370,7 +380,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency", type=float, default=0.25, help="Server latency, s (<= 1).")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="Share of 503 answers.")
-    parser.add_argument("--seconds", type=float, default=10.0, help="Ideal run time per level.")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="Ideal run time per row, s (LangExtract's rows: at most 2 s, it is several times "
+        "slower).",
+    )
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
     parser.add_argument("--rpm", type=float, default=600.0, help="Cap for the RPM row (0: none).")
     parser.add_argument(
@@ -412,19 +428,18 @@ def main() -> None:
                                      latency=latency, rpm=args.rpm))  # fmt: skip
             specs.append(partial(instructor_row, paths[: _count(1, latency, args.seconds)], url,
                                  latency=latency))  # fmt: skip
-            rows = repeated(specs, args.repeat)
+            rows, _ = repeated(specs, args.repeat)  # only LangExtract's rows raise _RowFailed
             python, langextract_status = langextract_python(args.langextract)
             if python is not None:
+                seconds = min(args.seconds, 2.0)
                 more = [
-                    partial(langextract_row, python, paths[: _count(c, latency, 2.0)], url,
+                    partial(langextract_row, python, paths[: _count(c, latency, seconds)], url,
                             concurrency=c, latency=latency)
                     for c in levels
                 ]  # fmt: skip
-                try:
-                    rows.extend(repeated(more, args.repeat))
-                    langextract_status += "; ok"
-                except _LangExtractFailed as err:
-                    langextract_status += f"; {err}"
+                done, failure = repeated(more, args.repeat)
+                rows.extend(done)
+                langextract_status += f"; {failure or 'ok'}"
     ours = {r["concurrency"]: r for r in rows if r["client"] == "llm-extract" and not r["rpm_cap"]}
     sequential = next(r for r in rows if r["client"].startswith("instructor"))
     ratios = {
@@ -462,16 +477,18 @@ def main() -> None:
         [
             [r["client"], r["concurrency"], r["articles"], r["failed"], r["calls"],
              r["articles_per_s"], r["ideal_per_s"], r["of_ideal"], r["client_cpu_ms_per_call"],
-             r["rpm_cap"], _fixed(r["rpm_observed"], 1), _fixed(r["rpm_burst"], 2), _kept(r)]
+             r["rpm_cap"], _fixed(r["rpm_observed"], 1) if r["rpm_cap"] else None,
+             _fixed(r["rpm_burst"], 2), _kept(r)]
             for r in rows
         ],
     )  # fmt: skip
     if args.rpm:
         print(
-            "rpm seen: requests/min arriving at the server (median over every stretch of half "
-            "the run's requests);\nburst: the smallest token bucket, refilled at the cap's rate, "
-            "that every arrival fits in (1 = evenly\nspaced at the cap); cap kept: burst < 2 and "
-            "rpm seen < cap + 1 (never a whole request ahead of the cap).\n"
+            "rpm seen, burst, cap kept: the row with an RPM cap only (JSON: rpm_observed on every "
+            "engine row).\nrpm seen: requests/min arriving at the server (median over every "
+            "stretch of half the run's\nrequests); burst: the smallest token bucket, refilled at "
+            "the cap's rate, that every arrival\nfits in (1 = evenly spaced at the cap); cap kept: "
+            "burst < 2 and rpm seen < cap + 1 (never a\nwhole request ahead of the cap).\n"
         )
     if args.repeat > 1:
         spread = [

@@ -35,7 +35,14 @@ import openai
 
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CacheMiss, CallLog
-from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
+from llm_extract.client import (
+    DEFAULT_API_KEY_ENV,
+    Client,
+    ClientConfig,
+    public_url,
+    redact,
+    url_secrets,
+)
 from llm_extract.errors import ArticleError, ConfigError, TransportError
 from llm_extract.extraction import (
     DEFAULT_CHUNK_CHARS,
@@ -720,8 +727,8 @@ class _BatchAPI:
                 f"no endpoint for the Batch API: set ${api_key_env} (the OpenAI key) "
                 "or pass --base-url"
             )
-        self._secret = key
         self.client = openai.OpenAI(api_key=key or "none", base_url=url, max_retries=3)
+        self._secrets = [s for s in (key, *url_secrets(str(self.client.base_url))) if s]
 
     def __enter__(self) -> _BatchAPI:
         return self
@@ -737,11 +744,11 @@ class _BatchAPI:
             raise TransportError(f"the Batch API failed ({reason})") from None
         if isinstance(error, openai.APIConnectionError):
             raise TransportError(
-                f"cannot reach {self.client.base_url} ({self._redact(str(error))})"
+                f"cannot reach {public_url(str(self.client.base_url))} ({self._redact(str(error))})"
             ) from None
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
+        return redact(text, self._secrets)
 
 
 def submit(

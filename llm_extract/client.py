@@ -34,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx2
 import openai
@@ -75,6 +76,9 @@ __all__ = [
     "Completion",
     "Pacer",
     "is_fixture_model",
+    "public_url",
+    "redact",
+    "url_secrets",
 ]
 
 log = logging.getLogger("llm_extract")
@@ -328,7 +332,6 @@ class Client:
             api_key_env = COMPATIBLE_ENDPOINTS[prefix][1]
             self._api_key_env = api_key_env
         key = api_key or os.environ.get(api_key_env)
-        self._secret = key or None
         self._offline = is_fixture_model(model) and http_client is None and base_url is None
         self._plain = False
         self.provider, self.model_name, openai_client, default_mode = self._connect(
@@ -337,9 +340,13 @@ class Client:
         self._openai = openai_client.with_options(
             max_retries=0, timeout=self.config.timeout, **_http(http_client)
         )
-        self.base_url = str(self._openai.base_url)
+        url = str(self._openai.base_url)
+        self._secrets = [s for s in (key, *url_secrets(url)) if s]
+        """Redacted from every error and logged answer: the key, and the URL's credentials."""
+        self.base_url = public_url(url)
+        """The endpoint as messages name it: no user, password or query."""
         self._endpoint = (
-            endpoint_identity(self.base_url)
+            endpoint_identity(url)
             if keyed_by_endpoint and self._plain and not is_fixture_model(model)
             else None
         )
@@ -356,6 +363,10 @@ class Client:
     def _connect(
         self, model: str, *, base_url: str | None, api_key: str | None, mode: str | None
     ) -> tuple[Provider, str, openai.AsyncOpenAI, str]:
+        if base_url is not None:
+            _checked_url(base_url, "the base URL")
+        elif os.environ.get("OPENAI_BASE_URL"):
+            _checked_url(os.environ["OPENAI_BASE_URL"], "$OPENAI_BASE_URL")
         prefix, _, rest = model.partition("/")
         if rest and prefix in COMPATIBLE_ENDPOINTS:
             if api_key is None:
@@ -767,7 +778,7 @@ class Client:
         return TransportError(f"{self.base_url} rejected the request ({reason})")
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
+        return redact(text, self._secrets)
 
     def _log(
         self,
@@ -815,6 +826,44 @@ def _providers() -> set[str]:
     from instructor.v2.auto_client import supported_providers
 
     return set(supported_providers)
+
+
+def _checked_url(url: str, where: str) -> None:
+    """Refuse what cannot name an endpoint: a typo fails here, not after every retry."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ConfigError(
+            f"{where} {url!r} is not an http(s) URL with a host and a valid port, "
+            "e.g. http://127.0.0.1:11434/v1"
+        )
+
+
+def public_url(url: str) -> str:
+    """`url` without user, password, query or fragment, which may hold credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every secret (a key, a URL's credentials) replaced by a marker."""
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a URL that may be credentials: password, user and query values."""
+    parts = urlsplit(url)
+    values = [value for _, value in parse_qsl(parts.query) if len(value) >= 4]
+    return [s for s in (parts.password, parts.username, *values) if s]
 
 
 def _chat_completion(body: dict[str, Any]) -> ChatCompletion:

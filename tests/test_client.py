@@ -11,6 +11,7 @@ import pytest
 from answers import INVALID, VALID
 from loopback import LoopbackServer, Reply, completion
 
+from llm_extract.cache import CallLog
 from llm_extract.client import CallStats, Client, ClientConfig, Completion, Pacer
 from llm_extract.errors import ConfigError, ModelOutputError, TransportError
 from llm_extract.schemas import ArticleExtraction
@@ -358,6 +359,27 @@ def test_the_offline_guard_stops_a_real_endpoint():
 def test_no_endpoint_is_a_config_error():
     with pytest.raises(ConfigError, match="no endpoint"):
         Client("some-model")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "htp://127.0.0.1:8000/v1", "127.0.0.1:11434/v1", "http://127.0.0.1:99999/v1"],
+)
+def test_a_base_url_that_cannot_name_an_endpoint_is_refused_at_once(url):
+    with pytest.raises(ConfigError, match="is not an http\\(s\\) URL"):
+        Client("some-model", base_url=url, api_key="sk-test-x")
+
+
+def test_credentials_in_the_base_url_never_reach_errors_or_the_log(tmp_path, secret):
+    log = CallLog(tmp_path / "calls.db")
+    url = "http://agent:pw-SECRET42@127.0.0.1:9/v1?key=query-SECRET43"
+    config = ClientConfig.from_env(retries=0)
+    client = Client("some-model", base_url=url, api_key=secret, config=config, call_log=log)
+    message, _ = fails(client, TransportError)
+    assert message.startswith("cannot reach http://127.0.0.1:9/v1")
+    stored = "\n".join(str(row) for row in log.rows())
+    for leak in ("pw-SECRET42", "query-SECRET43", "agent", secret):
+        assert leak not in message and leak not in stored
 
 
 def test_unknown_mode_is_a_config_error():

@@ -154,6 +154,17 @@ class ClientConfig:
     temperature: float | None = 0.0
     max_tokens: int | None = None
 
+    def __post_init__(self) -> None:
+        """A zero or negative cap would silently mean no cap or no call: refuse it."""
+        positive = {"timeout": self.timeout, "rpm": self.rpm, "max_tokens": self.max_tokens}
+        for name, value in positive.items():
+            if value is not None and value <= 0:
+                raise ConfigError(
+                    f"{name} must be more than 0 (got {value:g}); leave it out for none"
+                )
+        if self.retries < 0:
+            raise ConfigError(f"retries must be 0 or more (got {self.retries})")
+
     @classmethod
     def from_env(cls, **overrides: Any) -> ClientConfig:
         values: dict[str, Any] = {}

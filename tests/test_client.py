@@ -413,3 +413,9 @@ def test_provider_without_an_openai_client_goes_through_its_compatible_endpoint(
 def test_provider_key_missing_names_its_variable():
     with pytest.raises(ConfigError, match=r"\$GEMINI_API_KEY"):
         Client("gemini/gemini-flash")
+
+
+@pytest.mark.parametrize("setting", [{"rpm": 0}, {"rpm": -5}, {"timeout": 0}, {"max_tokens": 0}])
+def test_a_zero_or_negative_cap_is_refused(setting):
+    with pytest.raises(ConfigError, match="must be more than 0"):
+        ClientConfig.from_env(**setting)

@@ -638,8 +638,9 @@ class Client:
         if self._offline:
             miss = CacheMiss(
                 f"{self.model} is a hand-written fixture model: it answers only from "
-                "recorded conversations, and this request was never recorded "
-                "(record it with llm_extract.fixtures.record_conversation)"
+                "recorded conversations, and this request was never recorded in this cache "
+                "(the shipped ones replay with --cache-dir evals/fixtures/cache; record new "
+                "ones with llm_extract.fixtures.record_conversation)"
             )
             self._log(stats, prepared, key, logged, error=str(miss), started=started)
             raise miss

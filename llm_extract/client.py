@@ -370,6 +370,10 @@ class Client:
             multiplier=self.config.backoff, max=self.config.backoff_max, jitter=self.config.backoff
         )
         self.notices: list[str] = []
+        self.answered = False
+        """Has the endpoint answered anything yet (an error status included)?"""
+        self.unreachable = False
+        """Has a call failed because no connection could be made, after its retries?"""
 
     def _connect(
         self, model: str, *, base_url: str | None, api_key: str | None, mode: str | None
@@ -709,9 +713,11 @@ class Client:
                             "/chat/completions", cast_to=httpx2.Response, content=content
                         )
                     except openai.APIStatusError as err:
+                        self.answered = True
                         if mode not in self._confirmed and _rejects_mode(mode, err):
                             raise _ModeRejected(mode, self._status_reason(err)) from None
                         raise
+                    self.answered = True
                     text = self._redact(raw.text)
                     return self._body(text), text
         except _ModeRejected:
@@ -724,6 +730,7 @@ class Client:
                 f"({_times(tries)}); raise --timeout or check the server"
             ) from None
         except openai.APIConnectionError as err:
+            self.unreachable = True
             cause = self._redact(str(err.__cause__ or err))
             raise TransportError(
                 f"cannot reach {self.base_url} ({cause}; {_times(tries)}); "

@@ -705,6 +705,7 @@ async def extract_async(
         queue.put_nowait(entry)
     sink = open_output(out_path) if out_path is not None else None
     failed = 0
+    unreached: list[ExtractionResult] = []
 
     async def worker(task_id: Any) -> None:
         nonlocal failed
@@ -719,6 +720,15 @@ async def extract_async(
                 result = _failed(item, extractor.model, str(err))
             else:
                 result = await extractor.extract(article)
+            if _never_reached(extractor, result):
+                unreached.append(result)  # not written: a re-run must try it again
+                if len(unreached) >= min(_UNREACHED_STOP, len(todo)):
+                    raise ConfigError(
+                        f"{result.error}; stopped after {len(unreached)} articles failed "
+                        "this way and none got an answer (nothing was written for them; "
+                        "run again when the server is up)"
+                    )
+                continue
             results[index] = result
             if sink is not None:
                 sink.write(result.model_dump_json() + "\n")
@@ -741,6 +751,22 @@ async def extract_async(
         if owned:
             await extractor.aclose()
     return [r for r in results if r is not None]
+
+
+_UNREACHED_STOP = 3
+"""Articles that may fail to reach an endpoint that never answered before a run stops."""
+
+
+def _never_reached(extractor: Extractor, result: ExtractionResult) -> bool:
+    """A transport failure while the endpoint has answered nothing in this run: it is
+    down or mistyped, and retrying every article against it would only take time."""
+    client = extractor.client
+    return (
+        result.failure == "transport"
+        and client is not None
+        and client.unreachable
+        and not client.answered
+    )
 
 
 @contextmanager

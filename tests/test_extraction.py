@@ -481,3 +481,22 @@ def test_a_fuzzily_grounded_quote_says_what_the_model_wrote(server, secret):
     evidence = result.extraction.meetings[0].evidence[0]
     assert (evidence.text, evidence.match) == (MEETING_QUOTE, "fuzzy")
     assert any("fuzzily" in w and said in w for w in result.warnings)
+
+
+def test_a_run_against_an_endpoint_that_never_answers_stops_and_writes_nothing(secret, tmp_path):
+    out = tmp_path / "out.jsonl"
+    dead = {"model": "some-model", "base_url": "http://127.0.0.1:9/v1", "api_key": secret,
+            "cache": Cache(mode="off"), "config": ClientConfig.from_env(retries=0)}  # fmt: skip
+    articles = [article(ARTICLE, f"a{n}") for n in range(6)]
+    with pytest.raises(ConfigError, match=r"cannot reach .* stopped after 3 articles"):
+        extract(articles, out=out, concurrency=1, **dead)
+    assert not out.exists() or out.read_text("utf-8") == ""
+
+
+def test_a_server_that_answered_once_and_then_goes_down_does_not_stop_the_run(server, secret):
+    answers = iter([completion(tool=VALID)])
+    server.responder = lambda _request: next(answers, Reply(503, {"error": {"message": "down"}}))
+    config = ClientConfig.from_env(retries=0)
+    articles = [article(ARTICLE, f"a{n}") for n in range(5)]
+    results = extract(articles, concurrency=1, **options(server, secret, config=config))
+    assert [r.status for r in results] == ["ok", "failed", "failed", "failed", "failed"]

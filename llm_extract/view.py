@@ -235,7 +235,8 @@ def _meeting_title(meeting: Meeting) -> str:
     sides = "–".join(d.side for d in meeting.delegations)
     where = meeting.location.place if meeting.location and meeting.location.place else None
     when = meeting.date.start if meeting.date else None
-    bits = [meeting.status.value, when, where, sides or None]
+    heads = ", ".join(d.head.name for d in meeting.delegations if d.head)
+    bits = [meeting.status.value, when, where, sides or None, heads or None]
     return " · ".join(b for b in bits if b)
 
 
@@ -499,11 +500,11 @@ def build_view(
             "text": text,
             "text_error": text_error,
             "runs": list(panes),
-            "facets": _facets(p.extraction for p in preds if p),
             "events": [],
         }
         gold_spans: list[tuple[int, int, str, bool]] = []
         reference = expected.get(article_id) if expected is not None else None
+        article["facets"] = _facets([*(p.extraction for p in preds if p), reference])
         if reference is not None:
             gold_cards, gold_spans = _cards("g", reference, text)
             article["gold"] = {"cards": gold_cards}

@@ -33,9 +33,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from typing import TypeVar
 
 from llm_extract.aliases import fold
 from llm_extract.normalise import canonical_name, canonical_place, person_key, place_country
+from llm_extract.results import gc_paused
 from llm_extract.schemas import (
     Event,
     EventDate,
@@ -90,6 +92,7 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+T = TypeVar("T")
 
 _AFTER_PUBLICATION = frozenset(
     {MeetingStatus.PLANNED, MeetingStatus.PROPOSED, MeetingStatus.POSTPONED}
@@ -191,7 +194,7 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
     if location is not None and (location.place or location.venue):
         place, found = _place(location.place or location.venue or "")
         country = location.country or found
-    record = EventMention(
+    record = EventMention.model_construct(
         id=mention_id(result.article_id, index),
         article_id=result.article_id,
         meeting_index=index,
@@ -441,7 +444,7 @@ def _cluster_anchors(mentions: Sequence[_Mention], t: Thresholds) -> dict[int, _
         if clusters[ra].contradiction(clusters[rb], t.date_slack_days) is not None:
             continue
         keep, gone = min(ra, rb), max(ra, rb)
-        link = EventLink(
+        link = EventLink.model_construct(
             source=by_order[a].record.id, target=by_order[b].record.id, score=score, reasons=reasons
         )
         clusters[keep].absorb(clusters.pop(gone), link)
@@ -489,7 +492,7 @@ def _attach(
             score, root, reasons = scored[0]
             cluster = clusters[root]
             anchor = min(cluster.members, key=lambda c: c.order)
-            link = EventLink(
+            link = EventLink.model_construct(
                 source=anchor.record.id,
                 target=m.record.id,
                 score=score,
@@ -506,10 +509,11 @@ def resolve_events(
     results: Iterable[ExtractionResult], thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> list[Event]:
     """Events of the meetings in `results` (failed results are skipped), in date order."""
-    mentions = _mentions(results)
-    clusters = _cluster_anchors(mentions, thresholds)
-    alone = _attach([m for m in mentions if not m.anchor], clusters, thresholds)
-    events = [_event(c) for c in [*clusters.values(), *alone]]
+    with gc_paused():
+        mentions = _mentions(results)
+        clusters = _cluster_anchors(mentions, thresholds)
+        alone = _attach([m for m in mentions if not m.anchor], clusters, thresholds)
+        events = [_event(c) for c in [*clusters.values(), *alone]]
     events.sort(key=_chronological)
     return events
 
@@ -539,11 +543,11 @@ def _event(cluster: _Cluster) -> Event:
     conflicts: list[str] = []
     date, date_conflict = _date(members, conflicts)
     place = _location(members, conflicts)
-    formats = Counter(m.record.format for m in members if m.record.format)
-    if len(formats) > 1:
-        conflicts.append("format: " + ", ".join(sorted(formats)))
+    formats = [m.record.format for m in members if m.record.format]
+    if len(set(formats)) > 1:
+        conflicts.append("format: " + ", ".join(sorted(set(formats))))
     history = [
-        StatusReport(
+        StatusReport.model_construct(
             status=m.record.status, published=m.record.published, article_id=m.record.article_id
         )
         for m in members
@@ -552,14 +556,14 @@ def _event(cluster: _Cluster) -> Event:
     for m in members:
         for topic in m.topics:
             topics.setdefault(fold(topic), topic)
-    return Event(
+    return Event.model_construct(
         id="ev-" + hashlib.sha256(first.record.id.encode()).hexdigest()[:12],
         sides=sorted(cluster.sides),
         participants=_participants(members),
         date=date,
         date_conflict=date_conflict,
         place=place,
-        format=formats.most_common(1)[0][0] if formats else None,
+        format=_most_common(formats) if formats else None,
         status=history[-1].status,
         status_history=history,
         topics=list(topics.values()),
@@ -603,21 +607,29 @@ def _preferred(m: _Mention) -> tuple[int, int, int]:
 def _location(members: Sequence[_Mention], conflicts: list[str]) -> Location | None:
     placed = [m for m in members if m.place]
     if not placed:
-        countries = Counter(
+        countries = [
             m.record.location.country
             for m in members
             if m.record.location and m.record.location.country
-        )
-        return Location(country=countries.most_common(1)[0][0]) if countries else None
-    places = Counter(m.place for m in placed)
-    if len(places) > 1:
-        conflicts.append("place: " + ", ".join(sorted(p for p in places if p)))
-    best = places.most_common(1)[0][0]
+        ]
+        return Location(country=_most_common(countries)) if countries else None
+    places = [m.place for m in placed]
+    if len(set(places)) > 1:
+        conflicts.append("place: " + ", ".join(sorted({p for p in places if p})))
+    best = _most_common(places)
     chosen = [m.record.location for m in placed if m.place == best and m.record.location]
     venue = next((loc.venue for loc in chosen if loc.venue), None)
     country = next((loc.country for loc in chosen if loc.country), None)
     country = country or next(m.country for m in placed if m.place == best)
     return Location(place=chosen[0].place, country=country, venue=venue)
+
+
+def _most_common(values: Iterable[T]) -> T:
+    """The most frequent value; ties go to the first seen (callers pass a stable order)."""
+    counts: dict[T, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=counts.__getitem__)
 
 
 def _participants(members: Sequence[_Mention]) -> list[EventParticipant]:
@@ -629,18 +641,15 @@ def _participants(members: Sequence[_Mention]) -> list[EventParticipant]:
             articles[key].add(m.record.article_id)
     out = []
     for key, forms in seen.items():
-        names = Counter(p.name for p in forms)
-        name = max(names, key=lambda n: (names[n], len(n), n))
-        sides = Counter(p.side for p in forms)
         roles: dict[str, str] = {}
         for p in forms:
             if p.role:
                 roles.setdefault(fold(p.role), p.role)
         out.append(
-            EventParticipant(
-                name=name,
+            EventParticipant.model_construct(
+                name=_most_common(sorted((p.name for p in forms), key=lambda n: (-len(n), n))),
                 name_en=next((p.name_en for p in forms if p.name_en), None),
-                side=sides.most_common(1)[0][0],
+                side=_most_common(p.side for p in forms),
                 head=any(p.head for p in forms),
                 roles=list(roles.values()),
                 articles=sorted(articles[key]),

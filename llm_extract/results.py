@@ -9,8 +9,10 @@ it is skipped with a warning, the whole lines before it are kept.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from pydantic import ValidationError
 from llm_extract.errors import ResultsError
 from llm_extract.schemas import ExtractionResult
 
-__all__ = ["ResultSet", "read_results"]
+__all__ = ["ResultSet", "gc_paused", "read_results"]
 
 
 @dataclass
@@ -37,6 +39,20 @@ class ResultSet:
     @property
     def failed(self) -> int:
         return sum(r.status == "failed" for r in self.results)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a corpus is built: its records hold no cycles
+    (reference counting frees them), and collections over a heap of a million live
+    objects took half the run time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_results(paths: Iterable[Path]) -> ResultSet:

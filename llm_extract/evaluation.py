@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from llm_extract.articles import load_article
 from llm_extract.cache import Cache
 from llm_extract.compare import Comparison, compare_scorecards
+from llm_extract.coref import EventGold, EventScores, load_event_gold, score_events
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
 from llm_extract.score import (
@@ -132,6 +133,8 @@ class Run:
     card: Scorecard
     results: list[ExtractionResult]
     path: Path | None = None
+    events: EventScores | None = None
+    """Event resolution scored against the cross-article gold, when the gold has one."""
 
     @property
     def name(self) -> str:
@@ -263,7 +266,16 @@ def load_run(
         meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
     else:
         meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
-    return Run(meta, card, results, path)
+    return Run(meta, card, results, path, _event_scores(results, expected, gold))
+
+
+def _event_scores(
+    results: Sequence[ExtractionResult],
+    expected: Mapping[str, ArticleExtraction],
+    gold: Path | EventGold | None,
+) -> EventScores | None:
+    events = load_event_gold(gold, expected) if isinstance(gold, Path) else gold
+    return score_events(results, expected, events) if events is not None else None
 
 
 def compare_runs(
@@ -300,11 +312,12 @@ def _scored(
     *,
     gold_path: Path,
     config: ScoreConfig | None,
+    events: EventGold | None = None,
 ) -> Run:
     predictions = {r.article_id: Prediction.from_result(r) for r in results}
     card = score_against_gold(gold, predictions, texts, config)
     meta = summarise(name, results, prices, model=name, gold=gold_path)
-    return Run(meta, card, list(results))
+    return Run(meta, card, list(results), events=_event_scores(results, gold, events))
 
 
 def fixture_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
@@ -359,6 +372,7 @@ def evaluate(
             f"the fixture models are {', '.join(fixtures_known) or 'none'}"
         )
     expected = load_gold(gold)
+    events = load_event_gold(gold, expected)
     sources = [_source(article_id, articles) for article_id in expected]
     texts = load_texts(expected, articles)
     prices = prices or PriceTable()
@@ -366,7 +380,9 @@ def evaluate(
     for model in models:
         store = Cache(fixtures / "cache", mode="replay-only") if is_fixture_model(model) else cache
         results = extract(sources, model=model, cache=store, **engine)
-        run = _scored(model, results, expected, texts, prices, gold_path=gold, config=config)
+        run = _scored(
+            model, results, expected, texts, prices, gold_path=gold, config=config, events=events
+        )
         if out is not None:
             store_run(run, out)
         runs.append(run)

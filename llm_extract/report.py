@@ -28,6 +28,8 @@ from llm_extract.score import RECORD_TYPES, Scorecard, gold_digest
 __all__ = [
     "comparison_table",
     "differing_table",
+    "events_rows",
+    "events_table",
     "fields_table",
     "leaderboard_rows",
     "leaderboard_table",
@@ -99,6 +101,33 @@ def leaderboard_table(runs: Sequence[Run]) -> Table:
             f"{row['tokens']:,}",
             "—" if row["cost_usd"] is None else f"{row['cost_usd']:.3g}",
             "—" if row["latency_s"] is None else f"{row['latency_s']:.1f}",
+        )
+    return table
+
+
+def events_rows(runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """Per run with event gold: MUC, B³, CEAF-e (P/R/F1), their mean, and the event counts."""
+    return [{"name": run.name, **run.events.to_dict()} for run in runs if run.events is not None]
+
+
+def events_table(runs: Sequence[Run]) -> Table | None:
+    """Event resolution against the cross-article gold, one line per run; None without that gold."""
+    rows = events_rows(runs)
+    if not rows:
+        return None
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title="Events (across articles): F1",
+        caption="MUC: links; B³: per mention; CEAF-e: events aligned one to one; CoNLL: their mean",
+    )
+    for header in ("run", "MUC", "B³", "CEAF-e", "CoNLL", "events"):
+        table.add_column(header, justify="left" if header == "run" else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            escape(row["name"]),
+            *(_pct(row[m]["f1"]) for m in ("muc", "b3", "ceaf_e")),
+            _pct(row["conll_f1"]),
+            f"{row['predicted_events']}/{row['gold_events']}",
         )
     return table
 
@@ -295,6 +324,7 @@ def render_html(
         note_mark=_NOTE_MARK,
         charts=_charts(runs),
         provenance=_provenance(runs),
+        events=events_rows(runs),
         field_keys=field_keys,
         fields=fields,
         per_article=per_article,

@@ -92,6 +92,7 @@ from llm_extract.schemas import (
 
 __all__ = [
     "CONTAINMENT_CREDIT",
+    "EVENTS_GOLD_FILE",
     "RECORD_TYPES",
     "Alignment",
     "ArticleScore",
@@ -101,8 +102,10 @@ __all__ = [
     "RecordView",
     "ScoreConfig",
     "Scorecard",
+    "align_meetings",
     "date_credit",
     "gold_digest",
+    "gold_files",
     "load_gold",
     "load_predictions",
     "same_person",
@@ -112,6 +115,8 @@ __all__ = [
 ]
 
 RECORD_TYPES = ("meetings", "positions")
+EVENTS_GOLD_FILE = "events.json"
+"""The cross-article gold beside the per-article files (`coref.py` reads it), not an article."""
 _CATEGORICAL = {"meetings": ("status", "format"), "positions": ("stance", "speech")}
 _FAITHFUL = frozenset({MatchKind.EXACT, MatchKind.NORMALISED})
 _NONE = "—"
@@ -439,6 +444,20 @@ def _exact(parts: Mapping[str, float | None], config: ScoreConfig) -> bool:
         value is None or value >= (config.text_threshold if name in _TEXT_PARTS else 1.0)
         for name, value in parts.items()
     )
+
+
+def align_meetings(
+    gold: Sequence[Meeting], pred: Sequence[Meeting], config: ScoreConfig | None = None
+) -> list[tuple[int, int]]:
+    """(gold index, predicted index) of the meetings the scorer pairs, the same pairing it scores."""
+    config = config or ScoreConfig()
+    pairs, _, _ = _align(
+        gold,
+        pred,
+        lambda g, p: _weighted(_meeting_parts(g, p), config.meeting_weights),
+        config.meeting_threshold,
+    )
+    return [(i, j) for i, j, _ in pairs]
 
 
 # --------------------------------------------------------------------------- per article
@@ -1038,6 +1057,11 @@ def score_against_gold(
 # --------------------------------------------------------------------------- files
 
 
+def gold_files(directory: Path) -> list[Path]:
+    """The per-article gold files of a folder, sorted: every `*.json` but the event gold."""
+    return [p for p in sorted(directory.glob("*.json")) if p.name != EVENTS_GOLD_FILE]
+
+
 def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
     """`<article id>.json` files, each an ArticleExtraction."""
     if not directory.is_dir():
@@ -1045,7 +1069,7 @@ def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
             f"{directory}: no such gold folder; pass --gold with a folder of <article id>.json"
         )
     gold = {}
-    for path in sorted(directory.glob("*.json")):
+    for path in gold_files(directory):
         try:
             gold[path.stem] = ArticleExtraction.model_validate_json(path.read_text("utf-8"))
         except (ValidationError, ValueError) as err:
@@ -1079,7 +1103,7 @@ def load_predictions(path: Path) -> dict[str, Prediction]:
         raise ConfigError(
             f"{path}: expected a folder of <article id>.json predictions or a .jsonl file"
         )
-    return {p.stem: _prediction(p.stem, p.read_text("utf-8")) for p in sorted(path.glob("*.json"))}
+    return {p.stem: _prediction(p.stem, p.read_text("utf-8")) for p in gold_files(path)}
 
 
 def _prediction(article_id: str, raw: str) -> Prediction:

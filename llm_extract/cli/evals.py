@@ -36,6 +36,7 @@ from llm_extract.evaluation import (
 from llm_extract.report import (
     comparison_table,
     differing_table,
+    events_table,
     fields_table,
     leaderboard_rows,
     leaderboard_table,
@@ -73,6 +74,8 @@ def _console() -> Console:
 def _show(runs: list[Run]) -> None:
     console = _console()
     console.print(leaderboard_table(runs))
+    if (events := events_table(runs)) is not None:
+        console.print(events)
     console.print(fields_table(runs))
     for run in runs:
         for warning in run.card.warnings:
@@ -128,7 +131,11 @@ def eval_models(
             {
                 "leaderboard": leaderboard_rows(runs),
                 "runs": {
-                    run.name: {"run": run.meta.model_dump(mode="json"), **run.card.to_dict()}
+                    run.name: {
+                        "run": run.meta.model_dump(mode="json"),
+                        **run.card.to_dict(),
+                        "events": run.events.to_dict() if run.events else None,
+                    }
                     for run in runs
                 },
             }

@@ -34,8 +34,10 @@ from jinja2 import Environment, select_autoescape
 
 from llm_extract.articles import load_article
 from llm_extract.errors import ArticleError, ConfigError
+from llm_extract.events import date_bounds
 from llm_extract.schemas import (
     ArticleExtraction,
+    Event,
     Evidence,
     ExtractionResult,
     MatchKind,
@@ -72,7 +74,7 @@ class View:
     runs: list[dict[str, Any]]
     articles: list[dict[str, Any]]
     gold: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    timeline: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     made: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -85,7 +87,7 @@ class View:
             "runs": self.runs,
             "gold": self.gold,
             "articles": self.articles,
-            "events": self.events,
+            "timeline": self.timeline,
             "warnings": self.warnings,
         }
 
@@ -560,16 +562,133 @@ def build_view(
         warnings=warnings,
     )
     if events is not None:
-        view.events = load_events(events, {a["id"]: a for a in out})
+        view.timeline = load_events(events, {a["id"]: a for a in out})
     return view
 
 
 # --------------------------------------------------------------------------- events
 
 
-def load_events(path: Path, articles: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events of an events file, for the timeline; each article learns its events."""
-    raise ConfigError(f"{path}: events files are not supported yet")
+_TIMELINE_WIDTH = 1100
+_TIMELINE_LEFT = 70
+_TIMELINE_ROW = 34
+_UNDATED = 60
+"""Pixels at the right for events without a date."""
+
+
+def load_events(path: Path, articles: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The events of `llm-extract events --out` laid out as a timeline by date and side.
+
+    Each article in `articles` learns the events it reports (its `events` list); an
+    event's sources that are not in the view are listed, without a link.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such events file; write one with `llm-extract events`")
+    events = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            events.append(Event.model_validate_json(line))
+        except ValueError as err:
+            first = str(err).splitlines()[0]
+            raise ConfigError(
+                f"{path}:{number}: not an event of `llm-extract events --out`: {first}"
+            ) from None
+    return _timeline(events, articles)
+
+
+def _timeline(events: Sequence[Event], articles: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    dated = [date_bounds(e.date) for e in events if e.date]
+    first = min((d[0] for d in dated), default=None)
+    last = max((d[1] for d in dated), default=None)
+    span = max(((last - first).days if first and last else 0), 1)
+    counts: dict[str, int] = {}
+    for event in events:
+        for side in event.sides:
+            counts[side] = counts.get(side, 0) + 1
+    sides = sorted(counts, key=lambda s: (-counts[s], s))
+    plot = _TIMELINE_WIDTH - _TIMELINE_LEFT - _UNDATED - 20
+    out = []
+    for event in events:
+        if event.date and first:
+            lo, hi = date_bounds(event.date)
+            x = _TIMELINE_LEFT + 10 + plot * ((lo - first).days + (hi - lo).days / 2) / span
+        else:
+            x = _TIMELINE_WIDTH - _UNDATED / 2
+        rows = sorted(sides.index(s) for s in event.sides)
+        sources = []
+        for m in event.mentions:
+            shown = m.article_id in articles
+            if shown and event.id not in articles[m.article_id]["events"]:
+                articles[m.article_id]["events"].append(event.id)
+            sources.append(
+                {
+                    "article": m.article_id,
+                    "key": f"a:m{m.meeting_index}",
+                    "published": m.published.isoformat() if m.published else None,
+                    "status": m.status.value,
+                    "shown": shown,
+                    "quote": m.evidence[0].text if m.evidence else None,
+                }
+            )
+        heads = [p.name for p in event.participants if p.head]
+        where = event.place.place if event.place and event.place.place else None
+        out.append(
+            {
+                "id": event.id,
+                "x": round(x, 1),
+                "rows": rows,
+                "r": 5 + 2 * min(event.sources, 4),
+                "status": event.status.value,
+                "title": " · ".join(
+                    b
+                    for b in (
+                        _event_date(event),
+                        where,
+                        "–".join(event.sides),
+                        ", ".join(heads) or None,
+                        event.status.value,
+                    )
+                    if b
+                ),
+                "history": [
+                    [h.status.value, h.published.isoformat() if h.published else None, h.article_id]
+                    for h in event.status_history
+                ],
+                "participants": [p.name for p in event.participants],
+                "conflicts": event.conflicts,
+                "sources": sources,
+            }
+        )
+    ticks = []
+    if first and last:
+        month = dt.date(first.year, first.month, 1)
+        while month <= last:
+            if month >= first:
+                x = _TIMELINE_LEFT + 10 + plot * (month - first).days / span
+                ticks.append({"x": round(x, 1), "label": month.strftime("%Y-%m")})
+            month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        if not ticks:
+            ticks.append({"x": _TIMELINE_LEFT + 10, "label": first.isoformat()})
+    return {
+        "events": out,
+        "sides": sides,
+        "ticks": ticks,
+        "width": _TIMELINE_WIDTH,
+        "left": _TIMELINE_LEFT,
+        "row": _TIMELINE_ROW,
+        "height": _TIMELINE_ROW * max(len(sides), 1) + 44,
+        "undated": any(e.date is None for e in events),
+        "undated_x": _TIMELINE_WIDTH - _UNDATED / 2,
+    }
+
+
+def _event_date(event: Event) -> str | None:
+    if event.date is None:
+        return None
+    when = f"{event.date.start} – {event.date.end}" if event.date.end else event.date.start
+    return f"{when} (sources disagree)" if event.date_conflict else when
 
 
 # --------------------------------------------------------------------------- page
@@ -583,6 +702,8 @@ def render_view(view: View) -> str:
     """The page: one HTML file with its CSS, script and data inline."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["f2"] = lambda x: "—" if x is None else f"{x:.2f}"
+    row = view.timeline["row"] if view.timeline else 0
+    env.filters["multiply_row"] = lambda index: index * row + row / 2 + 4
     template = env.from_string(_asset("view.html.j2"))
     return template.render(
         view=view,

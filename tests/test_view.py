@@ -350,3 +350,53 @@ def test_cli_writes_the_page(tmp_path: Path, fixture_results: dict[str, Path]) -
     missing = CliRunner().invoke(app, ["view", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 1 and "no such results file" in missing.stderr
     assert "Traceback" not in missing.output
+
+
+# --------------------------------------------------------------------------- events
+
+
+def write_events(results: Path, out: Path) -> Path:
+    """What `llm-extract events --out` writes: one Event per line."""
+    from llm_extract.events import resolve_events
+    from llm_extract.results import read_results
+
+    events = resolve_events(read_results([results]).results)
+    out.write_text("".join(e.model_dump_json() + "\n" for e in events), "utf-8")
+    return out
+
+
+def test_timeline_places_events_by_date_and_side(
+    tmp_path: Path, fixture_results: dict[str, Path]
+) -> None:
+    events = write_events(fixture_results["fixture-careful"], tmp_path / "events.jsonl")
+    count = len(events.read_text("utf-8").splitlines())
+    view = build_view(fixture_results["fixture-careful"], events=events)
+    timeline = view.timeline
+    assert timeline and len(timeline["events"]) == count
+    assert timeline["sides"][:2] in (["RU", "US"], ["US", "RU"])
+    dated = sorted(
+        (e for e in timeline["events"] if e["title"][:4].isdigit()), key=lambda e: e["title"]
+    )
+    xs = [e["x"] for e in dated]
+    assert xs == sorted(xs)  # later dates further right
+    assert all(timeline["left"] <= x <= timeline["width"] for x in xs)
+    # Every source links back to its article's meeting, and each article lists its events.
+    for event in timeline["events"]:
+        for source in event["sources"]:
+            assert source["shown"] and source["key"].startswith("a:m")
+            assert event["id"] in article(view, source["article"])["events"]
+    # The Miami meeting of 31 January is reported by two seeds: one event, two sources.
+    assert any(len({s["article"] for s in e["sources"]}) == 2 for e in timeline["events"])
+    html = render_view(view)
+    assert html.count('data-event="ev-') == count
+    assert 'role="img" aria-label="Timeline of events"' in html
+
+
+def test_a_bad_events_file_names_its_line(tmp_path: Path, fixture_results: dict[str, Path]) -> None:
+    events = write_events(fixture_results["fixture-careful"], tmp_path / "events.jsonl")
+    events.write_text(events.read_text("utf-8") + '{"id": "x"}\n', "utf-8")
+    bad_line = len(events.read_text("utf-8").splitlines())
+    with pytest.raises(ConfigError, match=rf"events.jsonl:{bad_line}: not an event"):
+        build_view(fixture_results["fixture-careful"], events=events)
+    with pytest.raises(ConfigError, match="no such events file"):
+        build_view(fixture_results["fixture-careful"], events=tmp_path / "none.jsonl")

@@ -229,3 +229,30 @@ def test_screenshot_is_not_blank(page: Any, review: Path) -> None:
     # Highlight colours are there: saturated pastel pixels, not just grey text on white.
     tinted = sum(n for n, (r, g, b) in colours if max(r, g, b) - min(r, g, b) > 30)
     assert tinted > 0.03 * image.size[0] * image.size[1]
+
+
+def test_timeline_links_events_to_their_articles(
+    page: Any, tmp_path: Path, fixture_results: dict[str, Path]
+) -> None:
+    from test_view import write_events
+
+    events = write_events(fixture_results["fixture-careful"], tmp_path / "events.jsonl")
+    view = build_view(fixture_results["fixture-careful"], events=events)
+    out = write_view(tmp_path / "timeline.html", view)
+    page.goto(out.as_uri())
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#timeline").is_hidden()
+    page.click("button[data-tab=timeline]")
+    assert page.locator("#app").is_hidden() and page.locator("#timeline").is_visible()
+    two = next(e for e in view.timeline["events"] if len({s["article"] for s in e["sources"]}) == 2)
+    page.locator(f'svg.timeline .event[data-event="{two["id"]}"]').click()
+    links = page.locator("#event-detail a")
+    assert links.count() == 2 and "Sources (2)" in page.inner_text("#event-detail")
+    source = two["sources"][1]
+    links.nth(1).click()
+    assert page.locator("#app").is_visible()
+    assert page.inner_text(".article-head h2") == source["article"]
+    selected = page.locator(".card.selected")
+    assert selected.count() == 1 and selected.get_attribute("data-key") == source["key"]
+    assert page.locator(".text .seg.active").count() >= 1
+    assert two["id"] in page.inner_text(".article-head")

@@ -451,18 +451,55 @@
   }
   for (const tab of tabs) tab.addEventListener("click", () => showTab(tab.dataset.tab));
 
+  const timeline = data.timeline;
+  const eventsById = new Map((timeline ? timeline.events : []).map((e) => [e.id, e]));
+
+  function showEvent(id) {
+    const event = eventsById.get(id);
+    const detail = $("event-detail");
+    if (!event || !detail) return;
+    for (const node of document.querySelectorAll("svg.timeline .event.selected")) node.classList.remove("selected");
+    const mark = [...document.querySelectorAll("svg.timeline .event")].find((g) => g.dataset.event === id);
+    if (mark) mark.classList.add("selected");
+    detail.replaceChildren(el("div", {},
+      el("h2", {}, event.title),
+      el("p", { class: "muted" }, `event ${event.id}`,
+        event.participants.length ? ` · ${event.participants.join(", ")}` : ""),
+      el("p", {}, "Status reports: ",
+        event.history.map(([status, published, article], k) => [k ? " → " : "", `${status} (${published || "undated"}, ${article})`])),
+      event.conflicts.length ? el("ul", { class: "warning" }, event.conflicts.map((c) => el("li", {}, c))) : null,
+      el("h3", {}, `Sources (${event.sources.length})`),
+      el("ol", {}, event.sources.map((m) => el("li", {},
+        m.shown
+          ? el("a", { href: `#a=${encodeURIComponent(m.article)}&k=${encodeURIComponent(m.key)}` }, m.article)
+          : el("span", { title: "not among the results of this view" }, `${m.article} (not in this view)`),
+        ` · ${m.status}${m.published ? `, published ${m.published}` : ""}`,
+        m.quote ? [" · ", el("q", {}, m.quote)] : null)))));
+  }
+  for (const mark of document.querySelectorAll("svg.timeline .event")) {
+    const choose = () => {
+      history.replaceState(null, "", `#e=${encodeURIComponent(mark.dataset.event)}`);
+      showEvent(mark.dataset.event);
+    };
+    mark.addEventListener("click", choose);
+    mark.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") choose();
+    });
+  }
+
   function route() {
-    const hash = decodeURIComponent(location.hash.slice(1));
-    if (hash.startsWith("e=") && window.llmExtractTimeline) {
+    const params = new URLSearchParams(location.hash.slice(1));
+    if (params.has("e") && timeline) {
       showTab("timeline");
-      window.llmExtractTimeline.show(hash.slice(2));
+      showEvent(params.get("e"));
       return;
     }
-    const wanted = hash.startsWith("a=") ? hash.slice(2) : null;
-    const i = wanted === null ? -1 : articles.findIndex((a) => a.id === wanted);
+    const i = params.has("a") ? articles.findIndex((a) => a.id === params.get("a")) : -1;
     showTab("articles");
-    if (i >= 0) open(i);
-    else if (state.current < 0 && articles.length) open(0);
+    if (i >= 0) {
+      open(i);
+      if (params.has("k")) select(params.get("k"), "link");
+    } else if (state.current < 0 && articles.length) open(0);
   }
   window.addEventListener("hashchange", route);
   applyFilters();

@@ -195,9 +195,14 @@ def test_html_says_when_by_which_version_on_which_gold(runs: tuple[Run, Run]) ->
 
 
 def test_html_lists_prompt_and_schema_hashes_of_each_run(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from llm_extract.evaluation import evaluate
 
-    [run] = evaluate(["fixture-careful"], gold=GOLD, articles=SEEDS, out=tmp_path)
+    with ThreadPoolExecutor(1) as worker:  # its own event loop: a browser test may hold this one's
+        [run] = worker.submit(
+            evaluate, ["fixture-careful"], gold=GOLD, articles=SEEDS, out=tmp_path
+        ).result()
     html = render_html([run])
     [prompt] = run.meta.prompts
     [schema] = run.meta.schema_hashes

@@ -361,8 +361,10 @@
     if (gold && gold.errors && gold.errors.length) {
       node.append(errorTable(gold.errors, ["field", "kind", "gold", runs[pane.n].name], "Fields not right against the gold"));
     }
-    if (diff && diff.errors && diff.errors.length && !isGold(c.key)) {
-      node.append(errorTable(diff.errors, ["field", "kind", runs[0].name, runs[1].name], "Where the two runs differ"));
+    const other = diff && diff.with ? pane.article.runs[1 - pane.n].diff[diff.with] : null;
+    const differs = diff ? diff.errors || (other && other.errors) : null;  // kept on run B's side
+    if (differs && differs.length) {
+      node.append(errorTable(differs, ["field", "kind", runs[0].name, runs[1].name], "Where the two runs differ"));
     }
     node.append(el("ol", { class: "evidence" }, c.evidence.map((e) => evidenceItem(pane, e))));
     pane.cards.set(c.key, node);

@@ -65,7 +65,9 @@ def _child(task: str, results: Path, truth: Path | None, out: Path | None) -> di
 
 def _measure(task: str, results: Path, truth: Path, out: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", task, str(results), str(truth), str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{task} on {results.name} failed:\n{done.stderr}")
     return json.loads(done.stdout)
 
 

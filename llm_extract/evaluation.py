@@ -280,9 +280,32 @@ def load_run(
         meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
     else:
         meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
-    return Run(
-        meta, card, results, path, _languages(loaded), events=_event_scores(results, expected, gold)
-    )
+    events = _event_scores(_as_results(predictions, loaded), expected, gold)
+    return Run(meta, card, results, path, _languages(loaded), events=events)
+
+
+def _as_results(
+    predictions: Mapping[str, Prediction], loaded: Mapping[str, Article]
+) -> list[ExtractionResult]:
+    """Stored results as they are; a bare extraction (the gold itself, say) as an ok result
+    dated by its article, so event resolution can weigh when it was reported."""
+    out = []
+    for article_id, prediction in predictions.items():
+        if prediction.result is not None:
+            out.append(prediction.result)
+        elif prediction.extraction is not None:
+            article = loaded.get(article_id)
+            out.append(
+                ExtractionResult(
+                    article_id=article_id,
+                    source=f"{article_id}.txt",
+                    published=article.published if article else None,
+                    model="predictions",
+                    status="ok",
+                    extraction=prediction.extraction,
+                )
+            )
+    return out
 
 
 def _event_scores(

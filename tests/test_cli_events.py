@@ -70,3 +70,22 @@ def test_export_to_duckdb(results: Path, tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 5
     code, _, err = invoke("export", results, "--to", "xlsx", "--out", tmp_path / "x")
     assert code == 1 and "choose from csv, parquet, duckdb" in err
+
+
+def test_eval_prints_the_event_scores_and_reports_them(tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    code, out, err = invoke(
+        "eval", "-m", "fixture-careful", "--gold", ROOT / "evals" / "gold",
+        "--articles", ROOT / "seeds", "--fixtures", ROOT / "evals" / "fixtures",
+        "--out", tmp_path / "runs", "--report", report,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Events (across articles)" in out and "CEAF-e" in out
+    line = next(
+        row
+        for row in out.splitlines()
+        if row.strip().startswith("fixture-careful") and "14/15" in row
+    )
+    assert "0.98" in line  # CoNLL F1 of the careful fixture: one gold meeting it never extracts
+    html = report.read_text("utf-8")
+    assert "Events across articles" in html and "CoNLL" in html

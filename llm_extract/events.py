@@ -80,7 +80,7 @@ class Thresholds:
       conflict. Further apart they are two meetings.
     - `report_window_days`: an undated report of a held meeting is about one at
       most this long before publication; of a planned one, at most this long after.
-    - `title_weight` weights: sides, people, date, place, format.
+    - `weights` of a pair's score: sides, people, date, place, format.
     """
 
     link: float = 0.7
@@ -189,6 +189,7 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
             if key and key not in people:
                 people[key] = _Person(key, name, person.name_en, delegation.side, head, person.role)
     date = meeting.date
+    bounds = date_bounds(date) if date else (None, None)
     location = meeting.location
     place = country = None  # a country alone is too often inferred to contradict anything
     if location is not None and (location.place or location.venue):
@@ -213,8 +214,8 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
         record=record,
         sides=frozenset(record.sides),
         people=people,
-        start=date_bounds(date)[0] if date else None,
-        end=date_bounds(date)[1] if date else None,
+        start=bounds[0],
+        end=bounds[1],
         day=date is not None and date.precision == Precision.DAY,
         place=place,
         country=country,

@@ -31,6 +31,7 @@ __all__ = [
     "events_rows",
     "events_table",
     "fields_table",
+    "languages_table",
     "leaderboard_rows",
     "leaderboard_table",
     "render_html",
@@ -129,6 +130,26 @@ def events_table(runs: Sequence[Run]) -> Table | None:
             _pct(row["conll_f1"]),
             f"{row['predicted_events']}/{row['gold_events']}",
         )
+    return table
+
+
+def languages_table(runs: Sequence[Run]) -> Table:
+    """Record F1 (found/strict) and field micro F1 per article language, one row per run and language."""
+    table = Table(box=box.SIMPLE_HEAD, title="By language", caption="record F1: found / strict")
+    for header in ("run", "language", "articles", "meetings", "positions", "fields"):
+        table.add_column(header, justify="left" if header in ("run", "language") else "right")
+    for run in runs:
+        for language, card in run.by_language().items():
+            table.add_row(
+                escape(run.name),
+                escape(language),
+                str(len(card.articles)),
+                f"{_pct(card.total('meetings.record').f1)}/"
+                f"{_pct(card.total('meetings.record_strict').f1)}",
+                f"{_pct(card.total('positions.record').f1)}/"
+                f"{_pct(card.total('positions.record_strict').f1)}",
+                _pct(card.micro().f1),
+            )
     return table
 
 

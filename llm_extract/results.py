@@ -85,9 +85,22 @@ def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResu
     if not path.is_file():
         raise ResultsError(f"{path}: no such results file")
     text = path.read_text("utf-8", errors="replace")
-    if path.suffix == ".json":
-        yield str(path), _result(f"{path}", _json(f"{path}", text), warnings)
-        return
+    dropped: set[str] = set()
+    try:
+        if path.suffix == ".json":
+            yield str(path), _result(f"{path}", _json(f"{path}", text), dropped)
+        else:
+            yield from _lines(path, text, dropped, warnings)
+    finally:
+        if dropped:
+            warnings.append(
+                f"{path}: fields this version does not know ignored: {', '.join(sorted(dropped))}"
+            )
+
+
+def _lines(
+    path: Path, text: str, dropped: set[str], warnings: list[str]
+) -> Iterator[tuple[str, ExtractionResult]]:
     lines = text.split("\n")
     torn = not text.endswith("\n") and bool(lines[-1].strip())
     for number, line in enumerate(lines, 1):
@@ -104,7 +117,7 @@ def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResu
             raise ResultsError(
                 f"{where}: not JSON ({err}); every line must be one result"
             ) from None
-        yield where, _result(where, data, warnings)
+        yield where, _result(where, data, dropped)
 
 
 def _json(where: str, text: str) -> Any:
@@ -114,11 +127,10 @@ def _json(where: str, text: str) -> Any:
         raise ResultsError(f"{where}: not JSON ({err})") from None
 
 
-def _result(where: str, data: Any, warnings: list[str]) -> ExtractionResult:
+def _result(where: str, data: Any, dropped: set[str]) -> ExtractionResult:
     """Validate; keys we do not know are dropped and reported, any other error stops the read."""
     if not isinstance(data, dict):
         raise ResultsError(f"{where}: expected a result object, got {type(data).__name__}")
-    dropped: set[str] = set()
     for _ in range(8):  # each pass drops one level of unknown keys; results nest four deep
         try:
             result = ExtractionResult.model_validate(data)
@@ -134,10 +146,6 @@ def _result(where: str, data: Any, warnings: list[str]) -> ExtractionResult:
                 _drop(data, e["loc"])
                 dropped.add(".".join(str(p) for p in e["loc"] if not isinstance(p, int)))
             continue
-        if dropped:
-            warnings.append(
-                f"{where}: fields this version does not know ignored: {', '.join(sorted(dropped))}"
-            )
         return result
     raise ResultsError(f"{where}: too many unknown fields to read as a result")
 

@@ -137,9 +137,13 @@ def fixture_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     return paths
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless system Chromium through Playwright; skips when either is missing."""
+    """Headless system Chromium through Playwright; skips when either is missing.
+
+    Per module: while Playwright's sync API runs it holds an event loop in this thread,
+    and later tests that start their own (`asyncio.run`) must not find it there.
+    """
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:

@@ -387,7 +387,7 @@ class Client:
         self._secrets = _checked_secrets(key, url, key_env)
         self.base_url = public_url(url)
         """The endpoint as messages name it: no user, password or query."""
-        query = dict(parse_qsl(urlsplit(url).query))
+        query = dict(parse_qsl(urlsplit(url).query.removesuffix("/")))  # openai appends a /
         headers = self._url_login(url, key)
         self._openai = openai_client.with_options(
             base_url=self.base_url,
@@ -426,8 +426,8 @@ class Client:
             return {}
         if key is not None:
             notice = (
-                f"the base URL's user and password are not sent: the API key is "
-                f"(${self._api_key_env}); Authorization carries one of them"
+                "the base URL's user and password are not sent, the API key is: "
+                "the Authorization header carries one or the other"
             )
             self.notices.append(notice)
             log.warning(notice)
@@ -1021,6 +1021,8 @@ def _checked_secrets(key: str | None, url: str, key_env: str | None) -> list[str
     password too short to redact safely is refused (a known placeholder is no secret)."""
     password = urlsplit(url).password
     named = {f"${key_env}" if key_env else "the API key": key, "the base URL's password": password}
+    if key and not key.isascii():
+        raise ConfigError(f"{next(iter(named))} holds non-ASCII characters: no HTTP header can")
     for where, value in named.items():
         if value and len(value) < MIN_SECRET_CHARS and value.lower() not in PLACEHOLDER_KEYS:
             raise ConfigError(

@@ -224,7 +224,10 @@ class CallStats:
             replayed_output_tokens=self.replayed_output_tokens,
         )
 
-    def add_answer(self, response: ChatCompletion, *, cached: bool, key: str | None) -> None:
+    def add_answer(
+        self, response: ChatCompletion, *, cached: bool, key: str | None, spent: bool = False
+    ) -> None:
+        """`spent`: a cached answer paid for on this run's behalf (a batch answer)."""
         self.requests += 1
         if key is not None:
             self.answer_keys.append(key)
@@ -236,7 +239,7 @@ class CallStats:
             return
         tokens_in = getattr(usage, "prompt_tokens", 0) or 0
         tokens_out = getattr(usage, "completion_tokens", 0) or 0
-        if cached:
+        if cached and not spent:
             self.replayed_input_tokens += tokens_in
             self.replayed_output_tokens += tokens_out
         else:
@@ -700,7 +703,7 @@ class Client:
                 raise
             if entry is not None:
                 response = _chat_completion(entry["response"])
-                stats.add_answer(response, cached=True, key=key)
+                stats.add_answer(response, cached=True, key=key, spent=entry.get("spent", False))
                 self._log(
                     stats,
                     prepared,

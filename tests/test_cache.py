@@ -83,7 +83,9 @@ def test_a_plain_model_name_on_two_servers_has_two_keys():
     assert ollama != _key("llama3", "http://gpu:11434/v1")
     assert ollama != _key("llama3", "http://127.0.0.1:11434/api/v1")
     # credentials, query, a trailing slash, case and a spelt-out default port never count
-    assert ollama == _key("llama3", "HTTP://user:pw-long-enough@127.0.0.1:11434/v1/?token=sk-test-x#f")
+    assert ollama == _key(
+        "llama3", "HTTP://user:pw-long-enough@127.0.0.1:11434/v1/?token=sk-test-x#f"
+    )
     assert _key("llama3", "http://h/v1") == _key("llama3", "http://h:80/v1")
 
 

@@ -118,7 +118,7 @@ def test_an_answer_is_parsed_and_stored_exactly_as_sent(server, tmp_path):
 def test_user_and_password_in_the_base_url_are_sent_as_basic_auth_never_shown(server):
     server.script(completion(tool=VALID))
     url = server.url.replace("//", "//agent:pass-SECRET1@")
-    done, _ = complete(Client("fixture-loopback", base_url=url))
+    complete(Client("fixture-loopback", base_url=url))
     sent = server.chat_requests()[0].headers["authorization"]
     assert sent == "Basic " + base64.b64encode(b"agent:pass-SECRET1").decode()
     token = sent.split()[1]

@@ -387,10 +387,12 @@ class Client:
             model, base_url=base_url, api_key=key, mode=mode
         )
         url = str(openai_client.base_url)
+        if urlsplit(url).query:
+            url = url.removesuffix("/")  # openai appends a / to the base URL, query and all
         self._secrets = _checked_secrets(key, url, key_env)
         self.base_url = public_url(url)
         """The endpoint as messages name it: no user, password or query."""
-        query = dict(parse_qsl(urlsplit(url).query.removesuffix("/")))  # openai appends a /
+        query = dict(parse_qsl(urlsplit(url).query))
         headers = self._url_login(url, key)
         self._openai = openai_client.with_options(
             base_url=self.base_url,

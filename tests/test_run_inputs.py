@@ -49,7 +49,9 @@ def test_a_provider_model_without_its_key_is_one_line(args, env):
     result = extract(SEED, *args, env=env)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     variable = "NOPE" if "NOPE" in args else "OPENAI_API_KEY"
-    assert result.stderr == f"error: openai/gpt-4o-mini: set ${variable} to the provider's API key\n"
+    assert (
+        result.stderr == f"error: openai/gpt-4o-mini: set ${variable} to the provider's API key\n"
+    )
 
 
 def test_eval_with_a_provider_model_without_its_key_is_one_line(tmp_path):

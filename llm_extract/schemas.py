@@ -408,11 +408,17 @@ class PromptInfo(BaseModel):
 
 
 class Usage(BaseModel):
-    """Tokens across every attempt, re-asks included."""
+    """Tokens across every attempt, re-asks included: spent in this run, and replayed."""
 
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    replayed_input_tokens: int = Field(
+        0, description="Input tokens of answers replayed from the cache: not spent in this run."
+    )
+    replayed_output_tokens: int = Field(
+        0, description="Output tokens of answers replayed from the cache: not spent in this run."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -424,6 +430,8 @@ class Usage(BaseModel):
             requests=self.requests + other.requests,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
+            replayed_input_tokens=self.replayed_input_tokens + other.replayed_input_tokens,
+            replayed_output_tokens=self.replayed_output_tokens + other.replayed_output_tokens,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from llm_extract.articles import read_dates
 from llm_extract.cli._common import (
     ApiKeyEnv,
     BaseUrl,
@@ -48,6 +50,13 @@ class Format(StrEnum):
     json = "json"
     jsonl = "jsonl"
     table = "table"
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def extract(
@@ -93,6 +102,24 @@ def extract(
         bool, typer.Option(help="With --out: redo articles that failed before.")
     ] = False,
     no_log: NoLog = False,
+    published: Annotated[
+        dt.date | None,
+        typer.Option(
+            "--published",
+            parser=_day,
+            metavar="YYYY-MM-DD",
+            help="Publication date of the articles (relative dates resolve against it), "
+            "over the one they state.",
+        ),
+    ] = None,
+    dates: Annotated[
+        Path | None,
+        typer.Option(
+            "--dates",
+            metavar="CSV",
+            help="Publication dates per file: rows of file,YYYY-MM-DD (over --published).",
+        ),
+    ] = None,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()
@@ -111,6 +138,8 @@ def extract(
             chunk_chars=chunk_chars,
             prompt=prompt,
             retry_failed=retry_failed,
+            published=published,
+            dates=read_dates(dates) if dates else None,
             **model_calls(
                 cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens
             ),

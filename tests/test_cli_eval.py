@@ -320,3 +320,19 @@ def test_default_models_are_the_fixtures_and_the_baseline() -> None:
     models = default_models(FIXTURES)
     assert models[:2] == FIXTURE_MODELS
     assert set(models) <= {*FIXTURE_MODELS, "baseline"}
+
+
+def test_report_into_a_missing_folder_creates_it(tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions"
+    predictions.mkdir()
+    for gold in Path(GOLD).glob("*.json"):
+        (predictions / gold.name).write_text(gold.read_text("utf-8"), "utf-8")
+    a, b = tmp_path / "new" / "deeper" / "score.html", tmp_path / "other" / "compare.html"
+    code, _, err = invoke("score", predictions, "--gold", GOLD, "--articles", SEEDS, "--report", a)
+    assert code == 0, err
+    code, _, err = invoke(
+        "compare", predictions, predictions, "--gold", GOLD, "--articles", SEEDS,
+        "--samples", 100, "--report", b,
+    )  # fmt: skip
+    assert code == 0, err
+    assert a.read_text("utf-8").startswith("<!") and b.is_file()

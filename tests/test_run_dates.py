@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from answers import ARTICLE, answer, article_of
 from loopback import completion

@@ -61,7 +61,13 @@ def _print_json(data: Any) -> None:
 
 
 def _write_report(path: Path, html: str) -> None:
-    path.write_text(html, encoding="utf-8")
+    """Into a folder made if missing, as `--out` does."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as err:
+        typer.secho(f"error: cannot write the report {path}: {err.strerror}", err=True, fg="red")
+        raise typer.Exit(1) from None
     typer.echo(f"wrote {path}", err=True)
 
 

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from llm_extract.articles import read_dates
 from llm_extract.cli._common import (
@@ -30,11 +28,11 @@ from llm_extract.cli._common import (
     PromptName,
     Rpm,
     Timeout,
-    add_data_row,
     announce_to_stderr,
     model_calls,
     user_errors,
 )
+from llm_extract.cli.records import print_results
 from llm_extract.client import DEFAULT_API_KEY_ENV
 from llm_extract.extraction import (
     DEFAULT_CHUNK_CHARS,
@@ -160,25 +158,4 @@ def _print(results: list[ExtractionResult], chosen: Format) -> None:
         payload = [r.model_dump(mode="json") for r in results]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        Console().print(_table(results))
-
-
-def _table(results: list[ExtractionResult]) -> Table:
-    table = Table(title=f"{len(results)} articles")
-    for column in ("article", "status", "meetings", "positions", "re-asks", "tokens", "s", "note"):
-        table.add_column(column, overflow="fold")
-    for r in results:
-        extraction = r.extraction
-        note = r.error or (f"{len(r.warnings)} warnings" if r.warnings else "")
-        add_data_row(
-            table,
-            r.article_id,
-            r.status,
-            str(len(extraction.meetings)) if extraction else "-",
-            str(len(extraction.positions)) if extraction else "-",
-            str(r.reasks),
-            f"{r.usage.input_tokens}/{r.usage.output_tokens}",
-            f"{r.latency_s:.2f}" if r.latency_s is not None else "-",
-            note,
-        )
-    return table
+        print_results(results)

@@ -12,7 +12,12 @@ import typer
 
 from llm_extract.articles import read_dates
 from llm_extract.cli._common import (
+    DEFAULT_CONCURRENCY,
+    MODEL_PANEL,
+    OUTPUT_PANEL,
+    RUN_PANEL,
     ApiKeyEnv,
+    AsJson,
     BaseUrl,
     CacheChoice,
     CacheOption,
@@ -27,8 +32,10 @@ from llm_extract.cli._common import (
     NoLog,
     PromptName,
     Rpm,
+    Temperature,
     Timeout,
     announce_to_stderr,
+    choices,
     model_calls,
     user_errors,
 )
@@ -60,16 +67,22 @@ def _day(value: str) -> dt.date:
 def extract(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Article files or folders; '-' reads one article from stdin."),
+        typer.Argument(
+            metavar="PATH",
+            help="Article files (text, HTML, PDF, DOCX) or folders; '-' reads one from stdin.",
+            show_default=False,
+        ),
     ],
     model: Annotated[
         str | None,
         typer.Option(
             "--model",
             "-m",
+            metavar="MODEL",
             help="Model name served at --base-url, provider/model (openai/…, ollama/…), "
             "or 'baseline'. Default: $LLM_EXTRACT_MODEL, else the offline baseline when "
             "no endpoint is configured.",
+            rich_help_panel=MODEL_PANEL,
         ),
     ] = None,
     base_url: BaseUrl = None,
@@ -77,9 +90,15 @@ def extract(
     mode: ModeOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="JSONL results, appended as articles finish; resumable."),
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="JSONL results, appended as articles finish; resumable.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = None,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
     rpm: Rpm = None,
     cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
@@ -88,16 +107,26 @@ def extract(
     output_format: Annotated[
         Format | None,
         typer.Option(
-            "--format", help="stdout: json (default), jsonl, or table (default with --out)."
+            "--format",
+            **choices(Format),
+            help="stdout: json (default), jsonl, or table (default with --out).",
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
+    as_json: AsJson = False,
     no_chunking: NoChunking = False,
     chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,
     timeout: Timeout = None,
     max_tokens: MaxTokens = None,
+    temperature: Temperature = None,
     prompt: PromptName = DEFAULT_PROMPT,
     retry_failed: Annotated[
-        bool, typer.Option(help="With --out: redo articles that failed before.")
+        bool,
+        typer.Option(
+            metavar="",
+            help="With --out: redo articles that failed before.",
+            rich_help_panel=RUN_PANEL,
+        ),
     ] = False,
     no_log: NoLog = False,
     published: Annotated[
@@ -108,6 +137,7 @@ def extract(
             metavar="YYYY-MM-DD",
             help="Publication date of the articles (relative dates resolve against it), "
             "over the one they state.",
+            rich_help_panel=RUN_PANEL,
         ),
     ] = None,
     dates: Annotated[
@@ -116,6 +146,7 @@ def extract(
             "--dates",
             metavar="CSV",
             help="Publication dates per file: rows of file,YYYY-MM-DD (over --published).",
+            rich_help_panel=RUN_PANEL,
         ),
     ] = None,
 ) -> None:
@@ -139,10 +170,16 @@ def extract(
             published=published,
             dates=read_dates(dates) if dates else None,
             **model_calls(
-                cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens
+                cache,
+                cache_dir,
+                no_log=no_log,
+                timeout=timeout,
+                rpm=rpm,
+                max_tokens=max_tokens,
+                temperature=temperature,
             ),
         )
-    chosen = output_format or (Format.table if out else Format.json)
+    chosen = Format.json if as_json else output_format or (Format.table if out else Format.json)
     _print(results, chosen)
     failed = sum(r.status == "failed" for r in results)
     if failed:

@@ -36,9 +36,7 @@ from llm_extract.cli._common import (
 )
 from llm_extract.client import DEFAULT_API_KEY_ENV
 from llm_extract.evaluation import (
-    DEFAULT_ARTICLES,
     DEFAULT_FIXTURES,
-    DEFAULT_GOLD,
     DEFAULT_OUT,
     DEFAULT_PRICES,
     PriceTable,
@@ -50,11 +48,13 @@ from llm_extract.evaluation import (
     stored_runs,
 )
 from llm_extract.extraction import DEFAULT_MAX_REASKS
+from llm_extract.goldsets import GoldSet, gold_set, gold_sets
 from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.report import (
     comparison_table,
     differing_table,
     fields_table,
+    languages_table,
     leaderboard_rows,
     leaderboard_table,
     render_html,
@@ -62,17 +62,17 @@ from llm_extract.report import (
 
 __all__ = ["compare", "eval_models", "score"]
 
-Gold = Annotated[
-    Path,
-    typer.Option(
-        metavar="FOLDER", help="Folder of gold <article id>.json files.", rich_help_panel="Gold"
-    ),
-]
+_GOLD_HELP = (
+    "A gold set (seeds, dev, test) or a folder of gold <article id>.json files. Sets are "
+    "scored apart: tune on seeds and dev, report test."
+)
+Gold = Annotated[str, typer.Option(metavar="SET|FOLDER", help=_GOLD_HELP, rich_help_panel="Gold")]
 Articles = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         metavar="FOLDER",
         help="Folder of the article texts (<article id>.txt) the gold points into.",
+        show_default="the set's own, or seeds/ for a folder",
         rich_help_panel="Gold",
     ),
 ]
@@ -118,9 +118,15 @@ def _show(runs: list[Run]) -> None:
     console = _console()
     console.print(leaderboard_table(runs))
     console.print(fields_table(runs))
+    if any(len(run.by_language()) > 1 for run in runs):
+        console.print(languages_table(runs))
     for run in runs:
         for warning in run.card.warnings:
             typer.echo(f"warning: {run.name}: {warning}", err=True)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 def eval_models(
@@ -135,13 +141,21 @@ def eval_models(
             rich_help_panel=MODEL_PANEL,
         ),
     ] = None,
-    gold: Gold = DEFAULT_GOLD,
-    articles: Articles = DEFAULT_ARTICLES,
+    gold: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="SET|FOLDER",
+            help=f"{_GOLD_HELP} Repeat for several; default: every shipped set.",
+            rich_help_panel="Gold",
+        ),
+    ] = None,
+    articles: Articles = None,
     out: Annotated[
         Path,
         typer.Option(
             metavar="FOLDER",
-            help="Runs are stored in OUT/<model>/ (predictions, scores, metadata).",
+            help="Runs are stored in OUT/<set>/<model>/ (OUT/<model>/ for a gold folder): "
+            "predictions, scores, metadata.",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = DEFAULT_OUT,
@@ -173,8 +187,9 @@ def eval_models(
         Path | None,
         typer.Option(
             metavar="FILE",
-            help="Where to write the HTML report.",
-            show_default="OUT/report.html",
+            help="Where to write the HTML report (one per gold set: the set's name is added "
+            "when several are scored).",
+            show_default="OUT/<set>/report.html",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
@@ -183,61 +198,103 @@ def eval_models(
         typer.Option(
             "--show",
             metavar="RUN",
-            help="Stored runs in OUT to rank beside the new ones (repeat); default: every "
-            "stored run scored on this gold.",
+            help="Stored runs to rank beside the new ones (repeat); default: every run "
+            "stored for the set.",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
 ) -> None:
-    """Run models over the gold articles, store the runs, print a leaderboard, write a report."""
+    """Run models over each gold set, store the runs, print a leaderboard per set, write reports."""
     announce_to_stderr()
+    as_json = as_json or output_format is TableOrJson.json
     with user_errors():
+        sets = gold_sets(gold, articles)
         calls = model_calls(
             cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens,
             temperature=temperature,
         )  # fmt: skip
-        runs = evaluate(
-            model or default_models(fixtures),
-            gold=gold,
-            articles=articles,
-            out=out,
-            prices=PriceTable.load(prices),
-            fixtures=fixtures,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            mode=mode.value if mode else None,
-            prompt=prompt,
-            max_reasks=max_reasks,
-            concurrency=concurrency,
-            client_config=calls.pop("config"),
-            **calls,
-        )
-        made = [run.name for run in runs]
-        others, notes = stored_runs(out, gold=gold, articles=articles, names=show, skip=made)
-    for note in notes:
-        typer.echo(f"note: {note}", err=True)
-    board = runs + [run for run in others if run.name not in made]
-    if as_json or output_format is TableOrJson.json:
-        _print_json(
-            {
-                "leaderboard": leaderboard_rows(board),
-                "runs": {
-                    run.name: {"run": run.meta.model_dump(mode="json"), **run.card.to_dict()}
-                    for run in board
-                },
-            }
-        )
+    engine = {
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "mode": mode.value if mode else None,
+        "prompt": prompt,
+        "max_reasks": max_reasks,
+        "concurrency": concurrency,
+        "call_log": calls["call_log"],
+        "client_config": calls["config"],
+    }
+    scored: dict[str, list[Run]] = {}
+    for chosen in sets:
+        folder = out / chosen.name if chosen.shipped else out
+        made = _eval_set(chosen, model, folder, calls["cache"], fixtures, prices, engine)
+        names = [run.name for run in made]
+        with user_errors():
+            others, notes = stored_runs(
+                folder, gold=chosen.gold, articles=chosen.articles, names=show, skip=names
+            )
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        runs = made + [run for run in others if run.name not in names]
+        scored[chosen.name] = runs
+        if not as_json:
+            typer.echo(f"gold set {chosen.name}: {chosen.gold} ({len(runs)} runs)", err=True)
+            _show(runs)
+        if runs:
+            target = report or folder / "report.html"
+            if report is not None and len(sets) > 1:
+                target = report.with_name(f"{report.stem}.{chosen.name}{report.suffix}")
+            _write_report(target, render_html(runs, title=f"llm-extract eval: {chosen.name}"))
+    if as_json:
+        sections = {name: _runs_json(runs) for name, runs in scored.items()}
+        _print_json(sections[sets[0].name] if len(sets) == 1 else {"sets": sections})
     else:
-        _show(board)
         typer.echo(f"runs stored in {out}/", err=True)
-    _write_report(report or out / "report.html", render_html(board))
-    failed = [run for run in runs if run.all_failed]
+    failed = [run for runs in scored.values() for run in runs if run.all_failed]
     for run in failed:
         typer.echo(
             f"error: {run.name}: every article failed (first: {run.results[0].error})", err=True
         )
     if failed:
         raise typer.Exit(1)
+
+
+def _eval_set(
+    chosen: GoldSet,
+    models: list[str] | None,
+    out: Path,
+    store: Any,
+    fixtures: Path,
+    prices: Path,
+    engine: dict[str, Any],
+) -> list[Run]:
+    with user_errors():
+        return evaluate(
+            models or default_models(fixtures),
+            gold=chosen.gold,
+            articles=chosen.articles,
+            out=out,
+            prices=PriceTable.load(prices),
+            cache=store,
+            fixtures=fixtures,
+            notify=_warn,
+            **engine,
+        )
+
+
+def _runs_json(runs: list[Run]) -> dict[str, Any]:
+    return {
+        "leaderboard": leaderboard_rows(runs),
+        "runs": {run.name: _run_json(run) for run in runs},
+    }
+
+
+def _run_json(run: Run) -> dict[str, Any]:
+    by_language = {language: card.to_dict() for language, card in run.by_language().items()}
+    return {
+        "run": run.meta.model_dump(mode="json"),
+        **run.card.to_dict(),
+        "by_language": by_language,
+    }
 
 
 def score(
@@ -248,8 +305,8 @@ def score(
             "ArticleExtraction), or a .jsonl of results."
         ),
     ],
-    gold: Gold = DEFAULT_GOLD,
-    articles: Articles = DEFAULT_ARTICLES,
+    gold: Gold = "seeds",
+    articles: Articles = None,
     prices: Prices = DEFAULT_PRICES,
     output_format: ReportFormat = TableOrJson.table,
     as_json: AsJson = False,
@@ -258,9 +315,12 @@ def score(
     """Score predictions already on disk against the gold."""
     as_json = as_json or output_format is TableOrJson.json
     with user_errors():
-        run = load_run(predictions, gold=gold, articles=articles, prices=PriceTable.load(prices))
+        chosen = gold_set(gold, articles)
+        run = load_run(
+            predictions, gold=chosen.gold, articles=chosen.articles, prices=PriceTable.load(prices)
+        )
     if as_json:
-        _print_json({"run": run.meta.model_dump(mode="json"), **run.card.to_dict()})
+        _print_json(_run_json(run))
     else:
         _show([run])
     if report is not None:
@@ -270,8 +330,8 @@ def score(
 def compare(
     run_a: Annotated[Path, typer.Argument(help="The reference run (folder or predictions).")],
     run_b: Annotated[Path, typer.Argument(help="The run compared against it.")],
-    gold: Gold = DEFAULT_GOLD,
-    articles: Articles = DEFAULT_ARTICLES,
+    gold: Gold = "seeds",
+    articles: Articles = None,
     samples: Annotated[int, typer.Option(min=100, help="Bootstrap samples.")] = 2000,
     seed: Annotated[
         int, typer.Option(help="Seed of the bootstrap: same seed, same intervals.")
@@ -284,8 +344,15 @@ def compare(
     """Per-field deltas of B against A with 95% intervals, and the articles that differ most."""
     as_json = as_json or output_format is TableOrJson.json
     with user_errors():
+        chosen = gold_set(gold, articles)
         a, b, result = compare_runs(
-            run_a, run_b, gold=gold, articles=articles, samples=samples, seed=seed, top=top
+            run_a,
+            run_b,
+            gold=chosen.gold,
+            articles=chosen.articles,
+            samples=samples,
+            seed=seed,
+            top=top,
         )
     if as_json:
         _print_json(result.to_dict())

@@ -53,8 +53,8 @@ def test_other_commands_format_and_json(command):
     [
         (["--timeout", "0"], "--timeout must be more than 0 seconds (leave it out for 120 s)"),
         (["--chunk-chars", "10"], "--chunk-chars must be at least 1600 (got 10)"),
-        (["--format", "csv"], "'csv' is not one of json, jsonl, table"),
-        (["--cache", "nope"], "'nope' is not one of use, refresh, off, replay-only"),
+        (["--format", "csv"], "'csv' is not one of 'json', 'jsonl', 'table'"),
+        (["--cache", "nope"], "'nope' is not one of 'use', 'refresh', 'off', 'replay-only'"),
         (["--rpm", "0"], "--rpm must be more than 0 requests a minute"),
     ],
 )

@@ -89,7 +89,8 @@ def choices(kind: type[StrEnum]) -> dict[str, Any]:
 
     def parse(value: str) -> StrEnum:
         if value not in names:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}")
+            listed = ", ".join(repr(name) for name in names)
+            raise typer.BadParameter(f"{value!r} is not one of {listed}")
         return kind(value)
 
     return {"parser": parse, "metavar": "|".join(names)}

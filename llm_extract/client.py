@@ -64,7 +64,7 @@ from llm_extract.cache import (
     params_digest,
 )
 from llm_extract.errors import ConfigError, ModelOutputError, TransportError
-from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage
+from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage, strict_schema
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
@@ -155,7 +155,8 @@ class ClientConfig:
     """A server asking for a longer wait than this fails the call instead."""
     rpm: float | None = None
     """Requests per minute across the run (attempts and re-asks included)."""
-    temperature: float | None = 0.0
+    temperature: float | None = None
+    """Sent only when set: reasoning models accept none but their own default."""
     max_tokens: int | None = None
 
     def __post_init__(self) -> None:
@@ -579,6 +580,8 @@ class Client:
             response_model=self.response_model,
             kwargs={"model": self.model_name, **sampling, "messages": seed},
         )
+        if mode == "json_schema":
+            kwargs["response_format"] = _strict_format(kwargs["response_format"])
         messages = kwargs.pop("messages")
         index = next(i for i, m in enumerate(messages) if _SLOT in (m.get("content") or ""))
         before, after = messages[index]["content"].split(_SLOT)
@@ -1037,6 +1040,17 @@ def _checked_secrets(key: str | None, url: str, key_env: str | None) -> list[str
             )
     secrets = [] if not key or key.lower() in PLACEHOLDER_KEYS else [key]
     return [*secrets, *url_secrets(url)]
+
+
+def _strict_format(response_format: dict[str, Any]) -> dict[str, Any]:
+    """instructor's `json_schema` response format made strict: OpenAI then enforces the
+    schema instead of taking it as a hint; servers that do not know `strict` (llama.cpp,
+    vLLM, Ollama) constrain to the same schema. The answer is validated as before."""
+    spec = response_format["json_schema"]
+    return {
+        **response_format,
+        "json_schema": {**spec, "schema": strict_schema(spec["schema"]), "strict": True},
+    }
 
 
 def _chat_completion(body: dict[str, Any]) -> ChatCompletion:

@@ -16,11 +16,13 @@ back to the article, and the records found twice in an overlap merged.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -31,12 +33,16 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
+from rich.text import Text
 
 from llm_extract.aliases import fold
-from llm_extract.articles import Article, load_article
+from llm_extract.articles import ARTICLE_SUFFIXES, Article, load_article
 from llm_extract.cache import Cache, CallLog
 from llm_extract.client import DEFAULT_API_KEY_ENV, CallStats, Client, ClientConfig
 from llm_extract.errors import (
@@ -62,6 +68,7 @@ from llm_extract.schemas import (
     PromptInfo,
     schema_hash,
 )
+from llm_extract.undated import leave_open
 
 __all__ = [
     "BASELINE",
@@ -69,6 +76,7 @@ __all__ = [
     "DEFAULT_CHUNK_CHARS",
     "DEFAULT_GROUNDING_REASKS",
     "DEFAULT_MAX_REASKS",
+    "STATUS_EVERY",
     "Extractor",
     "ResultSink",
     "expand_sources",
@@ -96,8 +104,8 @@ DEFAULT_MAX_REASKS = 2
 """Re-asks per call after an answer that does not validate."""
 DEFAULT_GROUNDING_REASKS = 1
 """Re-asks per article for quotes not found in the text."""
-ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".md")
-"""What a folder given as a source contributes."""
+STATUS_EVERY = 30.0
+"""Seconds between the one-line status a run prints when stderr is not a terminal."""
 
 
 def resolve_model(
@@ -306,7 +314,9 @@ class Extractor:
     def _finish(
         self, extraction: ArticleExtraction, article: Article, warnings: list[str]
     ) -> ArticleExtraction:
-        """Last check: every span that is set must hold (ungrounded quotes are flagged already)."""
+        """Last check: every span that is set must hold (ungrounded quotes are flagged already);
+        relative dates without a publication date are left open, with a warning."""
+        warnings.extend(leave_open(extraction, article))
         unset = {path for path, evidence in iter_evidence(extraction) if evidence.start is None}
         warnings.extend(
             f"span check: {problem}"
@@ -521,7 +531,11 @@ def _absorb_position(kept: Position, other: Position) -> None:
 
 
 def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
-    """Folders become their article files (sorted); '-' is stdin; other items pass through."""
+    """Folders become their article files (sorted); '-' is stdin; other items pass through.
+
+    Files in a folder that are not articles (by suffix, see `ARTICLE_SUFFIXES`) are
+    skipped, and how many and which kinds is said in one line.
+    """
     expanded: list[str | Path | Article] = []
     for source in sources:
         if isinstance(source, Article) or str(source) == "-":
@@ -534,12 +548,23 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
             expanded.append(path)
             continue
         try:
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+            entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
         except OSError:
             expanded.append(path)  # cannot be listed: a failed result says why
             continue
+        found = [p for p in entries if p.suffix.lower() in ARTICLE_SUFFIXES]
+        files = [p for p in entries if not p.is_dir()]
+        skipped = Counter(p.suffix.lower() or "no suffix" for p in files if p not in found)
+        if skipped:
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
+            log.warning(
+                "%s: skipped %d files that are not articles (%s); articles are %s files",
+                path, skipped.total(), kinds, "/".join(sorted(ARTICLE_SUFFIXES)),
+            )  # fmt: skip
         if not found:
-            raise ArticleError(f"{path}: a folder with no {'/'.join(ARTICLE_SUFFIXES)} files")
+            raise ArticleError(
+                f"{path}: a folder with no {'/'.join(sorted(ARTICLE_SUFFIXES))} files"
+            )
         expanded.extend(found)
     return expanded
 
@@ -666,10 +691,19 @@ def _stdin_read(source: str | Path | Article) -> Source:
         return _Unread(err)
 
 
-def _load(source: Source) -> Article:
+def _load(
+    source: Source,
+    published: dt.date | None = None,
+    dates: Mapping[str, dt.date] | None = None,
+) -> Article:
+    """The article, its publication date the one given for its id, else for the run,
+    else the one it states."""
     if isinstance(source, _Unread):
         raise source.error
-    return source if isinstance(source, Article) else load_article(source)
+    given = (dates or {}).get(_source_id(source) or "") or published
+    if isinstance(source, Article):
+        return source.model_copy(update={"published": given}) if given else source
+    return load_article(source, published=given)
 
 
 def _failure_kind(err: ExtractError) -> FailureKind | None:
@@ -703,8 +737,11 @@ async def extract_async(
     concurrency: int = 8,
     rpm: float | None = None,
     progress: bool | None = None,
+    status_every: float = STATUS_EVERY,
     retry_failed: bool = False,
     wait_for_lock: bool = False,
+    published: dt.date | None = None,
+    dates: Mapping[str, dt.date] | None = None,
     extractor: Extractor | None = None,
     **settings: Any,
 ) -> list[ExtractionResult]:
@@ -730,7 +767,18 @@ async def extract_async(
     out_path = writable_output(out) if out is not None else None
     lock = await lock_output(out_path, wait=wait_for_lock) if out_path is not None else None
     try:
-        return await _run(items, out_path, concurrency, progress, retry_failed, extractor, settings)
+        return await _run(
+            items,
+            out_path,
+            concurrency,
+            progress,
+            retry_failed,
+            extractor,
+            settings,
+            status_every=status_every,
+            published=published,
+            dates=dates,
+        )
     finally:
         if lock is not None:
             lock.release()
@@ -744,6 +792,10 @@ async def _run(
     retry_failed: bool,
     extractor: Extractor | None,
     settings: dict[str, Any],
+    *,
+    status_every: float,
+    published: dt.date | None,
+    dates: Mapping[str, dt.date] | None,
 ) -> list[ExtractionResult]:
     """The run itself, under the results file's lock."""
     owned = extractor is None
@@ -758,6 +810,8 @@ async def _run(
         )
     results: list[ExtractionResult | None] = [done.get(_source_id(i) or "") for i in items]
     todo = [(n, item) for n, item in enumerate(items) if results[n] is None]
+    if not todo and items:
+        log.warning("%s: nothing to do, all %d articles are done", out_path, len(items))
     console = Console(stderr=True)
     show = console.is_terminal if progress is None else progress
     bar = Progress(
@@ -765,10 +819,14 @@ async def _run(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[failed]} failed"),
+        _RateColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
         disable=not show,
     )
+    status = _Status(extractor.model, len(todo), every=status_every if progress is None else None)
     queue: asyncio.Queue[tuple[int, Source]] = asyncio.Queue()
     for entry in todo:
         queue.put_nowait(entry)
@@ -784,7 +842,7 @@ async def _run(
             except asyncio.QueueEmpty:
                 return
             try:
-                article = _load(item)
+                article = _load(item, published, dates)
             except ArticleError as err:
                 result = _failed(item, extractor.model, str(err))
             else:
@@ -805,6 +863,8 @@ async def _run(
             finished += 1
             failed += result.status == "failed"
             bar.update(task_id, advance=1, failed=failed)
+            if not show:
+                status.advance(failed)
 
     try:
         with bar, _collect_less():
@@ -854,6 +914,47 @@ async def lock_output(path: Path, *, wait: bool = False) -> OutputLock:
 
 
 _LOCK_POLL_S = 0.2
+
+
+class _RateColumn(ProgressColumn):
+    """Articles per second (or per minute when slower than one a second)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed:
+            return Text("-/s")
+        return Text(f"{speed:.1f}/s" if speed >= 1 else f"{speed * 60:.1f}/min")
+
+
+class _Status:
+    """Where a run stands, as one log line at most every `every` seconds (None: never):
+    a log file or CI console gets progress without a bar's control codes."""
+
+    def __init__(self, model: str, total: int, *, every: float | None) -> None:
+        self.model, self.total, self.every = model, total, every
+        self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def advance(self, failed: int) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.every is None or now - self.last < self.every:
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-9)
+        eta = (self.total - self.done) / rate
+        log.warning(
+            "extract %s: %d/%d done, %d failed, %.1f articles/s, ETA %s",
+            self.model, self.done, self.total, failed, rate, _clock(eta),
+        )  # fmt: skip
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 _UNREACHED_STOP = 3
 """Articles that may fail on an endpoint that never answered a chat completion before a run
 stops."""
@@ -979,7 +1080,10 @@ def extract(sources: Iterable[str | Path | Article], **options: Any) -> list[Ext
     `call_log`, `prompt`, `max_reasks`, `grounding_reasks`, `chunking`,
     `chunk_chars`, `config` (a `ClientConfig`), and for the run `out` (JSONL,
     appended as articles finish, resumed on a re-run), `concurrency`, `rpm`,
-    `progress`, `retry_failed`.
+    `progress` (a bar; default: when stderr is a terminal, else a status line every
+    `status_every` seconds), `retry_failed`, `published` (the publication date of
+    every article, over the one it states) and `dates` (publication dates by article
+    id, e.g. from `read_dates`, over both).
     """
     return asyncio.run(extract_async(sources, **options))
 

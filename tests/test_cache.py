@@ -194,7 +194,7 @@ def test_a_hit_makes_no_call(server, secret, tmp_path):
     assert entry["model"] == "fixture-loopback" and entry["mode"] == "tools"
     assert entry["request"]["messages"] == TURNS  # the system message is stored once, shared
     assert Cache(tmp_path).messages(entry) == [{"role": "system", "content": SYSTEM}, *TURNS]
-    assert entry["request"]["params"] == {"temperature": 0.0}
+    assert entry["request"]["params"] == {}  # temperature is sent only when set
     assert entry["response"]["usage"]["prompt_tokens"] == 100
 
 

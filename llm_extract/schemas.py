@@ -456,6 +456,14 @@ class ExtractionResult(BaseModel):
     reasks: int = Field(default=0, description="Re-asks after a validation or grounding failure.")
     latency_s: float | None = None
     warnings: list[str] = Field(default_factory=list)
+    ungrounded: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Paths of the evidence and quotes that stayed ungrounded in an ok result "
+            "(`meetings[0].evidence[1]`, `positions[2].quote`): no span in the article "
+            "backs them, e.g. when the re-ask for them failed. Empty when every quote holds."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ExtractionResult:

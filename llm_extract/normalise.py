@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pycountry
 
-from llm_extract.aliases import PersonEntry, alias_table, fold
+from llm_extract.aliases import PersonEntry, alias_table, derived, fold
 from llm_extract.schemas import (
     ORGANISATIONS,
     ArticleExtraction,
@@ -36,6 +36,7 @@ from llm_extract.schemas import (
     MeetingStatus,
     Participant,
 )
+from llm_extract.translit import transliterate
 
 if TYPE_CHECKING:
     import pymorphy3
@@ -65,17 +66,29 @@ Tense = Literal["past", "future"]
 # --- morphology ---------------------------------------------------------------------------
 
 
+Language = Literal["ru", "uk"]
+
+
 @cache
-def _morph() -> pymorphy3.MorphAnalyzer:
-    """One analyzer per process: loading the dictionaries takes a few tenths of a second."""
+def _morph(lang: Language = "ru") -> pymorphy3.MorphAnalyzer:
+    """One analyzer per language and process: loading dictionaries takes a few tenths of a second."""
     import pymorphy3
 
-    return pymorphy3.MorphAnalyzer()
+    return pymorphy3.MorphAnalyzer(lang=lang)
 
 
 @lru_cache(maxsize=8192)
-def _parses(word: str) -> tuple[Parse, ...]:
-    return tuple(_morph().parse(word))
+def _parses(word: str, lang: Language = "ru") -> tuple[Parse, ...]:
+    return tuple(_morph(lang).parse(word))
+
+
+_UKRAINIAN = re.compile(r"[іїєґʼ']", re.IGNORECASE)
+
+
+def name_language(name: str) -> Language:
+    """Ukrainian when the name has a letter Russian lacks («Андрій Сибіга»), else Russian:
+    Russian case rules turn «Павло Паліса» into «Павло Паліс»."""
+    return "uk" if _UKRAINIAN.search(name) else "ru"
 
 
 @lru_cache(maxsize=8192)
@@ -87,25 +100,35 @@ def _lemma_key(text: str) -> str:
     return fold(" ".join(_lemma(w) for w in _WORD.findall(text)))
 
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 _WORD = re.compile(r"[\w]+(?:[-‐–][\w]+)*")
-_CONSONANTS = frozenset("бвгджзклмнпрстфхцчшщ")
-_VOWELS = frozenset("аеиоуэюя")
+_CONSONANTS = frozenset("бвгґджзклмнпрстфхцчшщ")
+_VOWELS = frozenset("аеиоуэюяієї")
 _PERSON_TAGS = frozenset({"Name", "Surn", "Patr"})
 _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 _GENDERS = ("masc", "femn")
 
 # Masculine endings of foreign consonant-stem surnames pymorphy does not know, by case:
-# (ending, what replaces it, score). «Уиткоффом» -> «Уиткофф», «Джеем» -> «Джей».
-_ENDINGS: dict[str, tuple[tuple[str, str, float], ...]] = {
-    "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("ем", "й", 0.4)),
-    "gent": (("а", "", 0.3), ("я", "й", 0.3), ("ы", "а", 0.3), ("и", "а", 0.2)),
-    "accs": (("а", "", 0.3), ("я", "й", 0.3)),
-    "datv": (("у", "", 0.3), ("ю", "й", 0.3)),
-    "loct": (("е", "", 0.2),),
-}
-_OBLIQUE = re.compile(r"(ом|ем|ой|ей|ым|им|ого|его|ому|ему|ою|ею)$")
-_ADJECTIVAL = re.compile(r"(ого|его|ому|ему|ым|им|ой|ая|яя|ую|юю|ий|ый)$")
+# (ending, what replaces it, score). «Уиткоффом» -> «Уиткофф», «Джеем» -> «Джей»; in
+# Ukrainian also men's surnames in -а: «Сибігою» -> «Сибіга».
+_ENDINGS: dict[Language, dict[str, tuple[tuple[str, str, float], ...]]] = {
+    "ru": {
+        "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("ем", "й", 0.4)),
+        "gent": (("а", "", 0.3), ("я", "й", 0.3), ("ы", "а", 0.3), ("и", "а", 0.2)),
+        "accs": (("а", "", 0.3), ("я", "й", 0.3)),
+        "datv": (("у", "", 0.3), ("ю", "й", 0.3)),
+        "loct": (("е", "", 0.2),),
+    },
+    "uk": {
+        "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("єм", "й", 0.4), ("ою", "а", 0.4), ("ею", "я", 0.3)),
+        "gent": (("а", "", 0.3), ("я", "й", 0.3), ("и", "а", 0.3), ("і", "я", 0.2)),
+        "accs": (("а", "", 0.3), ("я", "й", 0.3), ("у", "а", 0.3)),
+        "datv": (("у", "", 0.3), ("ові", "", 0.4), ("еві", "", 0.3), ("і", "а", 0.2)),
+        "loct": (("і", "", 0.2),),
+    },
+}  # fmt: skip
+_OBLIQUE = re.compile(r"(ом|ем|єм|ой|ей|ым|им|ого|его|ому|ему|ою|ею|ові|еві)$")
+_ADJECTIVAL = re.compile(r"(ого|его|ому|ему|ым|им|ой|ая|яя|ую|юю|ий|ый|ій|ої|ою)$")
 _AS_WRITTEN = 0.3
 """Score of reading an unknown word as an indeclinable nominative («Рубио», «Бессент»);
 a third of it when the word ends like an oblique case («Арахамией»)."""
@@ -130,17 +153,17 @@ def _genders(gender: str | None) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _token_options(token: str) -> tuple[_Option, ...]:
+def _token_options(token: str, lang: Language = "ru") -> tuple[_Option, ...]:
     """Readings of one token; parses that agree on case, gender and nominative add up."""
     low = token.lower()
-    known = _morph().word_is_known(low)
+    known = _morph(lang).word_is_known(low)
     scores: dict[tuple[str, frozenset[str], str], float] = {}
 
     def add(case: str, genders: frozenset[str], nominative: str, score: float) -> None:
         key = (case, genders, nominative)
         scores[key] = scores.get(key, 0.0) + score
 
-    for parse in _parses(low):
+    for parse in _parses(low, lang):
         tag = parse.tag
         genders = _genders(tag.gender)
         if tag.POS not in ("NOUN", "ADJF") or tag.case not in _CASES or tag.number == "plur":
@@ -156,18 +179,18 @@ def _token_options(token: str) -> tuple[_Option, ...]:
         oblique = _OBLIQUE.search(low) is not None
         add("nomn", frozenset(_GENDERS), low, _AS_WRITTEN / 3 if oblique else _AS_WRITTEN)
         if not _ADJECTIVAL.search(low):
-            for case, nominative, score in _stripped(low):
+            for case, nominative, score in _stripped(low, lang):
                 add(case, frozenset({"masc"}), nominative, score)
     return tuple(_Option(c, g, n, score) for (c, g, n), score in scores.items())
 
 
-def _stripped(word: str) -> Iterator[tuple[str, str, float]]:
-    for case, endings in _ENDINGS.items():
+def _stripped(word: str, lang: Language) -> Iterator[tuple[str, str, float]]:
+    for case, endings in _ENDINGS[lang].items():
         for ending, replacement, score in endings:
             stem = word[: -len(ending)]
             if not word.endswith(ending) or len(stem) < 3:
                 continue
-            if stem[-1] in (_VOWELS if replacement == "й" else _CONSONANTS):
+            if stem[-1] in (_VOWELS if replacement == "й" else _CONSONANTS | {"і"}):
                 yield case, stem + replacement, score
 
 
@@ -176,13 +199,14 @@ def _readings(name: str) -> list[str]:
     tokens = name.split()
     if not any(_CYRILLIC.search(t) and "." not in t for t in tokens):
         return [" ".join(tokens)]
+    lang = name_language(name)
     scored: list[tuple[float, int, str]] = []
     order = 0
     for case in _CASES:
         for gender in _GENDERS:
             total, words = 0.0, []
             for token in tokens:
-                best = _best_option(token, case, gender)
+                best = _best_option(token, case, gender, lang)
                 if best is None:
                     words.append(token)
                 else:
@@ -197,10 +221,10 @@ def _readings(name: str) -> list[str]:
     return list(seen) or [" ".join(tokens)]
 
 
-def _best_option(token: str, case: str, gender: str) -> _Option | None:
+def _best_option(token: str, case: str, gender: str, lang: Language) -> _Option | None:
     if "." in token or not _CYRILLIC.search(token):
         return None
-    fitting = [o for o in _token_options(token) if o.case == case and gender in o.genders]
+    fitting = [o for o in _token_options(token, lang) if o.case == case and gender in o.genders]
     return max(fitting, key=lambda o: o.score, default=None)
 
 
@@ -251,7 +275,7 @@ def _reading(word: str, pos: str, number: str | None) -> Parse | None:
 # --- people -----------------------------------------------------------------------------
 
 
-@cache
+@derived
 def _surnames() -> dict[str, list[tuple[PersonEntry, frozenset[str]]]]:
     """Folded surname -> the people who bear it, each with the initials of their first names."""
     index: dict[str, dict[str, tuple[PersonEntry, set[str]]]] = {}
@@ -267,8 +291,10 @@ def _surnames() -> dict[str, list[tuple[PersonEntry, frozenset[str]]]]:
     }
 
 
-def person_entry(name: str) -> PersonEntry | None:
-    """The alias-table person `name` denotes, in any case or spelling, if any."""
+def person_entry(name: str, name_en: str | None = None) -> PersonEntry | None:
+    """The alias-table person `name` denotes, in any case or spelling, if any; else the
+    one its English spelling `name_en` denotes (a model's «Marco Rubio» beside a native
+    spelling the table lacks)."""
     table = alias_table()
     if (entry := table.person(name)) is not None:
         return entry
@@ -288,6 +314,8 @@ def person_entry(name: str) -> PersonEntry | None:
         others = [fold(w)[0] for i, w in enumerate(words) if i != at]
         if not others or others[0] in initials:
             return person
+    if name_en and name_en.strip() and not _CYRILLIC.search(name_en):
+        return person_entry(name_en)
     return None
 
 
@@ -298,35 +326,40 @@ def canonical_name(name: str) -> str:
 
 
 def english_name(name: str) -> str | None:
-    """The table's English name; a Latin-script name as given; otherwise None (no guessing)."""
+    """The table's English name; a Latin-script name as given; else a standard
+    transliteration of the Russian or Ukrainian nominative (`translit`)."""
     entry = person_entry(name)
     if entry is not None:
         return entry.name_en
     cleaned = " ".join(name.split())
-    return cleaned if cleaned and not _CYRILLIC.search(cleaned) else None
+    if not cleaned:
+        return None
+    if not _CYRILLIC.search(cleaned):
+        return cleaned
+    return transliterate(nominative_name(cleaned), name_language(cleaned))
 
 
 def person_key(name: str) -> str:
     """Identity key for matching people across records and against gold.
 
     A person in the alias table: their folded English name («steve witkoff»), the same
-    for every case, spelling and script. Anyone else: the folded nominative surname,
-    found by its morphology (`_surname_at`), not by its place: «Рябков Сергей» and
-    «Сергей Рябков» are «рябков», «Ивана Петрова» and «Петров» are «петров». The key
-    then depends on script, and says nothing of the given name: compare `given_name`
-    too before calling two people one.
+    for every case, spelling and script. Anyone else: the surname (`_surname_at`, one
+    rule for every name) in the nominative, transliterated and folded, so «Хакан Фидан»,
+    «Фидана» and «Hakan Fidan» are «fidan», «Ван И» and «Wang Yi» «van»/«wang» by their
+    family name. The key says nothing of the given name: compare `given_name` too
+    before calling two people one.
     """
     entry = person_entry(name)
     if entry is not None:
         return fold(entry.name_en)
     words = _name_words(name)
-    return fold(words[_surname_at(words)]) if words else ""
+    return _latin_key(words[_surname_at(words)], name) if words else ""
 
 
 def given_name(name: str) -> str | None:
-    """The folded nominative given name («сергей»), or an initial («с»), of someone outside
-    the alias table; None for a table person (the table already tells namesakes apart)
-    or when only a surname is given."""
+    """The folded, transliterated given name («sergey»), or an initial («s»), of someone
+    outside the alias table; None for a table person (the table already tells namesakes
+    apart) or when only a surname is given."""
     if person_entry(name) is not None:
         return None
     words = _name_words(name)
@@ -335,13 +368,24 @@ def given_name(name: str) -> str | None:
     surname = _surname_at(words)
     for at, word in enumerate(words):
         if at != surname and not _tagged(word, "Patr"):
-            return fold(word).split()[0] if fold(word) else None
+            return _latin_key(word, name).split()[0] if fold(word) else None
     return None
 
 
-_LAST_WORD = 0.6
-"""How much more likely the last word is the surname, other things equal: Russian news
-writes «Имя Фамилия» far more often than «Фамилия Имя»."""
+def _latin_key(word: str, name: str) -> str:
+    """Folded before transliterating, so «Пётр» and «Петр» are one key («petr»)."""
+    return fold(transliterate(fold(word), name_language(name)) if _CYRILLIC.search(word) else word)
+
+
+_EAST_ASIAN_FAMILY_NAMES = frozenset(
+    "wang li zhang liu chen huang zhao wu zhou xu sun zhu hu guo lin gao luo zheng liang xie "
+    "song tang han feng deng cao peng zeng xiao tian dong pan yuan cai jiang du cheng wei su "
+    "ding ren shen yao xi qin kim park choi jung kang cho yoon nguyen tran pham "
+    "ван ли чжан лю чэнь хуан чжао чжоу сюй сунь чжу ху го линь гао ло чжэн лян се сун "
+    "тан хань фэн дэн цао пэн цзэн сяо тянь дун пань юань цай цзян ду чэн вэй су дин жэнь "
+    "шэнь яо си цинь ким пак чхве чон кан чо юн нгуен чан фам".split()
+)
+"""Family names written first (Chinese, Korean, Vietnamese): «Ван И», «Wang Yi», «Си Цзиньпин»."""
 
 
 def _name_words(name: str) -> list[str]:
@@ -349,29 +393,44 @@ def _name_words(name: str) -> list[str]:
 
 
 def _surname_at(words: list[str]) -> int:
-    """Which word is the surname: pymorphy3's `Surn` for it, `Name` against it, a small
-    lean to the last word (which decides for words pymorphy does not know, and for
-    Latin script). Initials and patronymics are never the surname."""
+    """Which word is the surname, one rule for every name: the first word when it is an
+    East Asian family name and the name has two or three words; the first when the last
+    is a given name pymorphy knows and the first a surname (tagged so, or with a Slavic
+    surname's ending: «Рябков Сергей»); else the last word that is not an initial or a patronymic («Хакан
+    Фидан», «Алексей Ерхов»)."""
+    plain = [at for at, w in enumerate(words) if "." not in w and not _tagged(w, "Patr")]
+    if not plain:
+        return len(words) - 1
+    first, last = plain[0], plain[-1]
+    if first != last and len(words) <= 3 and fold(words[first]) in _EAST_ASIAN_FAMILY_NAMES:
+        return first
+    if first != last and _tag_weight(words[last], "Name") >= _GIVEN:
+        if _tag_weight(words[first], "Surn") >= 0.5 or _SLAVIC_SURNAME.search(words[first]):
+            return first
+    return last
 
-    def score(at: int) -> float:
-        word = words[at]
-        if "." in word or _tagged(word, "Patr"):
-            return float("-inf")
-        last = _LAST_WORD if at == len(words) - 1 else 0.0
-        return _tag_weight(word, "Surn") - _tag_weight(word, "Name") + last
 
-    return max(range(len(words)), key=lambda at: (score(at), at))
+_SLAVIC_SURNAME = re.compile(
+    r"(ов|ев|ёв|єв|ин|ын|ский|цкий|ськ(ий|а)|цьк(ий|а)|ова|ева|ина|ская|цкая|енко|ук|юк|чук)$",
+    re.IGNORECASE,
+)
+
+
+_GIVEN = 0.9
+"""Share of pymorphy3's weight on `Name` that makes a last word a given name: «Сергей»,
+«Кирилл» (1.0), not «Фидан» (0.62) or «Байден» (0.56)."""
 
 
 def _tag_weight(word: str, grammeme: str) -> float:
     """How much of pymorphy3's probability for `word` carries `grammeme`."""
     if not _CYRILLIC.search(word):
         return 0.0
-    return sum(p.score for p in _parses(word.lower()) if grammeme in p.tag.grammemes)
+    lang = name_language(word)
+    return sum(p.score for p in _parses(word.lower(), lang) if grammeme in p.tag.grammemes)
 
 
 def _tagged(word: str, grammeme: str) -> bool:
-    parses = _parses(word.lower()) if _CYRILLIC.search(word) else ()
+    parses = _parses(word.lower(), name_language(word)) if _CYRILLIC.search(word) else ()
     return bool(parses) and grammeme in parses[0].tag.grammemes
 
 
@@ -391,7 +450,7 @@ def _russian_countries() -> dict[str, str]:
     return index
 
 
-@cache
+@derived
 def _side_lemmas() -> dict[str, str]:
     table = alias_table()
     return {
@@ -402,7 +461,7 @@ def _side_lemmas() -> dict[str, str]:
     }
 
 
-@cache
+@derived
 def _place_lemmas() -> dict[str, str]:
     """Lemma key -> the table's spelling of the place: «Москве» finds «Москва»."""
     return {_lemma_key(place): place for place in alias_table().places}

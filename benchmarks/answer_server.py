@@ -13,7 +13,7 @@ then completes each article, re-asks included (a re-ask is one more request, wri
 - `ANSWERS/<key>.json` answers it: `{"key": ..., "answer": {...}}`, where `answer` is the
   JSON object the model fills (sent as a tool call or as content, as the request's mode
   asks) or a string sent verbatim (malformed JSON, a refusal).
-- A request with no answer is written to `PENDING/<key>.json` (`key`, `model`, `mode`,
+- A request with no answer is written to `PENDING/<key>.json` (and removed once answered) (`key`, `model`, `mode`,
   `messages`, `schema`, `answer_to`) and gets HTTP 400 "pending": the article fails
   this run and is retried by the next (`extract --out F --retry-failed`).
 - Usage in every answer is counted with the o200k_base tokenizer (`bpe-openai`, offline):
@@ -119,6 +119,7 @@ class AnswerResponder:
                 {"error": {"message": f"pending: no answer yet; the request is in "
                                       f"{self.pending / (key + '.json')}"}},
             )  # fmt: skip
+        (self.pending / f"{key}.json").unlink(missing_ok=True)  # answered: no longer pending
         recorded = json.loads(path.read_text("utf-8"))
         answer = recorded["answer"]
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
@@ -153,7 +154,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port.")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="Stop after this long.")
     parser.add_argument(
-        "--ignore-stdin", action="store_true", help="Keep serving when stdin closes (`&` in a script)."
+        "--ignore-stdin",
+        action="store_true",
+        help="Keep serving when stdin closes (`&` in a script).",
     )
     args = parser.parse_args()
     responder = AnswerResponder(args.answers, args.pending)

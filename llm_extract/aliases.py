@@ -108,7 +108,11 @@ def merge_tables(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any
     sides = {code: list(forms) for code, forms in base.get("sides", {}).items()}
     for code, forms in overlay.get("sides", {}).items():
         sides[code] = list(dict.fromkeys([*sides.get(code, []), *forms]))
-    return {"people": people, "sides": sides, "places": {**base.get("places", {}), **overlay.get("places", {})}}
+    return {
+        "people": people,
+        "sides": sides,
+        "places": {**base.get("places", {}), **overlay.get("places", {})},
+    }
 
 
 def _forms(entry: dict[str, Any]) -> list[str]:
@@ -158,7 +162,9 @@ def alias_table() -> AliasTable:
     data = files("llm_extract").joinpath("data")
     raw = json.loads(data.joinpath("aliases.json").read_text("utf-8"))
     raw.pop("_doc", None)
-    for extra in sorted(p.name for p in data.iterdir() if re.fullmatch(r"aliases\.\w+\.json", p.name)):
+    for extra in sorted(
+        p.name for p in data.iterdir() if re.fullmatch(r"aliases\.\w+\.json", p.name)
+    ):
         overlay = json.loads(data.joinpath(extra).read_text("utf-8"))
         raw = merge_tables(raw, overlay)
     user = _user_file or (Path(os.environ[ALIASES_ENV]) if os.environ.get(ALIASES_ENV) else None)

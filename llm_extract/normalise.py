@@ -838,15 +838,65 @@ _TENSE: dict[MeetingStatus, Tense] = {
 
 
 def _participant(person: Participant) -> Participant:
-    """The canonical person; the same object when already canonical (a copy per person
-    was a third of normalising's time)."""
-    entry = person_entry(person.name)
-    if entry is None:
-        name = nominative_name(person.name)
-        return person if name == person.name else person.model_copy(update={"name": name})
-    if (entry.name, entry.name_en) == (person.name, person.name_en):
+    """One policy for every person: `name` in the nominative as the article spells it;
+    for a known person the table's `person_id` and `name_en`; for anyone else the
+    model's `name_en`, else a transliteration. Of the nominative readings, one the table
+    spells wins («Марка Рубіо» is «Марко», not «Марк»). The same object when nothing changes (a
+    copy per person was a third of normalising's time)."""
+    readings = _readings(person.name)
+    table = alias_table()
+    name = next((r for r in readings if table.person(r) is not None), readings[0])
+    entry = person_entry(name, person.name_en)
+    if entry is not None:
+        update = {"name": name, "name_en": entry.name_en, "person_id": entry.id}
+    else:
+        update = {"name": name, "name_en": person.name_en or english_name(name), "person_id": None}
+    if all(getattr(person, k) == v for k, v in update.items()):
         return person
-    return person.model_copy(update={"name": entry.name, "name_en": entry.name_en})
+    return person.model_copy(update=update)
+
+
+def _joined(people: list[Participant]) -> dict[str, Participant]:
+    """Within one article, a bare surname in any case («Фидана», «Виткофф») -> the one
+    person named in full whose surname it is («Хакан Фидан») or whose alias-table id it
+    has («Стив Уиткофф»); a surname two people share stays as it is."""
+    full: dict[str, dict[str, Participant]] = {}
+    for person in people:
+        words = _name_words(person.name)
+        if len(words) > 1:
+            found = {person_key(person.name): person}
+            full.setdefault(fold(words[_surname_at(words)]), {}).update(found)
+            if person.person_id is not None:
+                full.setdefault(person.person_id, {}).update(found)
+    joined: dict[str, Participant] = {}
+    for person in people:
+        if len(person.name.split()) != 1 or person.name in joined:
+            continue
+        forms = {fold(person.name), *(fold(r) for r in _readings(person.name))}
+        if person.person_id is not None:
+            forms.add(person.person_id)
+        found = {k: p for form in forms for k, p in full.get(form, {}).items()}
+        if len(found) == 1:
+            joined[person.name] = next(iter(found.values()))
+    return joined
+
+
+def _join(person: Participant, joined: dict[str, Participant]) -> Participant:
+    target = joined.get(person.name)
+    if target is None:
+        return person
+    update = {"name": target.name, "name_en": target.name_en, "person_id": target.person_id}
+    return person.model_copy(update=update)
+
+
+def _everyone(extraction: ArticleExtraction) -> list[Participant]:
+    people = [
+        person
+        for meeting in extraction.meetings
+        for delegation in meeting.delegations
+        for person in ([delegation.head] if delegation.head else []) + delegation.members
+    ]
+    return people + [p.holder for p in extraction.positions if p.holder is not None]
 
 
 def _repaired_year(date: EventDate, published: dt.date, tense: Tense | None) -> EventDate:
@@ -900,10 +950,13 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
     already canonical, evidence and dates left alone are shared with the input, so
     copy before editing them.
 
-    - people (delegation heads and members, position holders): the alias table's
-      name and English name for a known person, else the nominative of the name
-      (the model's `name_en` is kept);
-    - a position's missing `side` from its holder's entry in the alias table;
+    - people (delegation heads and members, position holders): the name in the
+      nominative as the article spells it; `person_id` and `name_en` from the alias
+      table for a known person (found by the name or by the model's `name_en`), else the
+      model's `name_en` or a transliteration; a bare surname («Фидана») becomes the one
+      person of the article named in full with it («Хакан Фидан»);
+    - a position's missing `side` from its holder's entry in the alias table, else from
+      the side of a delegation the same person belongs to in this article;
     - a location's place in the alias table's spelling when it is a known place in
       another case («Москве» -> «Москва»), and a missing `country` from the place, else
       the venue;
@@ -918,6 +971,19 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
             if delegation.head is not None:
                 delegation.head = _participant(delegation.head)
             delegation.members = [_participant(p) for p in delegation.members]
+    for position in result.positions:
+        if position.holder is not None:
+            position.holder = _participant(position.holder)
+    joined = _joined(_everyone(result))
+    sides: dict[str, str] = {}
+    for meeting in result.meetings:
+        for delegation in meeting.delegations:
+            if delegation.head is not None:
+                delegation.head = _join(delegation.head, joined)
+            delegation.members = [_join(p, joined) for p in delegation.members]
+            for person in ([delegation.head] if delegation.head else []) + delegation.members:
+                if delegation.side is not None:
+                    sides.setdefault(person_key(person.name), delegation.side)
         location = meeting.location
         if location is not None and location.place:
             location.place = canonical_place(location.place)
@@ -931,8 +997,9 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
             )
     for position in result.positions:
         if position.holder is not None:
-            position.holder = _participant(position.holder)
+            position.holder = _join(position.holder, joined)
             if position.side is None:
-                entry = person_entry(position.holder.name)
-                position.side = entry.side if entry is not None else None
+                entry = person_entry(position.holder.name, position.holder.name_en)
+                side = entry.side if entry is not None else None
+                position.side = side or sides.get(person_key(position.holder.name))
     return result

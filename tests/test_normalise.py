@@ -383,3 +383,78 @@ def test_unknown_people_keep_the_models_english_name() -> None:
 )
 def test_nominative_phrase(words: list[str], nominative: list[str]) -> None:
     assert nominative_phrase(words) == nominative
+
+
+def _people_of(extraction: ArticleExtraction) -> list[tuple[str, str | None, str | None]]:
+    people = []
+    for meeting in extraction.meetings:
+        for delegation in meeting.delegations:
+            for person in ([delegation.head] if delegation.head else []) + delegation.members:
+                people.append((person.name, person.name_en, person.person_id))
+    people += [
+        (p.holder.name, p.holder.name_en, p.holder.person_id)
+        for p in extraction.positions
+        if p.holder is not None
+    ]
+    return people
+
+
+def test_a_bare_surname_in_any_case_joins_the_person_named_in_full() -> None:
+    text = "Хакан Фидан встретился с Лавровым. Позиция Фидана не изменилась, — сказал Фидан."
+    extraction = ArticleExtraction.model_validate(
+        {
+            "meetings": [
+                {
+                    "status": "held",
+                    "delegations": [
+                        {"side": "TR", "head": {"name": "Хакан Фидан"}},
+                        {"side": "RU", "head": {"name": "Лавровым"}},
+                    ],
+                    "evidence": [{"text": "Хакан Фидан встретился с Лавровым."}],
+                }
+            ],
+            "positions": [
+                {
+                    "holder": {"name": name},
+                    "issue": "позиция",
+                    "stance": "assessment",
+                    "summary": "Фидан.",
+                    "speech": "reported",
+                    "evidence": [{"text": "Позиция Фидана не изменилась"}],
+                }
+                for name in ("Фидана", "Фидан")
+            ],
+        }
+    )
+    normal = normalise_extraction(extraction, load_article(text))
+    fidan = ("Хакан Фидан", "Khakan Fidan", None)
+    assert _people_of(normal) == [fidan, ("Лавров", "Sergey Lavrov", "sergey-lavrov"), fidan, fidan]
+    assert [p.side for p in normal.positions] == ["TR", "TR"]  # from his delegation
+
+
+def test_one_name_policy_for_a_ukrainian_article() -> None:
+    text = "Андрій Сибіга, Рустем Умєров, Павло Паліса і Марко Рубіо провели переговори."
+    names = ["Андрієм Сибігою", "Рустем Умєров", "Павло Паліса", "Марко Рубіо", "Ерхов"]
+    extraction = ArticleExtraction.model_validate(
+        {
+            "meetings": [
+                {
+                    "status": "held",
+                    "delegations": [
+                        {"side": "UA", "members": [{"name": n} for n in names[:3]]},
+                        {"side": "US", "head": {"name": "Марка Рубіо", "name_en": "Marco Rubio"}},
+                        {"side": "RU", "head": {"name": "Олексій Ерхов"}},
+                    ],
+                    "evidence": [{"text": text}],
+                }
+            ]
+        }
+    )
+    normal = normalise_extraction(extraction, load_article(text))
+    assert _people_of(normal) == [
+        ("Андрій Сибіга", "Andrii Sybiha", "andrii-sybiha"),
+        ("Рустем Умєров", "Rustem Umerov", "rustem-umerov"),
+        ("Павло Паліса", "Pavlo Palisa", "pavlo-palisa"),
+        ("Марко Рубіо", "Marco Rubio", "marco-rubio"),
+        ("Олексій Ерхов", "Oleksii Erkhov", None),
+    ]

@@ -29,6 +29,7 @@ and benchmarks/README.md. It binds 127.0.0.1 only and stops on Ctrl-C, when its 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import sys
@@ -165,10 +166,8 @@ def main() -> None:
     done = threading.Event()
     if not args.ignore_stdin:
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         done.wait(args.max_seconds)
-    except KeyboardInterrupt:
-        pass
     server.stop()
     print(f"answered {responder.answered}, pending {responder.unanswered}", file=sys.stderr)
 

@@ -378,12 +378,117 @@ def _latin_key(word: str, name: str) -> str:
 
 
 _EAST_ASIAN_FAMILY_NAMES = frozenset(
-    "wang li zhang liu chen huang zhao wu zhou xu sun zhu hu guo lin gao luo zheng liang xie "
-    "song tang han feng deng cao peng zeng xiao tian dong pan yuan cai jiang du cheng wei su "
-    "ding ren shen yao xi qin kim park choi jung kang cho yoon nguyen tran pham "
-    "ван ли чжан лю чэнь хуан чжао чжоу сюй сунь чжу ху го линь гао ло чжэн лян се сун "
-    "тан хань фэн дэн цао пэн цзэн сяо тянь дун пань юань цай цзян ду чэн вэй су дин жэнь "
-    "шэнь яо си цинь ким пак чхве чон кан чо юн нгуен чан фам".split()
+    [
+        "wang",
+        "li",
+        "zhang",
+        "liu",
+        "chen",
+        "huang",
+        "zhao",
+        "wu",
+        "zhou",
+        "xu",
+        "sun",
+        "zhu",
+        "hu",
+        "guo",
+        "lin",
+        "gao",
+        "luo",
+        "zheng",
+        "liang",
+        "xie",
+        "song",
+        "tang",
+        "han",
+        "feng",
+        "deng",
+        "cao",
+        "peng",
+        "zeng",
+        "xiao",
+        "tian",
+        "dong",
+        "pan",
+        "yuan",
+        "cai",
+        "jiang",
+        "du",
+        "cheng",
+        "wei",
+        "su",
+        "ding",
+        "ren",
+        "shen",
+        "yao",
+        "xi",
+        "qin",
+        "kim",
+        "park",
+        "choi",
+        "jung",
+        "kang",
+        "cho",
+        "yoon",
+        "nguyen",
+        "tran",
+        "pham",
+        "ван",
+        "ли",
+        "чжан",
+        "лю",
+        "чэнь",
+        "хуан",
+        "чжао",
+        "чжоу",
+        "сюй",
+        "сунь",
+        "чжу",
+        "ху",
+        "го",
+        "линь",
+        "гао",
+        "ло",
+        "чжэн",
+        "лян",
+        "се",
+        "сун",
+        "тан",
+        "хань",
+        "фэн",
+        "дэн",
+        "цао",
+        "пэн",
+        "цзэн",
+        "сяо",
+        "тянь",
+        "дун",
+        "пань",
+        "юань",
+        "цай",
+        "цзян",
+        "ду",
+        "чэн",
+        "вэй",
+        "су",
+        "дин",
+        "жэнь",
+        "шэнь",
+        "яо",
+        "си",
+        "цинь",
+        "ким",
+        "пак",
+        "чхве",
+        "чон",
+        "кан",
+        "чо",
+        "юн",
+        "нгуен",
+        "чан",
+        "фам",
+    ]
 )
 """Family names written first (Chinese, Korean, Vietnamese): «Ван И», «Wang Yi», «Си Цзиньпин»."""
 
@@ -404,9 +509,9 @@ def _surname_at(words: list[str]) -> int:
     first, last = plain[0], plain[-1]
     if first != last and len(words) <= 3 and fold(words[first]) in _EAST_ASIAN_FAMILY_NAMES:
         return first
-    if first != last and _tag_weight(words[last], "Name") >= _GIVEN:
-        if _tag_weight(words[first], "Surn") >= 0.5 or _SLAVIC_SURNAME.search(words[first]):
-            return first
+    inverted = _tag_weight(words[first], "Surn") >= 0.5 or _SLAVIC_SURNAME.search(words[first])
+    if first != last and _tag_weight(words[last], "Name") >= _GIVEN and inverted:
+        return first
     return last
 
 
@@ -840,20 +945,45 @@ _TENSE: dict[MeetingStatus, Tense] = {
 def _participant(person: Participant) -> Participant:
     """One policy for every person: `name` in the nominative as the article spells it;
     for a known person the table's `person_id` and `name_en`; for anyone else the
-    model's `name_en`, else a transliteration. Of the nominative readings, one the table
-    spells wins («Марка Рубіо» is «Марко», not «Марк»). The same object when nothing changes (a
+    model's `name_en`, else a transliteration. A known person's reading that differs from
+    one of the table's spellings only in endings takes that spelling («Марка Рубіо» reads
+    as «Марк Рубіо»; the table has «Марко Рубіо»). The same object when nothing changes (a
     copy per person was a third of normalising's time)."""
     readings = _readings(person.name)
     table = alias_table()
     name = next((r for r in readings if table.person(r) is not None), readings[0])
     entry = person_entry(name, person.name_en)
     if entry is not None:
+        name = _table_spelling(name, entry)
         update = {"name": name, "name_en": entry.name_en, "person_id": entry.id}
     else:
         update = {"name": name, "name_en": person.name_en or english_name(name), "person_id": None}
     if all(getattr(person, k) == v for k, v in update.items()):
         return person
     return person.model_copy(update=update)
+
+
+def _table_spelling(name: str, entry: PersonEntry) -> str:
+    words = fold(name).split()
+    for form in (entry.name, *entry.aliases):
+        if fold(form) == fold(name):
+            return name
+    for form in (entry.name, *entry.aliases):
+        theirs = fold(form).split()
+        if name_language(form) != name_language(name) or not _CYRILLIC.search(form):
+            continue
+        if len(theirs) == len(words) > 1 and all(map(_one_stem, words, theirs)):
+            return form
+    return name
+
+
+def _one_stem(a: str, b: str) -> bool:
+    """Two forms of one name word: a shared stem of three letters or more, at most two
+    letters of ending each («марк» / «марко»)."""
+    stem = next(
+        (at for at, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return stem >= 3 and max(len(a), len(b)) - stem <= 2
 
 
 def _joined(people: list[Participant]) -> dict[str, Participant]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llm_extract import ArticleExtraction, Participant, alias_table, load_article
+from llm_extract import ArticleExtraction, Participant, load_article
 from llm_extract.aliases import fold
-from llm_extract.normalise import person_entry
 from llm_extract.ground import check_spans, iter_evidence
+from llm_extract.normalise import person_entry
 from llm_extract.schemas import MatchKind
 
 _ROOT = Path(__file__).resolve().parents[1]

@@ -18,6 +18,7 @@ from llm_extract.client import MODES, ClientConfig
 from llm_extract.errors import ExtractError
 
 __all__ = [
+    "AliasFile",
     "ApiKeyEnv",
     "AsJson",
     "BaseUrl",
@@ -117,6 +118,16 @@ ChunkChars = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text and tables.")]
+AliasFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--aliases",
+        help="Alias file (JSON: people, sides, places) merged over the shipped table "
+        "(default $LLM_EXTRACT_ALIASES).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
 
 
 def open_cache(choice: CacheChoice, store: Path | None) -> Cache:

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from llm_extract.aliases import use_aliases
 from llm_extract.cli._common import (
+    AliasFile,
     AsJson,
     BaseUrl,
     CacheChoice,
@@ -108,9 +110,11 @@ def eval_models(
         Path | None,
         typer.Option(help="Where to write the HTML report.", show_default="OUT/report.html"),
     ] = None,
+    aliases: AliasFile = None,
 ) -> None:
     """Run models over the gold articles, store the runs, print a leaderboard, write a report."""
     with user_errors():
+        use_aliases(aliases)
         runs = evaluate(
             model or default_models(fixtures),
             gold=gold,
@@ -159,9 +163,11 @@ def score(
     prices: Prices = DEFAULT_PRICES,
     as_json: AsJson = False,
     report: Report = None,
+    aliases: AliasFile = None,
 ) -> None:
     """Score predictions already on disk against the gold."""
     with user_errors():
+        use_aliases(aliases)
         run = load_run(predictions, gold=gold, articles=articles, prices=PriceTable.load(prices))
     if as_json:
         _print_json({"run": run.meta.model_dump(mode="json"), **run.card.to_dict()})

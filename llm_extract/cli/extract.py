@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from llm_extract.aliases import use_aliases
 from llm_extract.cli._common import (
+    AliasFile,
     ApiKeyEnv,
     BaseUrl,
     CacheChoice,
@@ -93,10 +95,12 @@ def extract(
         bool, typer.Option(help="With --out: redo articles that failed before.")
     ] = False,
     no_log: NoLog = False,
+    aliases: AliasFile = None,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()
     with user_errors():
+        use_aliases(aliases)
         results = run_extract(
             paths,
             model=model,

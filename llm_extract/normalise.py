@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from llm_extract.articles import Article
 
 __all__ = [
+    "Language",
     "Tense",
     "canonical_name",
     "canonical_place",
@@ -57,7 +58,9 @@ __all__ = [
     "person_key",
     "place_country",
     "resolve_date",
+    "same_day",
     "side_code",
+    "time_of_day",
 ]
 
 Tense = Literal["past", "future"]
@@ -633,17 +636,22 @@ _MONTH_STEMS = (
     ("июл", 7), ("август", 8), ("сентябр", 9), ("октябр", 10), ("ноябр", 11), ("декабр", 12),
     ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6),
     ("jul", 7), ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("січ", 1), ("лют", 2), ("берез", 3), ("квіт", 4), ("трав", 5), ("черв", 6),
+    ("лип", 7), ("серп", 8), ("верес", 9), ("жовт", 10), ("листопад", 11), ("груд", 12),
 )  # fmt: skip
 _MONTH = (
     r"(?:январ[ьяе]|феврал[ьяе]|марта?|марте|апрел[ьяе]|ма[йяе]|июн[ьяе]|июл[ьяе]|"
     r"августа?|августе|сентябр[ьяе]|октябр[ьяе]|ноябр[ьяе]|декабр[ьяе]|"
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
+    r"січ(?:ень|ня|ні)|лют(?:ий|ого|ому|ім)|берез(?:ень|ня|ні)|квіт(?:ень|ня|ні)|"
+    r"трав(?:ень|ня|ні)|черв(?:ень|ня|ні)|лип(?:ень|ня|ні)|серп(?:ень|ня|ні)|"
+    r"верес(?:ень|ня|ні)|жовт(?:ень|ня|ні)|листопад[аі]?|груд(?:ень|ня|ні))\.?"
 )
 _ORD = r"(?:st|nd|rd|th|-?го|-?е)?"
 _YEAR = r"(?:,?\s+(?P<{name}>\d{{4}}))?"
 _DAY_MONTH = re.compile(
-    rf"\b(?P<day>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|по|и|and|to)\s*(?P<day2>\d{{1,2}}){_ORD})?"
+    rf"\b(?P<day>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|по|и|і|та|and|to)\s*(?P<day2>\d{{1,2}}){_ORD})?"
     rf"\s+(?:of\s+)?(?P<month>{_MONTH})(?![а-яa-z]){_YEAR.format(name='year')}"
 )
 _MONTH_DAY = re.compile(
@@ -656,32 +664,40 @@ _MONTH_ONLY = re.compile(rf"(?<![\w])(?P<month>{_MONTH})(?![а-яa-z]){_YEAR.for
 _YEAR_ONLY = re.compile(r"\b(?P<year>(?:19|20)\d{2})\b")
 
 _WEEKDAYS = (
-    (r"понедельник|monday", 0), (r"вторник|tuesday", 1), (r"сред[ау]|wednesday", 2),
-    (r"четверг|thursday", 3), (r"пятниц[ау]|friday", 4), (r"суббот[ау]|saturday", 5),
-    (r"воскресень[ея]|sunday", 6),
+    (r"понедельник|понеділ(?:ок|ка)|monday", 0), (r"вторник|вівтор(?:ок|ка)|tuesday", 1),
+    (r"сред[ау]|серед[аиу]|wednesday", 2), (r"четверг|четвер(?:га)?|thursday", 3),
+    (r"пятниц[ау]|п['’ʼ]?ятниц[яюі]|friday", 4), (r"суббот[ау]|субот[аиу]|saturday", 5),
+    (r"воскресень[ея]|неділ[яюі]|sunday", 6),
 )  # fmt: skip
 _WEEKDAY = re.compile(r"\b(" + "|".join(p for p, _ in _WEEKDAYS) + r")\b")
-_LAST = r"(?:прошл|минувш|предыдущ|last|past|previous)"
-_NEXT = r"(?:следующ|будущ|ближайш|next|coming)"
-_THIS = r"(?:эт|нынешн|текущ|this|current)"
-_LAST_WEEK = re.compile(rf"\b{_LAST}\w*\s+недел|\blast\s+week\b")
-_NEXT_WEEK = re.compile(rf"\b{_NEXT}\w*\s+недел|\bnext\s+week\b")
-_THIS_WEEK = re.compile(rf"\b{_THIS}\w*\s+недел|\bthis\s+week\b")
-_WEEKEND = re.compile(r"\bвыходн\w*|\bweekend\b")
-_MONTH_REL = re.compile(r"\b(?P<which>\w+)\s+(?:месяц\w*|month)\b")
-_YEAR_REL = re.compile(r"\b(?P<which>\w+)\s+(?:году|год|year)\b")
+_LAST = r"(?:прошл|минувш|предыдущ|минул|попередн|last|past|previous)"
+_NEXT = r"(?:следующ|будущ|ближайш|наступн|майбутн|найближч|next|coming)"
+_THIS = r"(?:эт|нынешн|текущ|ць|цю|цієї|цей|поточн|this|current)"
+_WEEK_WORD = r"(?:недел|тижн|тиждень)"
+_LAST_WEEK = re.compile(rf"\b{_LAST}\w*\s+{_WEEK_WORD}|\blast\s+week\b")
+_NEXT_WEEK = re.compile(rf"\b{_NEXT}\w*\s+{_WEEK_WORD}|\bnext\s+week\b")
+_THIS_WEEK = re.compile(rf"\b{_THIS}\w*\s+{_WEEK_WORD}|\bthis\s+week\b")
+_WEEKEND = re.compile(r"\bвыходн\w*|\bвихідн\w*|\bweekend\b")
+_MONTH_REL = re.compile(r"\b(?P<which>\w+)\s+(?:месяц\w*|місяц\w*|місяць|month)\b")
+_YEAR_REL = re.compile(r"\b(?P<which>\w+)\s+(?:году|год|році|рік|року|year)\b")
 _AGO = re.compile(
-    r"\b(?P<n>\d+|один|одна|два|две|три|четыре|пять|шесть|семь)\s+(?:дн\w+|день|days?)\s+(?:назад|ago)\b"
+    r"\b(?P<n>\d+|один|одна|два|две|три|четыре|пять|шесть|семь|дві|чотири|п['’ʼ]?ять|шість|сім)"
+    r"\s+(?:дн\w+|день|days?)\s+(?:назад|тому|ago)\b"
 )
-_NUMBERS = {"один": 1, "одна": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7}  # fmt: skip
+_NUMBERS = {
+    "один": 1, "одна": 1, "два": 2, "две": 2, "дві": 2, "три": 3, "четыре": 4, "чотири": 4,
+    "пять": 5, "п'ять": 5, "п’ять": 5, "пʼять": 5, "шесть": 6, "шість": 6, "семь": 7, "сім": 7,
+}  # fmt: skip
 _DAY_WORDS = {
-    "позавчера": -2, "вчера": -1, "yesterday": -1, "сегодня": 0, "today": 0, "tonight": 0,
-    "завтра": 1, "tomorrow": 1, "послезавтра": 2,
+    "позавчера": -2, "позавчора": -2, "вчера": -1, "вчора": -1, "учора": -1, "yesterday": -1,
+    "сегодня": 0, "сьогодні": 0, "today": 0, "tonight": 0,
+    "завтра": 1, "tomorrow": 1, "послезавтра": 2, "післязавтра": 2,
 }  # fmt: skip
 _TIME_OF_DAY = (
-    r"(?:вечером|утром|днем|ночью|поздно|рано|in the (?:morning|evening|afternoon)|late|early)"
+    r"(?:вечером|утром|днем|ночью|поздно|рано|ввечері|увечері|вранці|зранку|вдень|вночі|"
+    r"in the (?:morning|evening|afternoon)|late|early)"
 )
-_EVE = re.compile(rf"(?:{_TIME_OF_DAY}\s+)*накануне(?:\s+{_TIME_OF_DAY})*")
+_EVE = re.compile(rf"(?:{_TIME_OF_DAY}\s+)*(?:накануне|напередодні)(?:\s+{_TIME_OF_DAY})*")
 
 
 def _month_number(word: str) -> int:
@@ -737,7 +753,9 @@ def _monday(day: dt.date) -> dt.date:
 def _event(start: dt.date | str, end: dt.date | None, text: str) -> EventDate:
     start_iso = start if isinstance(start, str) else start.isoformat()
     end_iso = end.isoformat() if end is not None and end != start else None
-    return EventDate(start=start_iso, end=end_iso, text=text)
+    clock = time_of_day(text) if "-" in start_iso[5:] else None
+    time, zone = clock if clock is not None else (None, None)
+    return EventDate(start=start_iso, end=end_iso, text=text, time=time, time_zone=zone)
 
 
 def resolve_date(
@@ -748,7 +766,9 @@ def resolve_date(
     Without P (`published` None) only absolute dates resolve: an explicit date with its
     year, a month with its year, a year; anything relative gives None.
 
-    Rules, first match wins (time of day is ignored throughout):
+    Rules, first match wins (a clock time with its zone, «в 22:00 по московскому времени»,
+    goes to `time` and `time_zone` of a day-precision date; see `time_of_day`). Ukrainian
+    month names, weekdays and relative words resolve like their Russian equivalents:
 
     - explicit dates: «23 января», «2 декабря 2025 года», «23-24 января», «31 января –
       1 февраля», «January 23», «23.01.2026»; without a year, the year that puts the day
@@ -784,6 +804,64 @@ def resolve_date(
             return _event(start, end, raw)
     return None
 
+
+_CLOCK = re.compile(
+    r"(?<![\d:.])(?P<hour>[01]?\d|2[0-3])[:.](?P<minute>[0-5]\d)(?![\d:])"
+    r"(?:\s+(?P<zone>по\s+(?:московскому|киевскому|киевскому|київському|местному|"
+    r"гринвичу|вашингтонскому)\s+(?:времени|часу)?|за\s+київським\s+часом|"
+    r"за\s+московським\s+часом|мск|msk|utc(?:\s*[+-]\s*\d{1,2})?|gmt|et|est|edt|cet|cest))?",
+    re.IGNORECASE,
+)
+_ZONES = {
+    "моск": "Europe/Moscow", "мск": "Europe/Moscow", "msk": "Europe/Moscow",
+    "киев": "Europe/Kyiv", "київ": "Europe/Kyiv", "вашингтон": "America/New_York",
+    "гринвич": "UTC", "gmt": "UTC", "et": "America/New_York", "est": "America/New_York",
+    "edt": "America/New_York", "cet": "Europe/Paris", "cest": "Europe/Paris",
+}  # fmt: skip
+
+
+def time_of_day(expression: str) -> tuple[str, str | None] | None:
+    """A clock time and the time zone the words name («в 22:00 по московскому времени» ->
+    ("22:00", "Europe/Moscow")): an IANA name, or «UTC+3» as written; None without a time."""
+    m = _CLOCK.search(expression)
+    if m is None:
+        return None
+    clock = f"{int(m['hour']):02d}:{m['minute']}"
+    zone = (m["zone"] or "").lower()
+    if not zone or "местн" in zone:
+        return clock, None
+    if zone.startswith("utc"):
+        return clock, "UTC" + zone[3:].replace(" ", "")
+    return clock, next((name for stem, name in _ZONES.items() if stem in zone), None)
+
+
+_SAME_DAY = re.compile(
+    r"\b(?:проход(?:ят|ит)|продолжа(?:ются|ется)|начал(?:ись|ась|ся)|стартовал[аи]?|"
+    r"тривають|триває|проходять|розпочал(?:ися|ася|ись)|почал(?:ися|ася)|"
+    r"только\s+что|завершил(?:ись|ась|ся|и)|закончил(?:ись|ась|ся|и)|щойно|завершил(?:ися|ася)|"
+    r"сегодня|сьогодні|намечен\w*\s+на\s+\d{1,2}[:.]\d{2}|запланован\w*\s+на\s+\d{1,2}[:.]\d{2}|"
+    r"under\s+way|underway|just\s+(?:ended|finished|concluded)|later\s+today|today|tonight|"
+    r"this\s+evening)\b",
+    re.IGNORECASE,
+)
+"""Words that put a meeting on the publication day: under way, just finished, due later today."""
+
+
+def same_day(sentence: str, published: dt.date | None, status: MeetingStatus) -> EventDate | None:
+    """The publication date at day precision for a meeting its sentence reports as under way,
+    just finished or due later that day, with `text` the words that show it (and the
+    time of day, when given); None otherwise. For meetings with no date expression."""
+    if published is None or status not in _SAME_DAY_STATUSES:
+        return None
+    m = _SAME_DAY.search(sentence)
+    if m is None:
+        return None
+    clock = time_of_day(sentence[m.start() :])
+    time, zone = clock if clock is not None else (None, None)
+    return EventDate(start=published.isoformat(), text=m.group(), time=time, time_zone=zone)
+
+
+_SAME_DAY_STATUSES = frozenset({MeetingStatus.HELD, MeetingStatus.ONGOING, MeetingStatus.PLANNED})
 
 _Span = tuple[dt.date | str, dt.date | None]
 _Resolver = Callable[..., "_Span | None"]

@@ -259,7 +259,7 @@ class EventDate(_Record):
         default=None, description="Time of day, 24-hour HH:MM."
     )
     time_zone: str | None = Field(
-        default=None, description="The time zone the text names for `time` (e.g. 'UTC+3')."
+        default=None, description="Zone the text names for `time`: IANA name or UTC offset."
     )
 
     @computed_field  # type: ignore[prop-decorator]

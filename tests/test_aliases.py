@@ -74,7 +74,7 @@ def test_a_user_alias_file_is_merged_over_the_shipped_table(tmp_path) -> None:
         assert side_code("Банковая") == "UA" and side_code("Кремль") == "RU"
         broken = tmp_path / "broken.json"
         broken.write_text('{"people": [{"name": "X"}]}')
-        with pytest.raises(ConfigError, match="broken.json"):
+        with pytest.raises(ConfigError, match=r"broken\.json"):
             use_aliases(broken)
     finally:
         use_aliases(None)

@@ -19,9 +19,11 @@ from llm_extract.normalise import (
     person_key,
     place_country,
     resolve_date,
+    same_day,
     side_code,
+    time_of_day,
 )
-from llm_extract.schemas import ArticleExtraction
+from llm_extract.schemas import ArticleExtraction, MeetingStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = sorted((ROOT / "evals" / "gold").glob("*.json"))
@@ -458,3 +460,66 @@ def test_one_name_policy_for_a_ukrainian_article() -> None:
         ("Марко Рубіо", "Marco Rubio", "marco-rubio"),
         ("Олексій Ерхов", "Oleksii Erkhov", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "tense", "start", "end"),
+    [
+        ("10-12 березня", None, "2026-03-10", "2026-03-12"),
+        ("10 березня", None, "2026-03-10", None),
+        ("у березні", None, "2026-03", None),
+        ("учора", None, "2026-03-11", None),
+        ("напередодні", None, "2026-03-11", None),
+        ("у середу", "future", "2026-03-18", None),  # a future weekday resolves forward
+        ("у п'ятницю", "past", "2026-03-06", None),
+        ("минулого тижня", None, "2026-03-02", "2026-03-08"),
+        ("на минулих вихідних", None, "2026-03-07", "2026-03-08"),
+        ("три дні тому", None, "2026-03-09", None),
+        ("минулого року", None, "2025", None),
+        ("вечером в среду", "future", "2026-03-18", None),
+        ("next Tuesday", None, "2026-03-17", None),
+    ],
+)
+def test_ukrainian_and_forward_dates(
+    expression: str, tense: str | None, start: str, end: str | None
+) -> None:
+    date = resolve_date(expression, dt.date(2026, 3, 12), tense=tense)  # a Thursday
+    assert date is not None
+    assert (date.start, date.end) == (start, end)
+
+
+def test_a_clock_time_and_its_zone_are_kept() -> None:
+    date = resolve_date("сегодня в 22:00 по московскому времени", dt.date(2026, 3, 12))
+    assert date is not None
+    assert (date.start, date.time, date.time_zone) == ("2026-03-12", "22:00", "Europe/Moscow")
+    assert time_of_day("at 10:30 UTC+2") == ("10:30", "UTC+2")
+    assert time_of_day("о 15:00 за київським часом") == ("15:00", "Europe/Kyiv")
+    assert time_of_day("в 2026 году") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status", "text"),
+    [
+        ("Переговоры в Анкоридже начались.", MeetingStatus.ONGOING, "начались"),
+        ("Только что закончившаяся встреча прошла в Кремле.", MeetingStatus.HELD, "Только что"),
+        ("Переговори тривають у Женеві.", MeetingStatus.ONGOING, "тривають"),
+        ("The talks are under way in Geneva.", MeetingStatus.ONGOING, "under way"),
+    ],
+)
+def test_same_day_meetings_take_the_publication_date(
+    sentence: str, status: MeetingStatus, text: str
+) -> None:
+    date = same_day(sentence, dt.date(2026, 3, 12), status)
+    assert date is not None
+    assert (date.start, date.precision, date.text) == ("2026-03-12", "day", text)
+
+
+def test_same_day_keeps_the_time_and_needs_a_cue_and_a_date() -> None:
+    planned = same_day("Переговоры намечены на 22:00 по московскому времени.", dt.date(2026, 3, 12), MeetingStatus.PLANNED)  # fmt: skip
+    assert planned is not None and (planned.time, planned.time_zone) == ("22:00", "Europe/Moscow")
+    assert same_day("Переговоры прошли в Женеве.", dt.date(2026, 3, 12), MeetingStatus.HELD) is None
+    assert same_day("Переговоры начались.", None, MeetingStatus.ONGOING) is None
+    assert (
+        same_day("Встреча может пройти сегодня.", dt.date(2026, 3, 12), MeetingStatus.PROPOSED)
+        is None
+    )

@@ -125,8 +125,8 @@ IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
 def _untitled(schema: dict[str, object]) -> None:
-    """Titles repeat the property names: a fifth of the schema's tokens, sent with every call."""
-    schema.pop("title", None)
+    """Property titles repeat the property names: a fifth of the schema's tokens, sent with
+    every call. The record's own title stays (instructor names the tool by it)."""
     for value in dict(schema.get("properties") or {}).values():  # type: ignore[call-overload]
         if isinstance(value, dict):
             value.pop("title", None)

@@ -95,3 +95,21 @@ def test_key_ignores_model_and_sampling(answer_server: ModuleType) -> None:
 def test_tokens_are_counted_by_a_real_tokenizer(answer_server: ModuleType) -> None:
     assert answer_server.count_tokens("hello world") == 2
     assert 5 < answer_server.count_tokens("Помощник президента России Юрий Ушаков") < 20
+
+
+def test_eval_counts_ungrounded_evidence() -> None:
+    from llm_extract.evaluation import PriceTable, summarise
+    from llm_extract.schemas import ArticleExtraction
+
+    results = [
+        ExtractionResult(
+            article_id=name,
+            source=f"{name}.txt",
+            model="fixture-capable",
+            status="ok",
+            extraction=ArticleExtraction(),
+            ungrounded=paths,
+        )
+        for name, paths in (("a", ["meetings[0].evidence[0]", "positions[1].quote"]), ("b", []))
+    ]
+    assert summarise("run", results, PriceTable()).ungrounded == 2

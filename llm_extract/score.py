@@ -76,7 +76,7 @@ import numpy as np
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
-from llm_extract.aliases import fold
+from llm_extract.aliases import derived, fold
 from llm_extract.errors import ConfigError
 from llm_extract.ground import ground_quote, iter_evidence
 from llm_extract.normalise import given_name, person_entry, person_key
@@ -264,12 +264,12 @@ def text_similarity(a: str, b: str) -> float:
     return (fuzz.token_set_ratio(sa, sb) + fuzz.token_sort_ratio(sa, sb)) / 200
 
 
-@lru_cache(maxsize=8192)
+@derived  # cleared with the alias table (`use_aliases`)
 def _key(name: str) -> str:
     return person_key(name)
 
 
-@lru_cache(maxsize=8192)
+@derived  # cleared with the alias table (`use_aliases`)
 def _given(name: str) -> str | None:
     return given_name(name)
 
@@ -307,7 +307,7 @@ def _person_id(person: Participant) -> str | None:
     return _table_id(person.name, person.name_en)
 
 
-@lru_cache(maxsize=8192)
+@derived  # cleared with the alias table (`use_aliases`)
 def _table_id(name: str, name_en: str | None) -> str | None:
     entry = person_entry(name, name_en)
     return entry.id if entry is not None else None

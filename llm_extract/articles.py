@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -90,15 +92,39 @@ def load_article(source: str | Path, *, article_id: str | None = None) -> Articl
         path = Path(source)
         if str(path) == "-":
             return _from_bytes(sys.stdin.buffer.read(), source="<stdin>", article_id=article_id)
-        if not path.is_file():
-            raise ArticleError(f"{path}: no such file")
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise ArticleError(
-                f"{path}: {size:,} bytes is over the {MAX_ARTICLE_BYTES:,}-byte limit for one article"
-            )
-        return _from_bytes(path.read_bytes(), source=str(path), article_id=article_id or path.stem)
+        return _from_bytes(_read_file(path), source=str(path), article_id=article_id or path.stem)
     return _from_bytes(source.encode("utf-8"), source="<text>", article_id=article_id)
+
+
+def _read_file(path: Path) -> bytes:
+    """The file's bytes, or an `ArticleError` saying why not: never an `OSError`, and
+    never a wait on a FIFO that nobody writes to."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: no such file") from None
+    except OSError as err:
+        raise ArticleError(f"{path}: cannot read it ({err.strerror or err})") from None
+    if stat.S_ISDIR(info.st_mode):
+        try:
+            os.scandir(path).close()
+        except OSError as err:
+            raise ArticleError(f"{path}: a folder that cannot be listed ({err.strerror})") from None
+        raise ArticleError(f"{path}: a folder, not an article file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ArticleError(
+            f"{path}: not a regular file (a FIFO, socket or device); save the article to a file"
+        )
+    if info.st_size > MAX_ARTICLE_BYTES:
+        raise ArticleError(
+            f"{path}: {info.st_size:,} bytes is over the {MAX_ARTICLE_BYTES:,}-byte limit "
+            "for one article"
+        )
+    try:
+        with path.open("rb") as fh:
+            return fh.read(MAX_ARTICLE_BYTES + 1)  # a file that grows, or lies about its size
+    except OSError as err:
+        raise ArticleError(f"{path}: cannot read it ({err.strerror or err})") from None
 
 
 def _looks_like_path(value: str) -> bool:
@@ -153,7 +179,7 @@ def _from_bytes(data: bytes, *, source: str, article_id: str | None) -> Article:
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str]:
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ArticleError(f"{source}: this is a binary file, not text (it contains NUL bytes)")
     try:
         return data.decode("utf-8-sig"), "utf-8"

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache
 from llm_extract.compare import Comparison, compare_scorecards
+from llm_extract.coref import EventGold, EventScores, load_event_gold, score_events
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.goldsets import DEFAULT_ARTICLES, DEFAULT_GOLD
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
@@ -136,6 +137,8 @@ class Run:
     path: Path | None = None
     languages: Mapping[str, str] = field(default_factory=dict)
     """Each gold article's language, for `by_language`."""
+    events: EventScores | None = None
+    """Event resolution scored against the cross-article gold, when the gold has one."""
 
     def by_language(self) -> dict[str, Scorecard]:
         """The scorecard split by article language: a model that reads one language shows as such."""
@@ -281,7 +284,41 @@ def load_run(
         meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
     else:
         meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
-    return Run(meta, card, results, path, _languages(loaded))
+    events = _event_scores(_as_results(predictions, loaded), expected, gold)
+    return Run(meta, card, results, path, _languages(loaded), events=events)
+
+
+def _as_results(
+    predictions: Mapping[str, Prediction], loaded: Mapping[str, Article]
+) -> list[ExtractionResult]:
+    """Stored results as they are; a bare extraction (the gold itself, say) as an ok result
+    dated by its article, so event resolution can weigh when it was reported."""
+    out = []
+    for article_id, prediction in predictions.items():
+        if prediction.result is not None:
+            out.append(prediction.result)
+        elif prediction.extraction is not None:
+            article = loaded.get(article_id)
+            out.append(
+                ExtractionResult(
+                    article_id=article_id,
+                    source=f"{article_id}.txt",
+                    published=article.published if article else None,
+                    model="predictions",
+                    status="ok",
+                    extraction=prediction.extraction,
+                )
+            )
+    return out
+
+
+def _event_scores(
+    results: Sequence[ExtractionResult],
+    expected: Mapping[str, ArticleExtraction],
+    gold: Path | EventGold | None,
+) -> EventScores | None:
+    events = load_event_gold(gold, expected) if isinstance(gold, Path) else gold
+    return score_events(results, expected, events) if events is not None else None
 
 
 def _languages(loaded: Mapping[str, Article]) -> dict[str, str]:
@@ -322,11 +359,12 @@ def _scored(
     *,
     gold_path: Path,
     config: ScoreConfig | None,
+    events: EventGold | None = None,
 ) -> Run:
     predictions = {r.article_id: Prediction.from_result(r) for r in results}
     card = score_against_gold(gold, predictions, texts, config)
     meta = summarise(name, results, prices, model=name, gold=gold_path)
-    return Run(meta, card, list(results))
+    return Run(meta, card, list(results), events=_event_scores(results, gold, events))
 
 
 def fixture_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
@@ -385,6 +423,7 @@ def evaluate(
             f"the fixture models are {', '.join(fixtures_known) or 'none'}"
         )
     expected = load_gold(gold)
+    events = load_event_gold(gold, expected)
     sources = {article_id: _source(article_id, articles) for article_id in expected}
     loaded = _load(expected, articles)
     texts = {article_id: article.text for article_id, article in loaded.items()}
@@ -406,7 +445,9 @@ def evaluate(
                 continue
         store = Cache(fixtures / "cache", mode="replay-only") if is_fixture_model(model) else cache
         results = extract([sources[a] for a in covered], model=model, cache=store, **engine)
-        run = _scored(model, results, covered, texts, prices, gold_path=gold, config=config)
+        run = _scored(
+            model, results, covered, texts, prices, gold_path=gold, config=config, events=events
+        )
         run.languages = _languages(loaded)
         if out is not None:
             store_run(run, out)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -49,6 +49,7 @@ from llm_extract.errors import (
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, iter_evidence
 from llm_extract.normalise import normalise_extraction, person_key
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
+from llm_extract.runlock import OutputLock, OutputLocked
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -69,11 +70,13 @@ __all__ = [
     "DEFAULT_GROUNDING_REASKS",
     "DEFAULT_MAX_REASKS",
     "Extractor",
+    "ResultSink",
     "expand_sources",
     "extract",
     "extract_article",
     "extract_async",
     "iter_results",
+    "lock_output",
     "open_output",
     "read_results",
     "resolve_model",
@@ -208,6 +211,8 @@ class Extractor:
             log.exception("internal error on %s", article.id)
             error = f"internal error ({type(err).__name__}: {err}); please report it"
         warnings.extend(stats.warnings)
+        if error and self.client is not None:
+            self.client.mark_failed(stats)  # a retry must ask the server, not replay these
         return ExtractionResult(
             article_id=article.id,
             source=article.source,
@@ -528,13 +533,19 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
             expanded.append(source)
             continue
         path = Path(source)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
-            if not found:
-                raise ArticleError(f"{path}: a folder with no {'/'.join(ARTICLE_SUFFIXES)} files")
-            expanded.extend(found)
-        else:
+        if not path.exists() and not path.is_symlink():
+            raise ArticleError(f"{path}: no such file or folder")
+        if not path.is_dir():
             expanded.append(path)
+            continue
+        try:
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+        except OSError:
+            expanded.append(path)  # cannot be listed: a failed result says why
+            continue
+        if not found:
+            raise ArticleError(f"{path}: a folder with no {'/'.join(ARTICLE_SUFFIXES)} files")
+        expanded.extend(found)
     return expanded
 
 
@@ -547,14 +558,14 @@ def iter_results(path: str | Path) -> Iterator[ExtractionResult]:
     path = Path(path)
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as lines:
+    with path.open("rb") as lines:
         broken: int | None = None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             if broken is not None:
                 raise _not_results(path, broken)
-            try:
+            try:  # bytes: a line cut inside a UTF-8 character is one more unfinished line
                 yield ExtractionResult.model_validate_json(line)
             except ValueError:
                 broken = number
@@ -574,56 +585,95 @@ def _not_results(path: Path, number: int) -> ConfigError:
     )
 
 
-def open_output(path: Path) -> TextIO:
-    """`path` opened to append results: a last line cut short by a killed run is dropped
-    first, and a complete one missing its newline gets it."""
-    if path.exists():
-        _mend_last_line(path)
-    return path.open("a", encoding="utf-8")
+class ResultSink:
+    """Results appended to a JSONL file, each line in one write(2) to a file opened for
+    appending: a kill leaves a line whole or not at all, never half of it."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, result: ExtractionResult) -> None:
+        data = memoryview((result.model_dump_json() + "\n").encode("utf-8"))
+        while data:
+            data = data[os.write(self._fd, data) :]
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def open_output(path: Path) -> ResultSink:
+    """`path` opened to append results (after `resume_output` mended its last line)."""
+    return ResultSink(path)
 
 
 def _mend_last_line(path: Path) -> None:
+    """Drop a last line a killed run left unfinished (cut anywhere, inside a UTF-8
+    character too, with or without a newline after it), or end a whole one missing
+    its newline; only the last line, so any other bad line is still refused."""
     with path.open("r+b") as fh:
         size = fh.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        fh.seek(size - 1)
-        if fh.read(1) == b"\n":
+        end = size
+        while end > 0:  # the end of the last non-blank line
+            fh.seek(end - 1)
+            if fh.read(1) not in b" \t\r\n":
+                break
+            end -= 1
+        if end == 0:
             return
         block = 1 << 16
-        end = size
-        while end > 0:  # find the last newline, reading backwards
-            start = max(0, end - block)
+        scan = end
+        keep = 0
+        while scan > 0:  # its start: after the newline before it, reading backwards
+            start = max(0, scan - block)
             fh.seek(start)
-            at = fh.read(end - start).rfind(b"\n")
+            at = fh.read(scan - start).rfind(b"\n")
             if at != -1:
                 keep = start + at + 1
                 break
-            end = start
-        else:
-            keep = 0
+            scan = start
         fh.seek(keep)
         try:
-            ExtractionResult.model_validate_json(fh.read())
+            ExtractionResult.model_validate_json(fh.read(end - keep))
         except ValueError:
             log.warning("%s: dropping an unfinished last line left by an interrupted run", path)
             fh.truncate(keep)
         else:
-            fh.write(b"\n")
+            if end == size:
+                fh.write(b"\n")
 
 
-def _source_id(source: str | Path | Article) -> str | None:
+class _Unread:
+    """stdin that could not be read as an article: a failed result, not the run's end."""
+
+    def __init__(self, error: ArticleError) -> None:
+        self.error = error
+
+    def __str__(self) -> str:
+        return "<stdin>"
+
+
+Source = str | Path | Article | _Unread
+
+
+def _source_id(source: Source) -> str | None:
     if isinstance(source, Article):
         return source.id
-    return None if str(source) == "-" else Path(source).stem
+    return None if isinstance(source, _Unread) or str(source) == "-" else Path(source).stem
 
 
-def _stdin_read(source: str | Path | Article) -> str | Path | Article:
+def _stdin_read(source: str | Path | Article) -> Source:
     """stdin is read up front: its id is a hash of its text, needed before the run."""
-    return load_article("-") if not isinstance(source, Article) and str(source) == "-" else source
+    if isinstance(source, Article) or str(source) != "-":
+        return source
+    try:
+        return load_article("-")
+    except ArticleError as err:
+        return _Unread(err)
 
 
-def _load(source: str | Path | Article) -> Article:
+def _load(source: Source) -> Article:
+    if isinstance(source, _Unread):
+        raise source.error
     return source if isinstance(source, Article) else load_article(source)
 
 
@@ -640,7 +690,7 @@ def _failure_kind(err: ExtractError) -> FailureKind | None:
     return None
 
 
-def _failed(source: str | Path | Article, model: str, error: str) -> ExtractionResult:
+def _failed(source: Source, model: str, error: str) -> ExtractionResult:
     return ExtractionResult(
         article_id=_source_id(source) or "stdin",
         source=str(source),
@@ -659,6 +709,7 @@ async def extract_async(
     rpm: float | None = None,
     progress: bool | None = None,
     retry_failed: bool = False,
+    wait_for_lock: bool = False,
     extractor: Extractor | None = None,
     **settings: Any,
 ) -> list[ExtractionResult]:
@@ -682,6 +733,24 @@ async def extract_async(
             raise ConfigError("set rpm on the extractor's ClientConfig, not on the run")
         settings["config"] = replace(settings.get("config") or ClientConfig.from_env(), rpm=rpm)
     out_path = writable_output(out) if out is not None else None
+    lock = await lock_output(out_path, wait=wait_for_lock) if out_path is not None else None
+    try:
+        return await _run(items, out_path, concurrency, progress, retry_failed, extractor, settings)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _run(
+    items: list[Source],
+    out_path: Path | None,
+    concurrency: int,
+    progress: bool | None,
+    retry_failed: bool,
+    extractor: Extractor | None,
+    settings: dict[str, Any],
+) -> list[ExtractionResult]:
+    """The run itself, under the results file's lock."""
     owned = extractor is None
     extractor = extractor or Extractor(**settings)
     done: dict[str, ExtractionResult] = {}
@@ -705,15 +774,15 @@ async def extract_async(
         console=console,
         disable=not show,
     )
-    queue: asyncio.Queue[tuple[int, str | Path | Article]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[int, Source]] = asyncio.Queue()
     for entry in todo:
         queue.put_nowait(entry)
     sink = open_output(out_path) if out_path is not None else None
-    failed = 0
+    failed = finished = 0
     unreached: list[ExtractionResult] = []
 
     async def worker(task_id: Any) -> None:
-        nonlocal failed
+        nonlocal failed, finished
         while True:
             try:
                 index, item = queue.get_nowait()
@@ -725,19 +794,20 @@ async def extract_async(
                 result = _failed(item, extractor.model, str(err))
             else:
                 result = await extractor.extract(article)
-            if _never_reached(extractor, result):
+            if _endpoint_broken(extractor, result):
                 unreached.append(result)  # not written: a re-run must try it again
                 if len(unreached) >= min(_UNREACHED_STOP, len(todo)):
                     raise ConfigError(
                         f"{result.error}; stopped after {len(unreached)} articles failed "
-                        "this way and none got an answer (nothing was written for them; "
-                        "run again when the server is up)"
+                        "this way and the endpoint has answered no chat completion "
+                        "(nothing was written for them; run again when the server is up "
+                        "and the URL right)"
                     )
                 continue
             results[index] = result
             if sink is not None:
-                sink.write(result.model_dump_json() + "\n")
-                sink.flush()
+                sink.write(result)
+            finished += 1
             failed += result.status == "failed"
             bar.update(task_id, advance=1, failed=failed)
 
@@ -750,6 +820,9 @@ async def extract_async(
                         group.create_task(worker(task_id))
             except ExceptionGroup as errors:  # a ConfigError stops every worker
                 raise errors.exceptions[0] from None
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels the run, then re-raises
+        log.warning("%s", _interrupted(finished, len(todo), len(items) - len(todo), out_path))
+        raise
     finally:
         if sink is not None:
             sink.close()
@@ -758,19 +831,49 @@ async def extract_async(
     return [r for r in results if r is not None]
 
 
+def _interrupted(finished: int, todo: int, before: int, out: Path | None) -> str:
+    done = f"interrupted: {finished} of {todo} articles finished in this run"
+    if out is None:
+        return f"{done}; nothing was kept (give --out to keep finished work)"
+    earlier = f", {before} before it" if before else ""
+    return (
+        f"{done}{earlier}, all written to {out}; the articles in flight were dropped. "
+        "Run the same command again to resume"
+    )
+
+
+async def lock_output(path: Path, *, wait: bool = False) -> OutputLock:
+    """The exclusive lock on a results file for one run; with `wait`, queue behind the
+    run that holds it (polled, so Ctrl-C stops the wait)."""
+    announced = False
+    while True:
+        try:
+            return OutputLock.acquire(path)
+        except OutputLocked as busy:
+            if not wait:
+                raise
+            if not announced:
+                log.warning("%s: waiting for the run that writes it (pid %s)", path, busy.pid)
+                announced = True
+        await asyncio.sleep(_LOCK_POLL_S)
+
+
+_LOCK_POLL_S = 0.2
 _UNREACHED_STOP = 3
-"""Articles that may fail to reach an endpoint that never answered before a run stops."""
+"""Articles that may fail on an endpoint that never answered a chat completion before a run
+stops."""
 
 
-def _never_reached(extractor: Extractor, result: ExtractionResult) -> bool:
-    """A transport failure while the endpoint has answered nothing in this run: it is
-    down or mistyped, and retrying every article against it would only take time."""
+def _endpoint_broken(extractor: Extractor, result: ExtractionResult) -> bool:
+    """A transport failure that only the endpoint can be at fault for (nothing listens
+    there, or what answers serves no chat completions) while it has answered none in this
+    run: it is down or mistyped, and retrying every article against it would only take time."""
     client = extractor.client
     return (
         result.failure == "transport"
         and client is not None
-        and client.unreachable
-        and not client.answered
+        and client.endpoint_fault is not None
+        and not client.completed
     )
 
 
@@ -822,7 +925,11 @@ def resume_output(
 
     Refuses a file made by another model, prompt or schema: one output holds
     comparable results only. With `retry_failed` the failures are removed first.
+    A last line left unfinished by a killed run is dropped first (with a warning).
+    It may rewrite `path`: call it holding the file's lock (`lock_output`).
     """
+    if path.exists():
+        _mend_last_line(path)
     prompt = extractor.prompt.info if extractor.prompt is not None else None
     done: dict[str, ExtractionResult | None] = {}
     failed: set[str] = set()

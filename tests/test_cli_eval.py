@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from llm_extract.cache import SHARED_FOLDER
 from llm_extract.cli import app
+from llm_extract.score import gold_files
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "evals" / "gold"
@@ -57,7 +58,7 @@ def test_score_gold_against_itself_is_one_everywhere() -> None:
 def test_score_prints_tables_and_writes_a_report(tmp_path: Path) -> None:
     predictions = tmp_path / "pred"
     shutil.copytree(GOLD, predictions)
-    victim = next(predictions.glob("*.json"))
+    victim = gold_files(predictions)[0]
     victim.write_text("not json", "utf-8")
     report = tmp_path / "report.html"
     code, out, err = invoke(
@@ -83,7 +84,7 @@ def test_run_metadata_comes_from_the_same_predictions_that_are_scored(tmp_path: 
     """A JSONL where an article failed and was then re-run: one article, scored and counted once."""
     from llm_extract.schemas import ArticleExtraction, ExtractionResult
 
-    article_id = sorted(p.stem for p in GOLD.glob("*.json"))[0]
+    article_id = gold_files(GOLD)[0].stem
     gold = ArticleExtraction.model_validate_json((GOLD / f"{article_id}.json").read_text("utf-8"))
     common = {"article_id": article_id, "source": f"{article_id}.txt", "model": "fixture-x"}
     failed = ExtractionResult(**common, status="failed", error="timed out", attempts=3)
@@ -199,7 +200,7 @@ def test_recorded_fixture_conversations_are_up_to_date(tmp_path: Path) -> None:
 def test_every_reply_script_says_what_is_wrong_in_it() -> None:
     for model in FIXTURE_MODELS:
         scripts = sorted((FIXTURES / "replies" / model).glob("*.json"))
-        assert [p.stem for p in scripts] == sorted(p.stem for p in GOLD.glob("*.json"))
+        assert [p.stem for p in scripts] == [p.stem for p in gold_files(GOLD)]
         for path in scripts:
             script = json.loads(path.read_text("utf-8"))
             assert script["model"] == model and script["article_id"] == path.stem

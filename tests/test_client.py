@@ -221,22 +221,35 @@ def test_json_modes(server, secret, mode):
     assert TURNS[0]["content"] in sent["messages"][1]["content"]
 
 
-def test_rejected_json_schema_falls_back_to_tools(server, secret, caplog):
-    server.script(
-        Reply(500, {"error": {"message": "Internal Server Error"}}), completion(tool=VALID)
-    )
+def test_json_schema_refused_by_repeated_bare_500s_falls_back_to_tools(server, secret, caplog):
+    bare = Reply(500, {"error": {"message": "Internal Server Error"}})
+    server.script(bare, bare, bare, completion(tool=VALID))
     client = make_client(server, secret, mode="json_schema")
     with caplog.at_level(logging.WARNING, logger="llm_extract"):
         done, stats = complete(client)
-    first, second = (r.json for r in server.chat_requests())
-    assert first["response_format"]["type"] == "json_schema" and "tools" not in first
-    assert "tools" in second and "response_format" not in second
+    *refused, last = (r.json for r in server.chat_requests())
+    assert len(refused) == 3
+    assert all(r["response_format"]["type"] == "json_schema" for r in refused)
+    assert "tools" in last and "response_format" not in last
     assert done.mode == "tools" and client.mode == "tools"
     assert (
         "rejected mode json_schema (HTTP 500" in caplog.text
         and "falling back to tools" in caplog.text
     )
-    assert stats.attempts == 2
+    assert stats.attempts == 4
+
+
+def test_one_transient_500_keeps_an_explicit_json_schema_mode(server, secret, caplog):
+    server.script(
+        Reply(500, {"error": {"message": "Internal Server Error"}}),
+        completion(content=json.dumps(VALID)),
+    )
+    client = make_client(server, secret, mode="json_schema")
+    with caplog.at_level(logging.WARNING, logger="llm_extract"):
+        done, stats = complete(client)
+    assert done.mode == "json_schema" and client.mode == "json_schema"
+    assert all("response_format" in r.json for r in server.chat_requests())
+    assert "falling back" not in caplog.text and stats.attempts == 2
 
 
 def test_tools_400_naming_the_feature_falls_back(server, secret):

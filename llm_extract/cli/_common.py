@@ -152,14 +152,21 @@ def model_calls(
     }
 
 
+INTERRUPTED = 130
+"""The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect."""
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Our errors become one line on stderr and exit code 1."""
+    """Our errors become one line on stderr and exit code 1; Ctrl-C exits 130 (the run
+    has said on stderr what it finished)."""
     try:
         yield
     except ExtractError as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(INTERRUPTED) from None
 
 
 class _Stderr(logging.Handler):

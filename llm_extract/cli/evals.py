@@ -37,6 +37,7 @@ from llm_extract.goldsets import GoldSet, gold_set, gold_sets
 from llm_extract.report import (
     comparison_table,
     differing_table,
+    events_table,
     fields_table,
     languages_table,
     leaderboard_rows,
@@ -83,6 +84,8 @@ def _console() -> Console:
 def _show(runs: list[Run]) -> None:
     console = _console()
     console.print(leaderboard_table(runs))
+    if (events := events_table(runs)) is not None:
+        console.print(events)
     console.print(fields_table(runs))
     if any(len(run.by_language()) > 1 for run in runs):
         console.print(languages_table(runs))
@@ -209,6 +212,7 @@ def _run_json(run: Run) -> dict[str, Any]:
         "run": run.meta.model_dump(mode="json"),
         **run.card.to_dict(),
         "by_language": by_language,
+        "events": run.events.to_dict() if run.events else None,
     }
 
 

@@ -94,6 +94,14 @@ def extract(
     retry_failed: Annotated[
         bool, typer.Option(help="With --out: redo articles that failed before.")
     ] = False,
+    wait_for_lock: Annotated[
+        bool,
+        typer.Option(
+            "--wait-for-lock",
+            help="With --out: when another run is writing the file, wait for it to end "
+            "(then resume) instead of refusing.",
+        ),
+    ] = False,
     no_log: NoLog = False,
     aliases: AliasFile = None,
 ) -> None:
@@ -115,6 +123,7 @@ def extract(
             chunk_chars=chunk_chars,
             prompt=prompt,
             retry_failed=retry_failed,
+            wait_for_lock=wait_for_lock,
             **model_calls(
                 cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens
             ),

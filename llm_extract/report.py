@@ -1,15 +1,19 @@
 """Showing scores: rich tables for the terminal and one self-contained HTML page.
 
-The HTML page carries its own CSS and no script; jinja2 autoescapes every
-value, so article text and model output cannot inject markup. Likewise every
+The HTML page carries its own CSS and no script, and draws its charts as
+inline SVG; jinja2 autoescapes every value, so article text and model output
+cannot inject markup. Likewise every
 data value in a rich table (run and model names, article ids, field names,
 warnings) is escaped, so a "[/b]" in one is shown, not read as markup.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from importlib.metadata import version
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
@@ -17,9 +21,9 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from llm_extract.compare import Comparison
+from llm_extract.compare import MIN_ARTICLES, Comparison, bootstrap_intervals
 from llm_extract.evaluation import Run
-from llm_extract.score import RECORD_TYPES, Scorecard
+from llm_extract.score import RECORD_TYPES, Scorecard, gold_digest
 
 __all__ = [
     "comparison_table",
@@ -233,10 +237,79 @@ def differing_table(comparison: Comparison) -> Table:
     return table
 
 
+_F1_CHARTS = (
+    ("meetings.record", "Meetings: record F1, found"),
+    ("meetings.record_strict", "Meetings: record F1, strict"),
+    ("positions.record", "Positions: record F1, found"),
+    ("positions.record_strict", "Positions: record F1, strict"),
+    ("micro", "Fields: micro F1"),
+)
+
+
+def _charts(runs: Sequence[Run], *, samples: int = 2000, seed: int = 0) -> list[dict[str, Any]]:
+    """Bar charts of the report, a bar per run: F1 with its 95% bootstrap interval, and rates."""
+    keys = [key for key, _ in _F1_CHARTS]
+    intervals = {
+        run.name: bootstrap_intervals(run.card, keys, samples=samples, seed=seed) for run in runs
+    }
+    charts = []
+    for key, title in _F1_CHARTS:
+        bars = []
+        for run in runs:
+            counts = run.card.micro() if key == "micro" else run.card.total(key)
+            bars.append(
+                {
+                    "name": run.name,
+                    "fixture": run.meta.fixture,
+                    "value": counts.f1,
+                    "ci": intervals[run.name][key],
+                }
+            )
+        charts.append({"title": title, "bars": bars, "intervals": True})
+    for rate, title, count in (
+        ("valid_rate", "Valid answers (share of articles)", "valid"),
+        ("reask_rate", "Re-asked (share of articles)", "reasked"),
+    ):
+        bars = []
+        for run in runs:
+            validity = run.card.validity()
+            label = f"{validity[count]}/{validity['articles']}"
+            bars.append(
+                {
+                    "name": run.name,
+                    "fixture": run.meta.fixture,
+                    "value": validity[rate],
+                    "ci": None,
+                    "label": label,
+                }
+            )
+        charts.append({"title": title, "bars": bars, "intervals": False})
+    return charts
+
+
+def _provenance(runs: Sequence[Run]) -> dict[str, Any]:
+    """When, with which version, on which gold: what a reader needs to trust or redo the report."""
+    golds = []
+    for gold in dict.fromkeys(run.meta.gold for run in runs if run.meta.gold):
+        path = Path(gold)
+        golds.append({"path": gold, "digest": gold_digest(path) if path.is_dir() else None})
+    card = runs[0].card if runs else Scorecard([])
+    return {
+        "made": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": version("llm-extract"),
+        "golds": golds,
+        "articles": len(card.articles),
+        "meetings": int(card.total("meetings.record").gold),
+        "positions": int(card.total("positions.record").gold),
+        "min_articles": MIN_ARTICLES,
+    }
+
+
 def render_html(
     runs: Sequence[Run], *, comparison: Comparison | None = None, title: str = "llm-extract eval"
 ) -> str:
-    """The self-contained report: leaderboard, per-field table, and per article what went wrong."""
+    """The self-contained report: leaderboard and charts, per-field table, and per article what
+    went wrong; it says when it was made, by which version, on which gold."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["pct"] = _pct
     template = env.from_string(
@@ -262,10 +335,16 @@ def render_html(
         }
         for run in runs
     }
+    leaderboard = leaderboard_rows(runs)
+    notes = list(dict.fromkeys(row["note"] for row in leaderboard if row["note"]))
     return template.render(
         title=title,
         runs=runs,
-        leaderboard=leaderboard_rows(runs),
+        leaderboard=leaderboard,
+        notes=notes,
+        note_mark=_NOTE_MARK,
+        charts=_charts(runs),
+        provenance=_provenance(runs),
         events=events_rows(runs),
         field_keys=field_keys,
         fields=fields,

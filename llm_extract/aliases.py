@@ -10,7 +10,7 @@ import json
 from functools import cache
 from importlib.resources import files
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
 __all__ = ["AliasTable", "PersonEntry", "alias_table", "fold"]
 
@@ -25,6 +25,8 @@ class PersonEntry(BaseModel):
     name: str
     name_en: str
     side: str | None = None
+    wikidata: str | None = Field(default=None, pattern=r"^Q[1-9][0-9]*$")
+    """Wikidata item id, set only where checked against a public source (PLOVER actor ids)."""
     aliases: list[str] = []
 
 

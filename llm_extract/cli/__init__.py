@@ -10,6 +10,7 @@ import typer
 from llm_extract.cli.batch import batch_app
 from llm_extract.cli.contract import schema
 from llm_extract.cli.evals import compare, eval_models, score
+from llm_extract.cli.events import events
 from llm_extract.cli.extract import extract
 
 __all__ = ["app"]
@@ -42,4 +43,5 @@ app.command()(extract)
 app.command("eval")(eval_models)
 app.command()(score)
 app.command()(compare)
+app.command()(events)
 app.add_typer(batch_app, name="batch")

@@ -25,12 +25,14 @@ import pycountry
 from pydantic import BaseModel, Field
 
 from llm_extract.aliases import alias_table
-from llm_extract.normalise import side_code
+from llm_extract.events import aggregate_positions, resolve_events
+from llm_extract.normalise import canonical_name, side_code
 from llm_extract.schemas import (
     ORGANISATIONS,
     Event,
     EventParticipant,
     Evidence,
+    ExtractionResult,
     MeetingFormat,
     MeetingStatus,
     PositionTrack,
@@ -52,6 +54,7 @@ __all__ = [
     "Uncoded",
     "code_corpus",
     "code_event",
+    "code_results",
     "code_track",
     "sector",
     "tables",
@@ -831,9 +834,38 @@ def write_plover(coding: Coding, out: Path) -> int:
     """PLOVER records as JSON lines; returns the number of records."""
     with out.open("w", encoding="utf-8") as handle:
         for record in coding.plover:
-            handle.write(record.model_dump_json(exclude_none=True) + "\n")
+            line = {"date": None, **record.model_dump(mode="json", exclude_none=True)}
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     return len(coding.plover)
 
 
 WRITERS = {"cameo": write_cameo, "plover": write_plover}
 """Format name -> writer, for `llm-extract export --to`."""
+
+
+def _roles(results: Iterable[ExtractionResult]) -> dict[str, list[str]]:
+    """Canonical name -> role phrases, from every person a result names."""
+    roles: dict[str, list[str]] = {}
+    for result in results:
+        if result.extraction is None:
+            continue
+        people = [p.holder for p in result.extraction.positions if p.holder]
+        for meeting in result.extraction.meetings:
+            for delegation in meeting.delegations:
+                people += (
+                    [delegation.head, *delegation.members]
+                    if delegation.head
+                    else delegation.members
+                )
+        for person in people:
+            if person.role:
+                known = roles.setdefault(canonical_name(person.name), [])
+                if person.role not in known:
+                    known.append(person.role)
+    return roles
+
+
+def code_results(results: Sequence[ExtractionResult]) -> Coding:
+    """Resolve the results' events and positions, then code them."""
+    ok = [r for r in results if r.status == "ok"]
+    return code_corpus(resolve_events(ok), aggregate_positions(ok), _roles(ok))

@@ -57,7 +57,9 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "Thresholds",
     "aggregate_positions",
+    "date_bounds",
     "mention_id",
+    "person_identity",
     "resolve_events",
 ]
 
@@ -114,8 +116,8 @@ def mention_id(article_id: str, meeting_index: int) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _person(name: str) -> tuple[str, str]:
-    """(identity key, canonical name): the morphology behind them is the slow part."""
+def person_identity(name: str) -> tuple[str, str]:
+    """(identity key, canonical name), cached: the morphology behind them is the slow part."""
     return person_key(name) or fold(name), canonical_name(name)
 
 
@@ -153,6 +155,11 @@ class _Mention:
         return self.day and len(self.sides) >= 2
 
 
+def date_bounds(date: EventDate) -> tuple[dt.date, dt.date]:
+    """First and last day a date can mean: 2026-01 is 1 to 31 January."""
+    return _first_day(date.start), _last_day(date.end or date.start)
+
+
 def _first_day(iso: str) -> dt.date:
     parts = [int(p) for p in iso.split("-")]
     return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
@@ -175,7 +182,7 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
             (member, False) for member in delegation.members
         ]
         for person, head in named:
-            key, name = _person(person.name)
+            key, name = person_identity(person.name)
             if key and key not in people:
                 people[key] = _Person(key, name, person.name_en, delegation.side, head, person.role)
     date = meeting.date
@@ -203,8 +210,8 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
         record=record,
         sides=frozenset(record.sides),
         people=people,
-        start=_first_day(date.start) if date else None,
-        end=_last_day(date.end or date.start) if date else None,
+        start=date_bounds(date)[0] if date else None,
+        end=date_bounds(date)[1] if date else None,
         day=date is not None and date.precision == Precision.DAY,
         place=place,
         country=country,
@@ -664,7 +671,7 @@ def aggregate_positions(
         assert result.extraction is not None
         for index, position in enumerate(result.extraction.positions):
             holder = (
-                f"person:{_person(position.holder.name)[0]}"
+                f"person:{person_identity(position.holder.name)[0]}"
                 if position.holder
                 else f"side:{position.side}"
             )
@@ -686,7 +693,7 @@ def aggregate_positions(
 def _track(holder: str, reports: list[tuple[ExtractionResult, int]]) -> PositionTrack:
     positions = [(r, i, r.extraction.positions[i]) for r, i in reports]  # type: ignore[union-attr]
     first = positions[0][2]
-    names = Counter(_person(p.holder.name)[1] for _, _, p in positions if p.holder)
+    names = Counter(person_identity(p.holder.name)[1] for _, _, p in positions if p.holder)
     sides = Counter(p.side for _, _, p in positions if p.side)
     issue_key = fold(first.issue)
     return PositionTrack(

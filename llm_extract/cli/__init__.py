@@ -11,6 +11,7 @@ from llm_extract.cli.batch import batch_app
 from llm_extract.cli.contract import schema
 from llm_extract.cli.evals import compare, eval_models, score
 from llm_extract.cli.events import events
+from llm_extract.cli.export import export
 from llm_extract.cli.extract import extract
 
 __all__ = ["app"]
@@ -44,4 +45,5 @@ app.command("eval")(eval_models)
 app.command()(score)
 app.command()(compare)
 app.command()(events)
+app.command()(export)
 app.add_typer(batch_app, name="batch")

@@ -19,7 +19,7 @@ from importlib.metadata import version
 from importlib.resources import files
 from itertools import permutations
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import pycountry
 from pydantic import BaseModel, Field
@@ -43,7 +43,6 @@ from llm_extract.schemas import (
 __all__ = [
     "CAMEO_COLUMNS",
     "PLOVER_FIELDS",
-    "WRITERS",
     "CameoActor",
     "CameoRecord",
     "Coding",
@@ -56,6 +55,8 @@ __all__ = [
     "code_event",
     "code_results",
     "code_track",
+    "export_cameo",
+    "export_plover",
     "sector",
     "tables",
     "write_cameo",
@@ -813,7 +814,7 @@ def _row(record: CameoRecord) -> list[str]:
         record.event_name,
         record.root_code,
         str(record.quad_class),
-        f"{record.goldstein:g}",
+        str(record.goldstein),
         record.place or "",
         record.country or "",
         "|".join(dict.fromkeys(s.article_id for s in record.sources)),
@@ -839,8 +840,59 @@ def write_plover(coding: Coding, out: Path) -> int:
     return len(coding.plover)
 
 
-WRITERS = {"cameo": write_cameo, "plover": write_plover}
-"""Format name -> writer, for `llm-extract export --to`."""
+class _Corpus(Protocol):
+    """`export.Corpus`, named by shape: export imports this module, not the reverse."""
+
+    @property
+    def results(self) -> Sequence[ExtractionResult]: ...
+    @property
+    def events(self) -> Sequence[Event]: ...
+    @property
+    def tracks(self) -> Sequence[PositionTrack]: ...
+
+
+def _dictionary(title: str, fields: Sequence[tuple[str, str]], coding: Coding) -> str:
+    lines = [
+        f"# {title}",
+        "",
+        "Written by `llm-extract export`; codes from `llm_extract/data/`.",
+        "",
+    ]
+    lines += ["| field | meaning |", "| --- | --- |"]
+    lines += [f"| `{name}` | {doc} |" for name, doc in fields]
+    return "\n".join(
+        [*lines, "", f"Uncoded: {len(coding.uncoded)} (see the .uncoded.jsonl file).", ""]
+    )
+
+
+def _beside(out: Path, title: str, fields: Sequence[tuple[str, str]], coding: Coding) -> list[Path]:
+    """The field dictionary and what could not be coded (with the reason), next to `out`."""
+    dictionary, uncoded = out.with_suffix(".dictionary.md"), out.with_suffix(".uncoded.jsonl")
+    dictionary.write_text(_dictionary(title, fields, coding), encoding="utf-8")
+    with uncoded.open("w", encoding="utf-8") as handle:
+        for record in coding.uncoded:
+            handle.write(record.model_dump_json() + "\n")
+    return [dictionary, uncoded]
+
+
+def _corpus_coding(corpus: _Corpus, out: Path) -> Coding:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = [r for r in corpus.results if r.status == "ok"]
+    return code_corpus(corpus.events, corpus.tracks, _roles(ok))
+
+
+def export_cameo(corpus: _Corpus, out: Path) -> list[Path]:
+    """`export --to cameo`: the TSV file, its column dictionary and the uncoded records."""
+    coding = _corpus_coding(corpus, out)
+    write_cameo(coding, out)
+    return [out, *_beside(out, "CAMEO columns", CAMEO_COLUMNS, coding)]
+
+
+def export_plover(corpus: _Corpus, out: Path) -> list[Path]:
+    """`export --to plover`: the JSON lines, their field dictionary and the uncoded records."""
+    coding = _corpus_coding(corpus, out)
+    write_plover(coding, out)
+    return [out, *_beside(out, "PLOVER fields", PLOVER_FIELDS, coding)]
 
 
 def _roles(results: Iterable[ExtractionResult]) -> dict[str, list[str]]:

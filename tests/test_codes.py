@@ -596,3 +596,37 @@ def test_writers(gold_coding, tmp_path):
     lines = [json.loads(line) for line in jsonl.read_text("utf-8").splitlines()]
     assert len(lines) == len(gold_coding.plover)
     assert all({"id", "date", "actor", "event", "sources"} <= set(line) for line in lines)
+
+
+def test_export_command_writes_both_formats(gold_coding, tmp_path):
+    from typer.testing import CliRunner
+
+    from llm_extract.cli import app
+
+    results = tmp_path / "results.jsonl"
+    with results.open("w", encoding="utf-8") as handle:
+        for path in sorted((ROOT / "evals" / "gold").glob("*.json")):
+            article = load_article(ROOT / "seeds" / f"{path.stem}.txt")
+            result = ExtractionResult(
+                article_id=article.id,
+                source=f"seeds/{path.stem}.txt",
+                published=article.published,
+                model="gold",
+                status="ok",
+                extraction=ArticleExtraction.model_validate_json(path.read_text("utf-8")),
+            )
+            handle.write(result.model_dump_json() + "\n")
+        handle.write('{"article_id": "x", "status": "failed"')  # a torn last line
+    runner = CliRunner()
+    tsv, jsonl = tmp_path / "out" / "events.tsv", tmp_path / "out" / "events.jsonl"
+    done = runner.invoke(app, ["export", str(results), "--to", "cameo", "--out", str(tsv)])
+    assert done.exit_code == 0, done.output
+    assert len(tsv.read_text("utf-8").splitlines()) == len(gold_coding.cameo) + 1
+    assert (tmp_path / "out" / "events.dictionary.md").read_text("utf-8").count("| `") == len(
+        CAMEO_COLUMNS
+    )
+    uncoded = (tmp_path / "out" / "events.uncoded.jsonl").read_text("utf-8").splitlines()
+    assert len(uncoded) == len(gold_coding.uncoded)
+    done = runner.invoke(app, ["export", str(results), "--to", "plover", "--out", str(jsonl)])
+    assert done.exit_code == 0, done.output
+    assert len(jsonl.read_text("utf-8").splitlines()) == len(gold_coding.plover)

@@ -147,6 +147,11 @@ def tables() -> Tables:
 # --- Records --------------------------------------------------------------------------------
 
 
+DateKind = Literal["event", "published"] | None
+"""event: the date the sources give the meeting; published: none is given, so the first
+report's publication date (ICEWS and Phoenix date events by their story); None: unknown."""
+
+
 class Source(BaseModel):
     """Where a coded record comes from: one article and the quotes that show it."""
 
@@ -170,6 +175,7 @@ class CameoRecord(BaseModel):
     event_id: str
     kind: Literal["meeting", "position"]
     date: str | None
+    date_kind: DateKind = None
     source: CameoActor
     target: CameoActor | None
     event_code: str
@@ -201,6 +207,7 @@ class PloverRecord(BaseModel):
     event_id: str
     kind: Literal["meeting", "position"]
     date: str | None
+    date_kind: DateKind = None
     enddate: str | None = None
     actor: list[PloverActor]
     recipient: list[PloverActor] = Field(default_factory=list)
@@ -430,8 +437,25 @@ def _coder() -> str:
     return f"llm-extract {version('llm-extract')}"
 
 
-def code_event(event: Event) -> Coding:
-    """CAMEO records (one per ordered pair of sides) and one PLOVER record for a meeting."""
+def _with_roles(person: EventParticipant, roles: Mapping[str, Sequence[str]]) -> EventParticipant:
+    """A person the event names without a role takes the roles other sources give them."""
+    if person.roles or not roles.get(person.name):
+        return person
+    return person.model_copy(update={"roles": list(roles[person.name])})
+
+
+def _event_date(event: Event) -> tuple[str | None, DateKind]:
+    if event.date:
+        return event.date.start, "event"
+    published = sorted(m.published for m in event.mentions if m.published)
+    return (published[0].isoformat(), "published") if published else (None, None)
+
+
+def code_event(event: Event, roles: Mapping[str, Sequence[str]] | None = None) -> Coding:
+    """CAMEO records (one per ordered pair of sides) and one PLOVER record for a meeting.
+
+    `roles` (canonical name -> role phrases) fills in people the event names without a role.
+    """
     sides = sorted(set(event.sides))
     if len(sides) < 2:
         return _uncoded(event, "fewer than two sides: CAMEO and PLOVER code interactions")
@@ -446,9 +470,12 @@ def code_event(event: Event) -> Coding:
     third = place_country is not None and place_country not in sides and not remote
     principal = _principal(event, host, mediator, third)
     parties = {
-        side: _Party(side, tuple(p for p in event.participants if p.side == side)) for side in sides
+        side: _Party(
+            side, tuple(_with_roles(p, roles or {}) for p in event.participants if p.side == side)
+        )
+        for side in sides
     }
-    date = event.date.start if event.date else None
+    date, date_kind = _event_date(event)
     place = event.place.place if event.place else None
     country = _country(place_country)[0] if place_country else None
     sources = _sources(event)
@@ -465,6 +492,7 @@ def code_event(event: Event) -> Coding:
                 event_id=event.id,
                 kind="meeting",
                 date=date,
+                date_kind=date_kind,
                 source=parties[a].cameo(),
                 target=parties[b].cameo(),
                 event_code=code,
@@ -488,6 +516,7 @@ def code_event(event: Event) -> Coding:
         event_id=event.id,
         kind="meeting",
         date=date,
+        date_kind=date_kind,
         enddate=event.date.end if event.date else None,
         actor=[actor for side in visitors for actor in parties[side].plover()],
         recipient=parties[host].plover() if walk.mode == "visit" and host else [],
@@ -639,6 +668,7 @@ def code_track(track: PositionTrack, roles: Mapping[str, Sequence[str]] | None =
                 event_id=track.id,
                 kind="position",
                 date=date,
+                date_kind="published" if date else None,
                 source=party.cameo(),
                 target=target.cameo() if target else None,
                 event_code=code.code,
@@ -668,6 +698,7 @@ def code_track(track: PositionTrack, roles: Mapping[str, Sequence[str]] | None =
                 event_id=track.id,
                 kind="position",
                 date=date,
+                date_kind="published" if date else None,
                 actor=party.plover(),
                 recipient=target.plover() if target else [],
                 event=walk.event,
@@ -702,7 +733,7 @@ def code_corpus(
         known[name] += [r for r in extra if r not in known[name]]
     coding = Coding()
     for event in events:
-        coding.extend(code_event(event))
+        coding.extend(code_event(event, known))
     for track in tracks:
         coding.extend(code_track(track, known))
     return coding
@@ -720,6 +751,11 @@ CAMEO_COLUMNS: tuple[tuple[str, str], ...] = (
     (
         "date",
         "ISO date as precise as the sources allow: YYYY-MM-DD, YYYY-MM or YYYY; empty if unknown.",
+    ),
+    (
+        "date_kind",
+        "event: the sources date the meeting; published: they do not, so the first report's "
+        "publication date (a statement is dated by its report).",
     ),
     (
         "source_actor",
@@ -755,6 +791,10 @@ PLOVER_FIELDS: tuple[tuple[str, str], ...] = (
     ("event_id", "Our event id, or position track id."),
     ("kind", "meeting or position."),
     ("date", "Event date as precise as known (YYYY-MM-DD, YYYY-MM or YYYY); null if unknown."),
+    (
+        "date_kind",
+        "event, or published: the first report's publication date, when the sources give none.",
+    ),
     ("enddate", "Last day of a multi-day meeting."),
     (
         "actor",
@@ -802,6 +842,7 @@ def _row(record: CameoRecord) -> list[str]:
         record.event_id,
         record.kind,
         record.date or "",
+        record.date_kind or "",
         _cell(record.source, "code"),
         _cell(record.source, "country"),
         _cell(record.source, "sector"),

@@ -479,7 +479,9 @@ def gold_coding() -> Coding:
 
 
 def _at(coding: Coding, date: str, place: str | None) -> Coding:
-    ids = {r.event_id for r in coding.cameo if r.date == date and r.place == place}
+    ids = {
+        r.event_id for r in coding.cameo if (r.date, r.date_kind, r.place) == (date, "event", place)
+    }
     assert len(ids) == 1, ids
     return Coding(
         cameo=[r for r in coding.cameo if r.event_id in ids],
@@ -630,3 +632,19 @@ def test_export_command_writes_both_formats(gold_coding, tmp_path):
     done = runner.invoke(app, ["export", str(results), "--to", "plover", "--out", str(jsonl)])
     assert done.exit_code == 0, done.output
     assert len(jsonl.read_text("utf-8").splitlines()) == len(gold_coding.plover)
+
+
+def test_an_undated_meeting_takes_its_first_report_date():
+    event = _event(["RU", "US"]).model_copy(update={"date": None})
+    coding = code_event(event)
+    assert {(r.date, r.date_kind) for r in coding.cameo} == {("2026-01-23", "published")}
+    assert (coding.plover[0].date, coding.plover[0].date_kind) == ("2026-01-23", "published")
+
+
+def test_a_person_without_a_role_takes_the_roles_other_sources_give():
+    witkoff = EventParticipant(name="Стив Уиткофф", side="US", head=True, articles=["a1"])
+    event = _event(["RU", "US"], country="US", people=[witkoff])
+    assert code_event(event).cameo[0].target.code == "USA"
+    coded = code_event(event, {"Стив Уиткофф": ["спецпосланник президента США"]})
+    visit = next(r for r in coded.cameo if r.event_code == "043")
+    assert (visit.source.code, visit.source.name) == ("USAGOV", "Стив Уиткофф")

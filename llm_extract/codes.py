@@ -892,28 +892,30 @@ class _Corpus(Protocol):
     def tracks(self) -> Sequence[PositionTrack]: ...
 
 
-def _dictionary(title: str, fields: Sequence[tuple[str, str]], coding: Coding) -> str:
+def _beside(out: Path, fmt: Literal["cameo", "plover"], coding: Coding) -> list[Path]:
+    """The field dictionary and what could not be coded in `fmt` (with the reason), by `out`."""
+    title, fields = (
+        ("CAMEO columns", CAMEO_COLUMNS) if fmt == "cameo" else ("PLOVER fields", PLOVER_FIELDS)
+    )
+    uncoded = [u for u in coding.uncoded if u.format == fmt]
     lines = [
         f"# {title}",
         "",
         "Written by `llm-extract export`; codes from `llm_extract/data/`.",
         "",
     ]
-    lines += ["| field | meaning |", "| --- | --- |"]
-    lines += [f"| `{name}` | {doc} |" for name, doc in fields]
-    return "\n".join(
-        [*lines, "", f"Uncoded: {len(coding.uncoded)} (see the .uncoded.jsonl file).", ""]
-    )
-
-
-def _beside(out: Path, title: str, fields: Sequence[tuple[str, str]], coding: Coding) -> list[Path]:
-    """The field dictionary and what could not be coded (with the reason), next to `out`."""
-    dictionary, uncoded = out.with_suffix(".dictionary.md"), out.with_suffix(".uncoded.jsonl")
-    dictionary.write_text(_dictionary(title, fields, coding), encoding="utf-8")
-    with uncoded.open("w", encoding="utf-8") as handle:
-        for record in coding.uncoded:
+    lines += ["| field | meaning |", "| --- | --- |", *(f"| `{n}` | {d} |" for n, d in fields)]
+    lines += [
+        "",
+        f"Not coded: {len(uncoded)} record(s), each with its reason, in the .uncoded.jsonl file.",
+        "",
+    ]
+    dictionary, rest = out.with_suffix(".dictionary.md"), out.with_suffix(".uncoded.jsonl")
+    dictionary.write_text("\n".join(lines), encoding="utf-8")
+    with rest.open("w", encoding="utf-8") as handle:
+        for record in uncoded:
             handle.write(record.model_dump_json() + "\n")
-    return [dictionary, uncoded]
+    return [dictionary, rest]
 
 
 def _corpus_coding(corpus: _Corpus, out: Path) -> Coding:
@@ -926,14 +928,14 @@ def export_cameo(corpus: _Corpus, out: Path) -> list[Path]:
     """`export --to cameo`: the TSV file, its column dictionary and the uncoded records."""
     coding = _corpus_coding(corpus, out)
     write_cameo(coding, out)
-    return [out, *_beside(out, "CAMEO columns", CAMEO_COLUMNS, coding)]
+    return [out, *_beside(out, "cameo", coding)]
 
 
 def export_plover(corpus: _Corpus, out: Path) -> list[Path]:
     """`export --to plover`: the JSON lines, their field dictionary and the uncoded records."""
     coding = _corpus_coding(corpus, out)
     write_plover(coding, out)
-    return [out, *_beside(out, "PLOVER fields", PLOVER_FIELDS, coding)]
+    return [out, *_beside(out, "plover", coding)]
 
 
 def _roles(results: Iterable[ExtractionResult]) -> dict[str, list[str]]:

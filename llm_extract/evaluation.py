@@ -21,17 +21,18 @@ import json
 import re
 import shutil
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from llm_extract.articles import load_article
+from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache
 from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.errors import ArticleError, ConfigError
+from llm_extract.goldsets import DEFAULT_ARTICLES, DEFAULT_GOLD
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
 from llm_extract.score import (
     Prediction,
@@ -65,8 +66,6 @@ __all__ = [
     "summarise",
 ]
 
-DEFAULT_GOLD = Path("evals/gold")
-DEFAULT_ARTICLES = Path("seeds")
 DEFAULT_PRICES = Path("evals/prices.toml")
 DEFAULT_OUT = Path("runs")
 DEFAULT_FIXTURES = Path("evals/fixtures")
@@ -132,6 +131,15 @@ class Run:
     card: Scorecard
     results: list[ExtractionResult]
     path: Path | None = None
+    languages: Mapping[str, str] = field(default_factory=dict)
+    """Each gold article's language, for `by_language`."""
+
+    def by_language(self) -> dict[str, Scorecard]:
+        """The scorecard split by article language: a model that reads one language shows as such."""
+        split: dict[str, list] = {}
+        for article in self.card.articles:
+            split.setdefault(self.languages.get(article.article_id, "?"), []).append(article)
+        return {language: Scorecard(articles, []) for language, articles in sorted(split.items())}
 
     @property
     def name(self) -> str:
@@ -202,13 +210,17 @@ def _slug(name: str) -> str:
 
 def load_texts(gold: Mapping[str, ArticleExtraction], articles: Path) -> dict[str, str]:
     """Article texts by id from `<articles>/<id>.*`; the gold's offsets point into them."""
-    texts = {}
+    return {article_id: article.text for article_id, article in _load(gold, articles).items()}
+
+
+def _load(gold: Mapping[str, ArticleExtraction], articles: Path) -> dict[str, Article]:
+    loaded = {}
     for article_id in gold:
         try:
-            texts[article_id] = load_article(_source(article_id, articles)).text
+            loaded[article_id] = load_article(_source(article_id, articles))
         except (ArticleError, ConfigError):
             continue  # the scorecard warns that quote measures were skipped
-    return texts
+    return loaded
 
 
 def _glob_escape(text: str) -> str:
@@ -256,14 +268,20 @@ def load_run(
             "<article id>.json files (or JSONL results) whose ids are the gold's, e.g. "
             f"{next(iter(expected))}"
         )
-    card = score_against_gold(expected, predictions, load_texts(expected, articles), config)
+    loaded = _load(expected, articles)
+    texts = {article_id: article.text for article_id, article in loaded.items()}
+    card = score_against_gold(expected, predictions, texts, config)
     results = [p.result for p in predictions.values() if p.result is not None]
     meta_file = path / "run.json"
     if meta_file.is_file():
         meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
     else:
         meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
-    return Run(meta, card, results, path)
+    return Run(meta, card, results, path, _languages(loaded))
+
+
+def _languages(loaded: Mapping[str, Article]) -> dict[str, str]:
+    return {article_id: article.language or "?" for article_id, article in loaded.items()}
 
 
 def compare_runs(
@@ -341,12 +359,16 @@ def evaluate(
     cache: Cache | None = None,
     fixtures: Path = DEFAULT_FIXTURES,
     config: ScoreConfig | None = None,
+    notify: Callable[[str], None] | None = None,
     **engine: Any,
 ) -> list[Run]:
     """Run each model over the gold articles through the engine, score, and store under `out`.
 
     `cache` serves real models (the engine's default when None); fixture models
-    always replay from `fixtures/cache`. Other keyword arguments go to `extract`.
+    always replay from `fixtures/cache`, over the gold articles they have answers
+    for: one with none for this gold is skipped, and `notify` is told so (a fixture
+    is hand-written for given articles; a miss is no failure of a model). Other
+    keyword arguments go to `extract`.
     """
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
@@ -359,14 +381,29 @@ def evaluate(
             f"the fixture models are {', '.join(fixtures_known) or 'none'}"
         )
     expected = load_gold(gold)
-    sources = [_source(article_id, articles) for article_id in expected]
-    texts = load_texts(expected, articles)
+    sources = {article_id: _source(article_id, articles) for article_id in expected}
+    loaded = _load(expected, articles)
+    texts = {article_id: article.text for article_id, article in loaded.items()}
     prices = prices or PriceTable()
     runs = []
     for model in models:
+        covered = dict(expected)
+        if is_fixture_model(model):
+            answered = {p.stem for p in (fixtures / "replies" / model).glob("*.json")}
+            covered = {a: g for a, g in expected.items() if a in answered}
+            missing = sorted(set(expected) - set(covered))
+            if missing and notify is not None:
+                notify(
+                    f"{model}: no recorded answers for {len(missing)} of {len(expected)} gold "
+                    f"articles in {gold}"
+                    + (f"; scored on the {len(covered)} it has" if covered else "; skipped")
+                )
+            if not covered:
+                continue
         store = Cache(fixtures / "cache", mode="replay-only") if is_fixture_model(model) else cache
-        results = extract(sources, model=model, cache=store, **engine)
-        run = _scored(model, results, expected, texts, prices, gold_path=gold, config=config)
+        results = extract([sources[a] for a in covered], model=model, cache=store, **engine)
+        run = _scored(model, results, covered, texts, prices, gold_path=gold, config=config)
+        run.languages = _languages(loaded)
         if out is not None:
             store_run(run, out)
         runs.append(run)

@@ -25,6 +25,7 @@ __all__ = [
     "comparison_table",
     "differing_table",
     "fields_table",
+    "languages_table",
     "leaderboard_rows",
     "leaderboard_table",
     "render_html",
@@ -96,6 +97,26 @@ def leaderboard_table(runs: Sequence[Run]) -> Table:
             "—" if row["cost_usd"] is None else f"{row['cost_usd']:.3g}",
             "—" if row["latency_s"] is None else f"{row['latency_s']:.1f}",
         )
+    return table
+
+
+def languages_table(runs: Sequence[Run]) -> Table:
+    """Record F1 (found/strict) and field micro F1 per article language, one row per run and language."""
+    table = Table(box=box.SIMPLE_HEAD, title="By language", caption="record F1: found / strict")
+    for header in ("run", "language", "articles", "meetings", "positions", "fields"):
+        table.add_column(header, justify="left" if header in ("run", "language") else "right")
+    for run in runs:
+        for language, card in run.by_language().items():
+            table.add_row(
+                escape(run.name),
+                escape(language),
+                str(len(card.articles)),
+                f"{_pct(card.total('meetings.record').f1)}/"
+                f"{_pct(card.total('meetings.record_strict').f1)}",
+                f"{_pct(card.total('positions.record').f1)}/"
+                f"{_pct(card.total('positions.record_strict').f1)}",
+                _pct(card.micro().f1),
+            )
     return table
 
 

@@ -103,3 +103,14 @@ def test_heads_are_not_repeated_as_members(seed_id: str) -> None:
         for delegation in meeting.delegations:
             if delegation.head is not None:
                 assert delegation.head.name not in {m.name for m in delegation.members}
+
+
+_SET_GOLD = sorted(_GOLD.glob("*/*.json"))
+
+
+@pytest.mark.parametrize("path", _SET_GOLD, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_gold_of_each_set_is_valid_exact_and_has_its_article(path: Path) -> None:
+    article = _ROOT / "evals" / "articles" / path.parent.name / f"{path.stem}.txt"
+    assert article.is_file(), f"{path}: no article {article}"
+    gold = ArticleExtraction.model_validate(json.loads(path.read_text("utf-8")))
+    assert _span_problems(gold, load_article(article).text) == []

@@ -1,13 +1,14 @@
 """Fill the offsets of every quote in a gold file, refusing any quote that is not verbatim.
 
 Gold is written by hand with each evidence's `text` only; this pins each one to
-`Article.text` of its seed (`seeds/<gold file stem>.txt`), so that
+`Article.text` of its article (`seeds/<gold file stem>.txt` for the seed gold, or
+`evals/articles/<set>/<stem>.txt` for `evals/gold/<set>/<stem>.json`), so that
 `article.text[start:end] == text` and `match` is "exact". A quote that is not an
 exact substring is an error: gold never relies on normalised or fuzzy matching.
 Offsets that already hold are kept; a quote found more than once otherwise
 takes the first occurrence and says so.
 
-    .venv/bin/python evals/tools/locate_spans.py evals/gold/*.json [--check]
+    .venv/bin/python evals/tools/locate_spans.py evals/gold/*.json evals/gold/*/*.json [--check]
 
 With --check nothing is written or moved; the exit code says whether every
 span already holds.
@@ -56,10 +57,15 @@ def _locate(where: str, evidence: dict, text: str, *, fix: bool) -> list[str]:
     return []
 
 
+def article_of(gold: Path) -> Path:
+    """The article a gold file labels: its set's folder of texts, or the seeds."""
+    in_set = _ROOT / "evals" / "articles" / gold.resolve().parent.name / f"{gold.stem}.txt"
+    return in_set if in_set.is_file() else _ROOT / "seeds" / f"{gold.stem}.txt"
+
+
 def locate_file(path: Path, *, write: bool) -> bool:
     """Pin every quote of one gold file; True when all are exact."""
-    seed = _ROOT / "seeds" / f"{path.stem}.txt"
-    text = load_article(seed).text
+    text = load_article(article_of(path)).text
     data = json.loads(path.read_text("utf-8"))
     messages = [m for where, e in _evidence(data) for m in _locate(where, e, text, fix=write)]
     for message in messages:

@@ -21,9 +21,7 @@ from llm_extract.cli._common import (
     user_errors,
 )
 from llm_extract.evaluation import (
-    DEFAULT_ARTICLES,
     DEFAULT_FIXTURES,
-    DEFAULT_GOLD,
     DEFAULT_OUT,
     DEFAULT_PRICES,
     PriceTable,
@@ -33,10 +31,12 @@ from llm_extract.evaluation import (
     evaluate,
     load_run,
 )
+from llm_extract.goldsets import GoldSet, gold_set, gold_sets
 from llm_extract.report import (
     comparison_table,
     differing_table,
     fields_table,
+    languages_table,
     leaderboard_rows,
     leaderboard_table,
     render_html,
@@ -44,9 +44,17 @@ from llm_extract.report import (
 
 __all__ = ["compare", "eval_models", "score"]
 
-Gold = Annotated[Path, typer.Option(help="Folder of gold <article id>.json files.")]
+_GOLD_HELP = (
+    "A gold set (seeds, dev, test) or a folder of gold <article id>.json files. Sets are "
+    "scored apart: tune on seeds and dev, report test."
+)
+Gold = Annotated[str, typer.Option(help=_GOLD_HELP)]
 Articles = Annotated[
-    Path, typer.Option(help="Folder of the article texts (<article id>.txt) the gold points into.")
+    Path | None,
+    typer.Option(
+        help="Folder of the article texts (<article id>.txt) the gold points into.",
+        show_default="the set's own, or seeds/ for a folder",
+    ),
 ]
 Report = Annotated[
     Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
@@ -74,9 +82,15 @@ def _show(runs: list[Run]) -> None:
     console = _console()
     console.print(leaderboard_table(runs))
     console.print(fields_table(runs))
+    if any(len(run.by_language()) > 1 for run in runs):
+        console.print(languages_table(runs))
     for run in runs:
         for warning in run.card.warnings:
             typer.echo(f"warning: {run.name}: {warning}", err=True)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 def eval_models(
@@ -89,10 +103,17 @@ def eval_models(
             "and the baseline.",
         ),
     ] = None,
-    gold: Gold = DEFAULT_GOLD,
-    articles: Articles = DEFAULT_ARTICLES,
+    gold: Annotated[
+        list[str] | None,
+        typer.Option(help=f"{_GOLD_HELP} Repeat for several; default: every shipped set."),
+    ] = None,
+    articles: Articles = None,
     out: Annotated[
-        Path, typer.Option(help="Runs are stored in OUT/<model>/ (predictions, scores, metadata).")
+        Path,
+        typer.Option(
+            help="Runs are stored in OUT/<set>/<model>/ (OUT/<model>/ for a gold folder): "
+            "predictions, scores, metadata."
+        ),
     ] = DEFAULT_OUT,
     base_url: BaseUrl = None,
     mode: ModeOption = None,
@@ -106,44 +127,85 @@ def eval_models(
     as_json: AsJson = False,
     report: Annotated[
         Path | None,
-        typer.Option(help="Where to write the HTML report.", show_default="OUT/report.html"),
+        typer.Option(
+            help="Where to write the HTML report (one per gold set: the set's name is added "
+            "when several are scored).",
+            show_default="OUT/<set>/report.html",
+        ),
     ] = None,
 ) -> None:
-    """Run models over the gold articles, store the runs, print a leaderboard, write a report."""
+    """Run models over each gold set, store the runs, print a leaderboard per set, write reports."""
     with user_errors():
-        runs = evaluate(
-            model or default_models(fixtures),
-            gold=gold,
-            articles=articles,
-            out=out,
-            prices=PriceTable.load(prices),
-            cache=open_cache(cache, cache_dir),
-            fixtures=fixtures,
-            base_url=base_url,
-            mode=mode.value if mode else None,
-            concurrency=concurrency,
-        )
+        sets = gold_sets(gold, articles)
+        store = open_cache(cache, cache_dir)
+    scored: dict[str, list[Run]] = {}
+    for chosen in sets:
+        runs = _eval_set(chosen, model, out, store, fixtures, prices, base_url, mode, concurrency)
+        scored[chosen.name] = runs
+        folder = out / chosen.name if chosen.shipped else out
+        if not as_json:
+            typer.echo(f"gold set {chosen.name}: {chosen.gold} ({len(runs)} runs)", err=True)
+            _show(runs)
+        if runs:
+            target = report or folder / "report.html"
+            if report is not None and len(sets) > 1:
+                target = report.with_name(f"{report.stem}.{chosen.name}{report.suffix}")
+            _write_report(target, render_html(runs, title=f"llm-extract eval: {chosen.name}"))
     if as_json:
-        _print_json(
-            {
-                "leaderboard": leaderboard_rows(runs),
-                "runs": {
-                    run.name: {"run": run.meta.model_dump(mode="json"), **run.card.to_dict()}
-                    for run in runs
-                },
-            }
-        )
+        sections = {name: _runs_json(runs) for name, runs in scored.items()}
+        _print_json(sections[sets[0].name] if len(sets) == 1 else {"sets": sections})
     else:
-        _show(runs)
         typer.echo(f"runs stored in {out}/", err=True)
-    _write_report(report or out / "report.html", render_html(runs))
-    failed = [run for run in runs if run.all_failed]
+    failed = [run for runs in scored.values() for run in runs if run.all_failed]
     for run in failed:
         typer.echo(
             f"error: {run.name}: every article failed (first: {run.results[0].error})", err=True
         )
     if failed:
         raise typer.Exit(1)
+
+
+def _eval_set(
+    chosen: GoldSet,
+    models: list[str] | None,
+    out: Path,
+    store: Any,
+    fixtures: Path,
+    prices: Path,
+    base_url: str | None,
+    mode: Any,
+    concurrency: int,
+) -> list[Run]:
+    with user_errors():
+        return evaluate(
+            models or default_models(fixtures),
+            gold=chosen.gold,
+            articles=chosen.articles,
+            out=out / chosen.name if chosen.shipped else out,
+            prices=PriceTable.load(prices),
+            cache=store,
+            fixtures=fixtures,
+            notify=_warn,
+            base_url=base_url,
+            mode=mode.value if mode else None,
+            concurrency=concurrency,
+        )
+
+
+def _runs_json(runs: list[Run]) -> dict[str, Any]:
+    return {
+        "leaderboard": leaderboard_rows(runs),
+        "runs": {
+            run.name: {
+                "run": run.meta.model_dump(mode="json"),
+                **run.card.to_dict(),
+                "by_language": {
+                    language: card.to_dict() for language, card in run.by_language().items()
+                },
+            }
+            for run in runs
+        },
+    }
 
 
 def score(
@@ -154,15 +216,18 @@ def score(
             "ArticleExtraction), or a .jsonl of results."
         ),
     ],
-    gold: Gold = DEFAULT_GOLD,
-    articles: Articles = DEFAULT_ARTICLES,
+    gold: Gold = "seeds",
+    articles: Articles = None,
     prices: Prices = DEFAULT_PRICES,
     as_json: AsJson = False,
     report: Report = None,
 ) -> None:
     """Score predictions already on disk against the gold."""
     with user_errors():
-        run = load_run(predictions, gold=gold, articles=articles, prices=PriceTable.load(prices))
+        chosen = gold_set(gold, articles)
+        run = load_run(
+            predictions, gold=chosen.gold, articles=chosen.articles, prices=PriceTable.load(prices)
+        )
     if as_json:
         _print_json({"run": run.meta.model_dump(mode="json"), **run.card.to_dict()})
     else:
@@ -174,8 +239,8 @@ def score(
 def compare(
     run_a: Annotated[Path, typer.Argument(help="The reference run (folder or predictions).")],
     run_b: Annotated[Path, typer.Argument(help="The run compared against it.")],
-    gold: Gold = DEFAULT_GOLD,
-    articles: Articles = DEFAULT_ARTICLES,
+    gold: Gold = "seeds",
+    articles: Articles = None,
     samples: Annotated[int, typer.Option(min=100, help="Bootstrap samples.")] = 2000,
     seed: Annotated[
         int, typer.Option(help="Seed of the bootstrap: same seed, same intervals.")
@@ -186,8 +251,15 @@ def compare(
 ) -> None:
     """Per-field deltas of B against A with 95% intervals, and the articles that differ most."""
     with user_errors():
+        chosen = gold_set(gold, articles)
         a, b, result = compare_runs(
-            run_a, run_b, gold=gold, articles=articles, samples=samples, seed=seed, top=top
+            run_a,
+            run_b,
+            gold=chosen.gold,
+            articles=chosen.articles,
+            samples=samples,
+            seed=seed,
+            top=top,
         )
     if as_json:
         _print_json(result.to_dict())

@@ -252,13 +252,13 @@ _SECTOR_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for key, pattern in (
         (
             "MIL",
-            r"\bгру\b|\bгур\b|военн|генштаб|генерал|армии|армия|military|\barmy\b|general staff",
+            r"\bгру\b|\bгур\b|военн|генштаб|\bгенерал\b|армии|армия|military|\barmy\b|general staff",
         ),
         ("SPY", r"разведк|спецслужб|\bсвр\b|\bфсб\b|\bцру\b|\bсбу\b|\bcia\b|intelligence"),
         ("ELI", r"зят|тест[ьяю]|\bжена\b|\bсын\b|\bдочь\b|бывш|\bэкс-|former|in-law"),
         (
             "BUS",
-            r"компани|бизнес|предпринимател|основател|инвестор|банкир|директор|\bceo\b|business|founder|investor",
+            r"компани|бизнес|предпринимател|основател|инвестор|банкир|гендиректор|генеральн\w* директор\w* компани|\bceo\b|business|founder|investor",
         ),
         ("MEDIA", r"журналист|корреспондент|редактор|\bсми\b|journalist|editor"),
         (
@@ -266,7 +266,7 @@ _SECTOR_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"депутат|сенатор|парламент|госдум|\bрады\b|конгресс|спикер|senator|lawmaker|parliament|congress",
         ),
         ("JUD", r"судья|\bсуд\b|прокурор|judge|court"),
-        ("COP", r"полици|\bмвд\b|police"),
+        ("COP", r"полици|\bмвд\b|\bфбр\b|police|\bfbi\b"),
         ("OPP", r"оппозиц|opposition"),
         (
             "GOV",
@@ -612,8 +612,11 @@ _WORDS = re.compile(r"[\w-]+")
 
 
 def _target(report: StanceReport, own: str | None) -> str | None:
-    """The one other side the issue names («пункты мирного плана США»), if exactly one."""
-    named = {side_code(word) for word in _WORDS.findall(report.issue)} - {None, own}
+    """The one other side the issue names («пункты мирного плана США»), if exactly one.
+
+    Short lower-case words are skipped: «us» or «ес» in running text are not sides."""
+    words = [w for w in _WORDS.findall(report.issue) if not (w.islower() and len(w) <= 3)]
+    named = {side_code(word) for word in words} - {None, own}
     return named.pop() if len(named) == 1 else None
 
 

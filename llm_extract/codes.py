@@ -10,6 +10,7 @@ record has no faithful code, it is reported as `Uncoded` with the reason instead
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +44,7 @@ from llm_extract.schemas import (
 __all__ = [
     "CAMEO_COLUMNS",
     "PLOVER_FIELDS",
+    "SAME_STATEMENT_DAYS",
     "CameoActor",
     "CameoRecord",
     "Coding",
@@ -638,33 +640,79 @@ def _holder_party(track: PositionTrack, roles: Mapping[str, Sequence[str]]) -> _
     return _Party(side, (person,))
 
 
+SAME_STATEMENT_DAYS = 2
+"""Reports of one holder's stance on one issue, with the same code and target, published
+within this many days of the first, are one statement: GDELT's failure is one event reported
+366 times counted as 366 events."""
+
+
+@dataclass
+class _Statement:
+    code: CameoCode
+    target: str | None
+    reports: list[StanceReport]
+
+    @property
+    def first(self) -> StanceReport:
+        return self.reports[0]
+
+
+def _statements(track: PositionTrack, own: str | None) -> list[_Statement]:
+    """The track's reports grouped into statements (see `SAME_STATEMENT_DAYS`), oldest first."""
+    table = tables()
+    out: list[_Statement] = []
+    reports = sorted(track.stances, key=lambda r: (r.published or dt.date.max, r.article_id))
+    for report in reports:
+        code, target = table.cameo_code(_stance_code(report)), _target(report, own)
+        for statement in out:
+            first = statement.first.published
+            if (
+                (statement.code, statement.target) == (code, target)
+                and first is not None
+                and report.published is not None
+                and (report.published - first).days <= SAME_STATEMENT_DAYS
+            ):
+                statement.reports.append(report)
+                break
+        else:
+            out.append(_Statement(code, target, [report]))
+    return out
+
+
 def code_track(track: PositionTrack, roles: Mapping[str, Sequence[str]] | None = None) -> Coding:
-    """One CAMEO and one PLOVER record per source's report of a holder's stance.
+    """One CAMEO and one PLOVER record per statement of a holder's stance, with its sources.
 
     `roles` maps canonical names to role phrases (from events and results): a position
     record does not carry the holder's role, and the sector comes from it.
     """
-    roles = roles or {}
-    party = _holder_party(track, roles)
-    coding = Coding()
-    table = tables()
-    for report in track.stances:
-        record_id = f"{track.id}:{report.article_id}:{report.position_index}"
-        articles = [report.article_id]
-        if party is None:
-            reason = "no side: CAMEO and PLOVER actors need a country or organisation"
-            coding.uncoded += [
+    party = _holder_party(track, roles or {})
+    if party is None:
+        reason = "no side: CAMEO and PLOVER actors need a country or organisation"
+        articles = sorted({r.article_id for r in track.stances})
+        return Coding(
+            uncoded=[
                 Uncoded(
-                    event_id=record_id, kind="position", format=f, reason=reason, articles=articles
+                    event_id=track.id, kind="position", format=f, reason=reason, articles=articles
                 )
                 for f in ("cameo", "plover")
             ]
-            continue
-        code = table.cameo_code(_stance_code(report))
-        target_side = _target(report, party.side)
-        target = _Party(target_side) if target_side else None
-        date = report.published.isoformat() if report.published else None
-        sources = [Source(article_id=report.article_id, published=date, evidence=report.evidence)]
+        )
+    coding = Coding()
+    table = tables()
+    for statement in _statements(track, party.side):
+        code, first = statement.code, statement.first
+        record_id = f"{track.id}:{first.article_id}:{first.position_index}"
+        articles = list(dict.fromkeys(r.article_id for r in statement.reports))
+        target = _Party(statement.target) if statement.target else None
+        date = first.published.isoformat() if first.published else None
+        sources = [
+            Source(
+                article_id=r.article_id,
+                published=r.published.isoformat() if r.published else None,
+                evidence=r.evidence,
+            )
+            for r in statement.reports
+        ]
         coding.cameo.append(
             CameoRecord(
                 id=record_id,
@@ -709,10 +757,10 @@ def code_track(track: PositionTrack, roles: Mapping[str, Sequence[str]] | None =
                 context=list(walk.context),
                 quad_code=table.plover_quad[walk.event],
                 event_scale=_plover_scale(walk.event, modes),
-                event_text=[e.text for e in report.evidence],
+                event_text=[e.text for r in statement.reports for e in r.evidence],
                 cameo=code.code,
                 coder=_coder(),
-                comment=f"{report.stance.value}: {report.issue}",
+                comment=f"{first.stance.value}: {first.issue}",
                 sources=sources,
             )
         )

@@ -652,3 +652,33 @@ def test_a_person_without_a_role_takes_the_roles_other_sources_give():
     coded = code_event(event, {"Стив Уиткофф": ["спецпосланник президента США"]})
     visit = next(r for r in coded.cameo if r.event_code == "043")
     assert (visit.source.code, visit.source.name) == ("USAGOV", "Стив Уиткофф")
+
+
+def _reports(*days_and_summaries: tuple[int, str]) -> PositionTrack:
+    track = _track(Stance.ASSESSMENT, "переговоры в Майами", "x", "US")
+    stances = [
+        track.stances[0].model_copy(
+            update={
+                "published": dt.date(2026, 1, 31) + dt.timedelta(days=day),
+                "article_id": f"a{i}",
+                "summary": summary,
+            }
+        )
+        for i, (day, summary) in enumerate(days_and_summaries)
+    ]
+    return track.model_copy(update={"stances": stances})
+
+
+@pytest.mark.parametrize(
+    ("reports", "records"),
+    [
+        ([(0, "Назвал переговоры продуктивными."), (1, "Назвал встречу конструктивной.")], [2]),
+        ([(0, "Назвал переговоры продуктивными."), (10, "Снова назвал их полезными.")], [1, 1]),
+        ([(0, "Назвал переговоры продуктивными."), (1, "Отметил трудности.")], [1, 1]),
+    ],
+    ids=["one statement, two reports", "repeated ten days later", "a different code"],
+)
+def test_reports_of_one_statement_are_one_record(reports, records):
+    coding = code_track(_reports(*reports))
+    assert [len(r.sources) for r in coding.cameo] == records
+    assert coding.cameo[0].date == "2026-01-31"

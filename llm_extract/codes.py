@@ -435,6 +435,7 @@ def _uncoded(event: Event, reason: str) -> Coding:
     )
 
 
+@cache
 def _coder() -> str:
     return f"llm-extract {version('llm-extract')}"
 
@@ -613,12 +614,18 @@ def _stance_code(report: StanceReport) -> str:
 _WORDS = re.compile(r"[\w-]+")
 
 
+@cache
+def _word_side(word: str) -> str | None:
+    """Cached: an issue's words repeat across a corpus, and lemmatising them is the cost."""
+    return side_code(word)
+
+
 def _target(report: StanceReport, own: str | None) -> str | None:
     """The one other side the issue names («пункты мирного плана США»), if exactly one.
 
     Short lower-case words are skipped: «us» or «ес» in running text are not sides."""
     words = [w for w in _WORDS.findall(report.issue) if not (w.islower() and len(w) <= 3)]
-    named = {side_code(word) for word in words} - {None, own}
+    named = {_word_side(word) for word in words} - {None, own}
     return named.pop() if len(named) == 1 else None
 
 
@@ -657,6 +664,21 @@ class _Statement:
         return self.reports[0]
 
 
+def _open_statement(
+    statements: list[_Statement], published: dt.date | None, code: CameoCode, target: str | None
+) -> _Statement | None:
+    """The statement a report published on `published` repeats, looking back only the window."""
+    if published is None:
+        return None
+    for statement in reversed(statements):
+        first = statement.first.published
+        if first is None or (published - first).days > SAME_STATEMENT_DAYS:
+            return None  # statements start in date order: every earlier one is older still
+        if (statement.code, statement.target) == (code, target):
+            return statement
+    return None
+
+
 def _statements(track: PositionTrack, own: str | None) -> list[_Statement]:
     """The track's reports grouped into statements (see `SAME_STATEMENT_DAYS`), oldest first."""
     table = tables()
@@ -664,18 +686,11 @@ def _statements(track: PositionTrack, own: str | None) -> list[_Statement]:
     reports = sorted(track.stances, key=lambda r: (r.published or dt.date.max, r.article_id))
     for report in reports:
         code, target = table.cameo_code(_stance_code(report)), _target(report, own)
-        for statement in out:
-            first = statement.first.published
-            if (
-                (statement.code, statement.target) == (code, target)
-                and first is not None
-                and report.published is not None
-                and (report.published - first).days <= SAME_STATEMENT_DAYS
-            ):
-                statement.reports.append(report)
-                break
-        else:
+        statement = _open_statement(out, report.published, code, target)
+        if statement is None:
             out.append(_Statement(code, target, [report]))
+        else:
+            statement.reports.append(report)
     return out
 
 

@@ -23,8 +23,8 @@ COPIES = (100, 1_000, 3_000)
 
 def _gold_results() -> list[ExtractionResult]:
     results = []
-    for path in sorted((ROOT / "evals" / "gold").glob("*.json")):
-        article = load_article(ROOT / "seeds" / f"{path.stem}.txt")
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        article, path = load_article(seed), ROOT / "evals" / "gold" / f"{seed.stem}.json"
         results.append(
             ExtractionResult(
                 article_id=article.id,

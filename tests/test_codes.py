@@ -467,8 +467,8 @@ def test_sector_from_roles(roles, expected):
 @pytest.fixture(scope="module")
 def gold_coding() -> Coding:
     results = []
-    for path in sorted((ROOT / "evals" / "gold").glob("*.json")):
-        article = load_article(ROOT / "seeds" / f"{path.stem}.txt")
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        article, path = load_article(seed), ROOT / "evals" / "gold" / f"{seed.stem}.json"
         results.append(
             ExtractionResult(
                 article_id=article.id,
@@ -611,8 +611,8 @@ def test_export_command_writes_both_formats(gold_coding, tmp_path):
 
     results = tmp_path / "results.jsonl"
     with results.open("w", encoding="utf-8") as handle:
-        for path in sorted((ROOT / "evals" / "gold").glob("*.json")):
-            article = load_article(ROOT / "seeds" / f"{path.stem}.txt")
+        for seed in sorted((ROOT / "seeds").glob("*.txt")):
+            article, path = load_article(seed), ROOT / "evals" / "gold" / f"{seed.stem}.json"
             result = ExtractionResult(
                 article_id=article.id,
                 source=f"seeds/{path.stem}.txt",

@@ -195,16 +195,16 @@ def _eval_set(
 def _runs_json(runs: list[Run]) -> dict[str, Any]:
     return {
         "leaderboard": leaderboard_rows(runs),
-        "runs": {
-            run.name: {
-                "run": run.meta.model_dump(mode="json"),
-                **run.card.to_dict(),
-                "by_language": {
-                    language: card.to_dict() for language, card in run.by_language().items()
-                },
-            }
-            for run in runs
-        },
+        "runs": {run.name: _run_json(run) for run in runs},
+    }
+
+
+def _run_json(run: Run) -> dict[str, Any]:
+    by_language = {language: card.to_dict() for language, card in run.by_language().items()}
+    return {
+        "run": run.meta.model_dump(mode="json"),
+        **run.card.to_dict(),
+        "by_language": by_language,
     }
 
 
@@ -229,7 +229,7 @@ def score(
             predictions, gold=chosen.gold, articles=chosen.articles, prices=PriceTable.load(prices)
         )
     if as_json:
-        _print_json({"run": run.meta.model_dump(mode="json"), **run.card.to_dict()})
+        _print_json(_run_json(run))
     else:
         _show([run])
     if report is not None:

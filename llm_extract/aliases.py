@@ -23,7 +23,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, PrivateAttr, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from llm_extract.errors import ConfigError
 
@@ -53,6 +53,8 @@ class PersonEntry(BaseModel):
     name: str
     name_en: str
     side: str | None = None
+    wikidata: str | None = Field(default=None, pattern=r"^Q[1-9][0-9]*$")
+    """Wikidata item id, set only where checked against a public source (PLOVER actor ids)."""
     aliases: list[str] = []
 
     @property

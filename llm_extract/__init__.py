@@ -1,7 +1,7 @@
 """llm-extract: meetings, delegations and positions from diplomatic news, grounded and scored."""
 
 from llm_extract.aliases import alias_table
-from llm_extract.articles import Article, load_article
+from llm_extract.articles import Article, load_article, read_dates
 from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.errors import (
     ArticleError,
@@ -11,6 +11,7 @@ from llm_extract.errors import (
     TransportError,
 )
 from llm_extract.evaluation import Run, evaluate, load_run
+from llm_extract.events import aggregate_positions, resolve_events
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, ground_quote
 from llm_extract.normalise import (
     canonical_name,
@@ -21,9 +22,11 @@ from llm_extract.normalise import (
     resolve_date,
     side_code,
 )
+from llm_extract.results import read_results
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
+    Event,
     EventDate,
     Evidence,
     ExtractionResult,
@@ -33,6 +36,7 @@ from llm_extract.schemas import (
     MeetingStatus,
     Participant,
     Position,
+    PositionTrack,
     Speech,
     Stance,
     Usage,
@@ -76,6 +80,7 @@ __all__ = [
     "Comparison",
     "ConfigError",
     "Delegation",
+    "Event",
     "EventDate",
     "Evidence",
     "ExtractError",
@@ -89,12 +94,14 @@ __all__ = [
     "ModelOutputError",
     "Participant",
     "Position",
+    "PositionTrack",
     "Run",
     "Scorecard",
     "Speech",
     "Stance",
     "TransportError",
     "Usage",
+    "aggregate_positions",
     "alias_table",
     "canonical_name",
     "check_spans",
@@ -111,8 +118,11 @@ __all__ = [
     "nominative_name",
     "normalise_extraction",
     "person_key",
+    "read_dates",
+    "read_results",
     "record_conversation",
     "resolve_date",
+    "resolve_events",
     "score_against_gold",
     "side_code",
 ]

@@ -20,7 +20,14 @@ import numpy as np
 from llm_extract.errors import ConfigError
 from llm_extract.score import RECORD_TYPES, Counts, Scorecard
 
-__all__ = ["MIN_ARTICLES", "ArticleDelta", "Comparison", "MetricDelta", "compare_scorecards"]
+__all__ = [
+    "MIN_ARTICLES",
+    "ArticleDelta",
+    "Comparison",
+    "MetricDelta",
+    "bootstrap_intervals",
+    "compare_scorecards",
+]
 
 _METRICS = ("precision", "recall", "f1")
 
@@ -144,6 +151,34 @@ def _rates(sums: np.ndarray) -> dict[str, np.ndarray]:
 
 def _value(x: float) -> float | None:
     return None if np.isnan(x) else round(float(x), 4)
+
+
+def bootstrap_intervals(
+    card: Scorecard, keys: list[str], *, samples: int = 2000, seed: int = 0
+) -> dict[str, tuple[float, float] | None]:
+    """95% percentile intervals of one run's F1 per key, resampling its articles.
+
+    Keys are those of `compare_scorecards` (a field, `meetings.micro`, `micro`, ...);
+    None where no replicate has anything to score.
+    """
+    if not card.articles:
+        return dict.fromkeys(keys)
+    table = _table(card, keys)
+    n = len(card.articles)
+    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=samples)
+    f1 = _rates(np.einsum("sn,nkc->skc", weights, table))["f1"]
+    out: dict[str, tuple[float, float] | None] = {}
+    for k, key in enumerate(keys):
+        values = f1[:, k][~np.isnan(f1[:, k])]
+        out[key] = (
+            (
+                round(float(np.percentile(values, 2.5)), 4),
+                round(float(np.percentile(values, 97.5)), 4),
+            )
+            if values.size
+            else None
+        )
+    return out
 
 
 def compare_scorecards(

@@ -7,6 +7,7 @@ __all__ = [
     "ConfigError",
     "ExtractError",
     "ModelOutputError",
+    "ResultsError",
     "TransportError",
 ]
 
@@ -21,6 +22,10 @@ class ArticleError(ExtractError):
 
 class ConfigError(ExtractError):
     """A setting, model name, endpoint or path is wrong: the user must fix it."""
+
+
+class ResultsError(ExtractError):
+    """A stored results file cannot be read: the message names the file and line to fix."""
 
 
 class ModelOutputError(ExtractError):

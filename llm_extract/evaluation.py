@@ -29,8 +29,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from llm_extract.articles import Article, load_article
+from llm_extract.baseline import BASELINE_MODEL
 from llm_extract.cache import Cache
 from llm_extract.compare import Comparison, compare_scorecards
+from llm_extract.coref import EventGold, EventScores, load_event_gold, score_events
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.goldsets import DEFAULT_ARTICLES, DEFAULT_GOLD
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
@@ -63,6 +65,7 @@ __all__ = [
     "load_texts",
     "record_fixtures",
     "store_run",
+    "stored_runs",
     "summarise",
 ]
 
@@ -124,6 +127,11 @@ class RunMeta(BaseModel):
         """Hand-written responses, not a model: their scores say nothing about any real model."""
         return (self.model or "").startswith("fixture-")
 
+    @property
+    def offline(self) -> bool:
+        """No model was called (the baseline, or fixture replays): tokens and cost do not apply."""
+        return self.fixture or self.model == BASELINE_MODEL
+
 
 @dataclass
 class Run:
@@ -133,6 +141,8 @@ class Run:
     path: Path | None = None
     languages: Mapping[str, str] = field(default_factory=dict)
     """Each gold article's language, for `by_language`."""
+    events: EventScores | None = None
+    """Event resolution scored against the cross-article gold, when the gold has one."""
 
     def by_language(self) -> dict[str, Scorecard]:
         """The scorecard split by article language: a model that reads one language shows as such."""
@@ -277,11 +287,87 @@ def load_run(
         meta = RunMeta.model_validate_json(meta_file.read_text("utf-8"))
     else:
         meta = summarise(path.stem, results, prices or PriceTable(), gold=gold)
-    return Run(meta, card, results, path, _languages(loaded))
+    events = _event_scores(_as_results(predictions, loaded), expected, gold)
+    return Run(meta, card, results, path, _languages(loaded), events=events)
+
+
+def _as_results(
+    predictions: Mapping[str, Prediction], loaded: Mapping[str, Article]
+) -> list[ExtractionResult]:
+    """Stored results as they are; a bare extraction (the gold itself, say) as an ok result
+    dated by its article, so event resolution can weigh when it was reported."""
+    out = []
+    for article_id, prediction in predictions.items():
+        if prediction.result is not None:
+            out.append(prediction.result)
+        elif prediction.extraction is not None:
+            article = loaded.get(article_id)
+            out.append(
+                ExtractionResult(
+                    article_id=article_id,
+                    source=f"{article_id}.txt",
+                    published=article.published if article else None,
+                    model="predictions",
+                    status="ok",
+                    extraction=prediction.extraction,
+                )
+            )
+    return out
+
+
+def _event_scores(
+    results: Sequence[ExtractionResult],
+    expected: Mapping[str, ArticleExtraction],
+    gold: Path | EventGold | None,
+) -> EventScores | None:
+    events = load_event_gold(gold, expected) if isinstance(gold, Path) else gold
+    return score_events(results, expected, events) if events is not None else None
 
 
 def _languages(loaded: Mapping[str, Article]) -> dict[str, str]:
     return {article_id: article.language or "?" for article_id, article in loaded.items()}
+
+
+def stored_runs(
+    out: Path,
+    *,
+    gold: Path = DEFAULT_GOLD,
+    articles: Path = DEFAULT_ARTICLES,
+    names: Sequence[str] | None = None,
+    skip: Sequence[str] = (),
+) -> tuple[list[Run], list[str]]:
+    """The runs stored under `out` (those in `names`, else every one but `skip`), scored
+    on `gold`, and a note for each left out: a leaderboard of every run made so far.
+
+    A run made on another gold, or one whose folder no longer loads, is left out
+    rather than scored on articles it never saw.
+    """
+    runs: list[Run] = []
+    notes: list[str] = []
+    folders = sorted(p.parent for p in out.glob("*/run.json")) if out.is_dir() else []
+    by_name = {}
+    for folder in folders:
+        try:
+            meta = RunMeta.model_validate_json((folder / "run.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            notes.append(f"{folder}: run.json does not load; left out")
+            continue
+        by_name[meta.name] = (folder, meta)
+    missing = [name for name in names or () if name not in by_name]
+    if missing:
+        known = ", ".join(by_name) or "none"
+        raise ConfigError(f"no stored run named {', '.join(missing)} in {out} (stored: {known})")
+    wanted = list(names) if names else [n for n in by_name if n not in skip]
+    for name in wanted:
+        folder, meta = by_name[name]
+        if meta.gold and Path(meta.gold).resolve() != gold.resolve():
+            notes.append(f"{name}: scored on another gold ({meta.gold}); left out")
+            continue
+        try:
+            runs.append(load_run(folder, gold=gold, articles=articles))
+        except ConfigError as err:
+            notes.append(f"{name}: {err}; left out")
+    return runs, notes
 
 
 def compare_runs(
@@ -318,11 +404,12 @@ def _scored(
     *,
     gold_path: Path,
     config: ScoreConfig | None,
+    events: EventGold | None = None,
 ) -> Run:
     predictions = {r.article_id: Prediction.from_result(r) for r in results}
     card = score_against_gold(gold, predictions, texts, config)
     meta = summarise(name, results, prices, model=name, gold=gold_path)
-    return Run(meta, card, list(results))
+    return Run(meta, card, list(results), events=_event_scores(results, gold, events))
 
 
 def fixture_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
@@ -360,6 +447,7 @@ def evaluate(
     fixtures: Path = DEFAULT_FIXTURES,
     config: ScoreConfig | None = None,
     notify: Callable[[str], None] | None = None,
+    client_config: Any = None,
     **engine: Any,
 ) -> list[Run]:
     """Run each model over the gold articles through the engine, score, and store under `out`.
@@ -367,9 +455,12 @@ def evaluate(
     `cache` serves real models (the engine's default when None); fixture models
     always replay from `fixtures/cache`, over the gold articles they have answers
     for: one with none for this gold is skipped, and `notify` is told so (a fixture
-    is hand-written for given articles; a miss is no failure of a model). Other
+    is hand-written for given articles; a miss is no failure of a model).
+    `client_config` is the engine's `ClientConfig` (`config` is the scorer's). Other
     keyword arguments go to `extract`.
     """
+    if client_config is not None:
+        engine["config"] = client_config
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
 
@@ -381,6 +472,7 @@ def evaluate(
             f"the fixture models are {', '.join(fixtures_known) or 'none'}"
         )
     expected = load_gold(gold)
+    events = load_event_gold(gold, expected)
     sources = {article_id: _source(article_id, articles) for article_id in expected}
     loaded = _load(expected, articles)
     texts = {article_id: article.text for article_id, article in loaded.items()}
@@ -402,7 +494,9 @@ def evaluate(
                 continue
         store = Cache(fixtures / "cache", mode="replay-only") if is_fixture_model(model) else cache
         results = extract([sources[a] for a in covered], model=model, cache=store, **engine)
-        run = _scored(model, results, covered, texts, prices, gold_path=gold, config=config)
+        run = _scored(
+            model, results, covered, texts, prices, gold_path=gold, config=config, events=events
+        )
         run.languages = _languages(loaded)
         if out is not None:
             store_run(run, out)

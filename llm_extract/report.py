@@ -1,15 +1,19 @@
 """Showing scores: rich tables for the terminal and one self-contained HTML page.
 
-The HTML page carries its own CSS and no script; jinja2 autoescapes every
-value, so article text and model output cannot inject markup. Likewise every
+The HTML page carries its own CSS and no script, and draws its charts as
+inline SVG; jinja2 autoescapes every value, so article text and model output
+cannot inject markup. Likewise every
 data value in a rich table (run and model names, article ids, field names,
 warnings) is escaped, so a "[/b]" in one is shown, not read as markup.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from importlib.metadata import version
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
@@ -17,13 +21,15 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from llm_extract.compare import Comparison
+from llm_extract.compare import MIN_ARTICLES, Comparison, bootstrap_intervals
 from llm_extract.evaluation import Run
-from llm_extract.score import RECORD_TYPES, Scorecard
+from llm_extract.score import RECORD_TYPES, Scorecard, gold_digest
 
 __all__ = [
     "comparison_table",
     "differing_table",
+    "events_rows",
+    "events_table",
     "fields_table",
     "languages_table",
     "leaderboard_rows",
@@ -37,65 +43,106 @@ def _pct(value: float | None) -> str:
 
 
 def leaderboard_rows(runs: Sequence[Run]) -> list[dict[str, Any]]:
-    """One row per run, best field micro F1 first: the figures the leaderboard shows."""
+    """One row per run, best field micro F1 first: the figures the leaderboard shows.
+
+    Record F1 keys name their kind: `<records>_found_f1`, `_strict_f1`, `_soft_f1`
+    (`meetings_f1` and `positions_f1` are the strict ones under their first name).
+    `offline` runs (the baseline, fixture models) call no model: no tokens, no cost.
+    """
     rows = []
     for run in runs:
         card, meta = run.card, run.meta
         validity = card.validity()
-        rows.append(
-            {
-                "name": run.name,
-                "model": meta.model,
-                "fixture": meta.fixture,
-                "articles": validity["articles"],
-                "valid_rate": validity["valid_rate"],
-                "reask_rate": validity["reask_rate"],
-                "meetings_found_f1": card.total("meetings.record").f1,
-                "meetings_f1": card.total("meetings.record_strict").f1,
-                "meetings_soft_f1": card.total("meetings.record_soft").f1,
-                "positions_found_f1": card.total("positions.record").f1,
-                "positions_f1": card.total("positions.record_strict").f1,
-                "positions_soft_f1": card.total("positions.record_soft").f1,
-                "micro_f1": card.micro().f1,
-                "faithfulness": card.faithfulness()["rate"],
-                "tokens": meta.usage.total_tokens,
-                "cost_usd": meta.cost_usd,
-                "latency_s": meta.latency_s,
-                "attempts": meta.attempts,
-                "prompts": meta.prompts,
-                "note": run.note,
-            }
-        )
+        row: dict[str, Any] = {
+            "name": run.name,
+            "model": meta.model,
+            "fixture": meta.fixture,
+            "offline": meta.offline,
+            "articles": validity["articles"],
+            "valid_rate": validity["valid_rate"],
+            "reask_rate": validity["reask_rate"],
+        }
+        for rtype in ("meetings", "positions"):
+            row[f"{rtype}_found_f1"] = card.total(f"{rtype}.record").f1
+            row[f"{rtype}_strict_f1"] = card.total(f"{rtype}.record_strict").f1
+            row[f"{rtype}_soft_f1"] = card.total(f"{rtype}.record_soft").f1
+            row[f"{rtype}_f1"] = row[f"{rtype}_strict_f1"]
+        row |= {
+            "micro_f1": card.micro().f1,
+            "faithfulness": card.faithfulness()["rate"],
+            "tokens": meta.usage.total_tokens,
+            "cost_usd": meta.cost_usd,
+            "latency_s": meta.latency_s,
+            "attempts": meta.attempts,
+            "prompts": meta.prompts,
+            "note": run.note,
+        }
+        rows.append(row)
     return sorted(rows, key=lambda r: -(r["micro_f1"] or 0.0))
 
 
 _NOTE_MARK = "†"
+_NA = "n/a"
 
 
 def leaderboard_table(runs: Sequence[Run]) -> Table:
     rows = leaderboard_rows(runs)
     notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
-    caption = "record F1: found / strict (soft CEAF in the fields table); fields: micro F1"
+    caption = (
+        "meetings, positions: record F1 found/strict (soft in the fields table); "
+        "fields: micro F1; faithful: quotes found verbatim; n/a: offline, no model called"
+    )
     for n, note in enumerate(notes, 1):
         caption += f"\n{_NOTE_MARK * n} {escape(note)}"
     table = Table(box=box.SIMPLE_HEAD, title="Leaderboard", caption=caption)
     table.add_column("run", no_wrap=True)
-    headers = ("valid", "reask", "meetings", "positions", "fields", "faithful", "tokens", "$", "s")
+    headers = (
+        "valid", "re-ask", "meetings", "positions", "fields", "faithful", "tokens", "cost $",
+        "time s",
+    )  # fmt: skip
     for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
         mark = f" {_NOTE_MARK * (notes.index(row['note']) + 1)}" if row["note"] else ""
+        offline = row["offline"]
         table.add_row(
             escape(row["name"]) + mark,
             _pct(row["valid_rate"]),
             _pct(row["reask_rate"]),
-            f"{_pct(row['meetings_found_f1'])}/{_pct(row['meetings_f1'])}",
-            f"{_pct(row['positions_found_f1'])}/{_pct(row['positions_f1'])}",
+            f"{_pct(row['meetings_found_f1'])}/{_pct(row['meetings_strict_f1'])}",
+            f"{_pct(row['positions_found_f1'])}/{_pct(row['positions_strict_f1'])}",
             _pct(row["micro_f1"]),
             _pct(row["faithfulness"]),
-            f"{row['tokens']:,}",
-            "—" if row["cost_usd"] is None else f"{row['cost_usd']:.3g}",
+            _NA if offline else f"{row['tokens']:,}",
+            _NA if offline else "—" if row["cost_usd"] is None else f"{row['cost_usd']:.3g}",
             "—" if row["latency_s"] is None else f"{row['latency_s']:.1f}",
+        )
+    return table
+
+
+def events_rows(runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """Per run with event gold: MUC, B³, CEAF-e (P/R/F1), their mean, and the event counts."""
+    return [{"name": run.name, **run.events.to_dict()} for run in runs if run.events is not None]
+
+
+def events_table(runs: Sequence[Run]) -> Table | None:
+    """Event resolution against the cross-article gold, one line per run; None without that gold."""
+    rows = events_rows(runs)
+    if not rows:
+        return None
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title="Events (across articles): F1",
+        caption="MUC: links; B³: per mention; CEAF-e: events aligned one to one; CoNLL: their mean",
+    )
+    for header in ("run", "MUC", "B³", "CEAF-e", "CoNLL", "events"):
+        table.add_column(header, justify="left" if header == "run" else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            escape(row["name"]),
+            *(_pct(row[m]["f1"]) for m in ("muc", "b3", "ceaf_e")),
+            _pct(row["conll_f1"]),
+            f"{row['predicted_events']}/{row['gold_events']}",
         )
     return table
 
@@ -204,10 +251,79 @@ def differing_table(comparison: Comparison) -> Table:
     return table
 
 
+_F1_CHARTS = (
+    ("meetings.record", "Meetings: record F1, found"),
+    ("meetings.record_strict", "Meetings: record F1, strict"),
+    ("positions.record", "Positions: record F1, found"),
+    ("positions.record_strict", "Positions: record F1, strict"),
+    ("micro", "Fields: micro F1"),
+)
+
+
+def _charts(runs: Sequence[Run], *, samples: int = 2000, seed: int = 0) -> list[dict[str, Any]]:
+    """Bar charts of the report, a bar per run: F1 with its 95% bootstrap interval, and rates."""
+    keys = [key for key, _ in _F1_CHARTS]
+    intervals = {
+        run.name: bootstrap_intervals(run.card, keys, samples=samples, seed=seed) for run in runs
+    }
+    charts = []
+    for key, title in _F1_CHARTS:
+        bars = []
+        for run in runs:
+            counts = run.card.micro() if key == "micro" else run.card.total(key)
+            bars.append(
+                {
+                    "name": run.name,
+                    "fixture": run.meta.fixture,
+                    "value": counts.f1,
+                    "ci": intervals[run.name][key],
+                }
+            )
+        charts.append({"title": title, "bars": bars, "intervals": True})
+    for rate, title, count in (
+        ("valid_rate", "Valid answers (share of articles)", "valid"),
+        ("reask_rate", "Re-asked (share of articles)", "reasked"),
+    ):
+        bars = []
+        for run in runs:
+            validity = run.card.validity()
+            label = f"{validity[count]}/{validity['articles']}"
+            bars.append(
+                {
+                    "name": run.name,
+                    "fixture": run.meta.fixture,
+                    "value": validity[rate],
+                    "ci": None,
+                    "label": label,
+                }
+            )
+        charts.append({"title": title, "bars": bars, "intervals": False})
+    return charts
+
+
+def _provenance(runs: Sequence[Run]) -> dict[str, Any]:
+    """When, with which version, on which gold: what a reader needs to trust or redo the report."""
+    golds = []
+    for gold in dict.fromkeys(run.meta.gold for run in runs if run.meta.gold):
+        path = Path(gold)
+        golds.append({"path": gold, "digest": gold_digest(path) if path.is_dir() else None})
+    card = runs[0].card if runs else Scorecard([])
+    return {
+        "made": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": version("llm-extract"),
+        "golds": golds,
+        "articles": len(card.articles),
+        "meetings": int(card.total("meetings.record").gold),
+        "positions": int(card.total("positions.record").gold),
+        "min_articles": MIN_ARTICLES,
+    }
+
+
 def render_html(
     runs: Sequence[Run], *, comparison: Comparison | None = None, title: str = "llm-extract eval"
 ) -> str:
-    """The self-contained report: leaderboard, per-field table, and per article what went wrong."""
+    """The self-contained report: leaderboard and charts, per-field table, and per article what
+    went wrong; it says when it was made, by which version, on which gold."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["pct"] = _pct
     template = env.from_string(
@@ -233,10 +349,17 @@ def render_html(
         }
         for run in runs
     }
+    leaderboard = leaderboard_rows(runs)
+    notes = list(dict.fromkeys(row["note"] for row in leaderboard if row["note"]))
     return template.render(
         title=title,
         runs=runs,
-        leaderboard=leaderboard_rows(runs),
+        leaderboard=leaderboard,
+        notes=notes,
+        note_mark=_NOTE_MARK,
+        charts=_charts(runs),
+        provenance=_provenance(runs),
+        events=events_rows(runs),
         field_keys=field_keys,
         fields=fields,
         per_article=per_article,

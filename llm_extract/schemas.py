@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pycountry
 from pydantic import (
@@ -30,7 +30,11 @@ __all__ = [
     "SCHEMAS",
     "ArticleExtraction",
     "Delegation",
+    "Event",
     "EventDate",
+    "EventLink",
+    "EventMention",
+    "EventParticipant",
     "Evidence",
     "ExtractionResult",
     "FailureKind",
@@ -41,13 +45,17 @@ __all__ = [
     "MeetingStatus",
     "Participant",
     "Position",
+    "PositionTrack",
     "Precision",
     "PromptInfo",
     "Speech",
     "Stance",
+    "StanceReport",
+    "StatusReport",
     "Usage",
     "json_schema",
     "schema_hash",
+    "strict_schema",
 ]
 
 ORGANISATIONS: frozenset[str] = frozenset({"EU", "NATO", "UN", "OSCE", "IAEA", "ICRC"})
@@ -401,11 +409,17 @@ class PromptInfo(BaseModel):
 
 
 class Usage(BaseModel):
-    """Tokens across every attempt, re-asks included."""
+    """Tokens across every attempt, re-asks included: spent in this run, and replayed."""
 
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    replayed_input_tokens: int = Field(
+        0, description="Input tokens of answers replayed from the cache: not spent in this run."
+    )
+    replayed_output_tokens: int = Field(
+        0, description="Output tokens of answers replayed from the cache: not spent in this run."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -417,6 +431,8 @@ class Usage(BaseModel):
             requests=self.requests + other.requests,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
+            replayed_input_tokens=self.replayed_input_tokens + other.replayed_input_tokens,
+            replayed_output_tokens=self.replayed_output_tokens + other.replayed_output_tokens,
         )
 
 
@@ -466,11 +482,147 @@ class ExtractionResult(BaseModel):
         return self
 
 
+# --- Corpus events (llm_extract/events.py) ------------------------------------------------
+# Records built from stored results, never filled by a model: one real-world meeting reported
+# by one or more articles, and one holder's stances on one issue over time.
+
+
+class StatusReport(BaseModel):
+    """One source's word on a meeting's status, dated by its publication."""
+
+    status: MeetingStatus
+    published: dt.date | None = None
+    article_id: str
+
+
+class EventMention(BaseModel):
+    """One meeting of one result, as reported: what the event was built from."""
+
+    id: str = Field(description="`<article id>#<meeting index>`: unique across a corpus.")
+    article_id: str
+    meeting_index: int = Field(ge=0, description="Index into that result's `extraction.meetings`.")
+    source: str = Field(description="The article's file, as the result names it.")
+    published: dt.date | None = None
+    status: MeetingStatus
+    format: MeetingFormat | None = None
+    date: EventDate | None = None
+    location: Location | None = None
+    sides: list[str] = Field(default_factory=list)
+    people: list[str] = Field(
+        default_factory=list, description="Canonical names of the people at the table."
+    )
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class EventParticipant(BaseModel):
+    """A person at the event: the union over its mentions, with who names them."""
+
+    name: str = Field(description="Canonical name (nominative, the most complete spelling).")
+    name_en: str | None = None
+    side: str | None = None
+    head: bool = Field(default=False, description="Named as head of their side by any source.")
+    roles: list[str] = Field(default_factory=list)
+    articles: list[str] = Field(description="Article ids of the sources that name this person.")
+
+
+class EventLink(BaseModel):
+    """Why two mentions were put in one event: the score and its reasons."""
+
+    source: str = Field(description="Mention id.")
+    target: str = Field(description="Mention id.")
+    score: float
+    reasons: list[str]
+
+
+class Event(BaseModel):
+    """A real-world meeting resolved from every mention of it across a corpus."""
+
+    id: str = Field(description="Stable id derived from the event's earliest mention.")
+    sides: list[str] = Field(description="Union of the sides at the table, sorted.")
+    participants: list[EventParticipant] = Field(default_factory=list)
+    date: EventDate | None = Field(
+        default=None, description="The most precise date consistent with every dated source."
+    )
+    date_conflict: bool = Field(
+        default=False, description="Sources give dates that cannot all be true; see `conflicts`."
+    )
+    place: Location | None = None
+    format: MeetingFormat | None = None
+    status: MeetingStatus = Field(description="The current status: the latest report's.")
+    status_history: list[StatusReport] = Field(
+        description="Each source's status, oldest publication first."
+    )
+    topics: list[str] = Field(default_factory=list)
+    mentions: list[EventMention] = Field(min_length=1)
+    links: list[EventLink] = Field(default_factory=list)
+    conflicts: list[str] = Field(
+        default_factory=list, description="What the sources disagree on, one line each."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sources(self) -> int:
+        """How many articles report the event."""
+        return len({m.article_id for m in self.mentions})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: object) -> object:
+        if isinstance(data, dict) and "sources" in data:
+            data = {k: v for k, v in data.items() if k != "sources"}
+        return data
+
+
+class StanceReport(BaseModel):
+    """One source's report of a stance."""
+
+    stance: Stance
+    published: dt.date | None = None
+    article_id: str
+    position_index: int = Field(
+        ge=0, description="Index into that result's `extraction.positions`."
+    )
+    issue: str = Field(description="The issue as this source words it.")
+    summary: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class PositionTrack(BaseModel):
+    """One holder's stances on one issue across the corpus, oldest first."""
+
+    id: str
+    holder: str | None = Field(
+        default=None, description="Canonical name; None for a side's stance."
+    )
+    side: str | None = None
+    issue: str = Field(description="The issue as its earliest source words it.")
+    issue_key: str = Field(description="The normalised key issues are grouped by.")
+    stances: list[StanceReport] = Field(min_length=1)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def changed(self) -> bool:
+        """The holder's stance moved (e.g. support, then oppose)."""
+        return len({s.stance for s in self.stances}) > 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: object) -> object:
+        if isinstance(data, dict) and "changed" in data:
+            data = {k: v for k, v in data.items() if k != "changed"}
+        return data
+
+
+# --- end of corpus events ------------------------------------------------------------------
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "article_extraction": ArticleExtraction,
     "extraction_result": ExtractionResult,
+    "event": Event,
+    "position_track": PositionTrack,
 }
-"""What `llm-extract schema` exports: the model-facing record and the stored result."""
+"""What `llm-extract schema` exports: the model-facing record, the stored result, corpus records."""
 
 
 def json_schema(name: str = "article_extraction") -> dict[str, object]:
@@ -481,6 +633,34 @@ def json_schema(name: str = "article_extraction") -> dict[str, object]:
         raise KeyError(f"unknown schema {name!r}; choose from {', '.join(SCHEMAS)}") from None
     schema = model.model_json_schema(mode="serialization")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": name, **schema}
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` in the form OpenAI's strict structured outputs accept (`strict: true`):
+    every property required, no `default`, no unknown keys. A property that was
+    optional and may be null stays nullable; one with a non-null default (an empty
+    list) must now be given. What validates against the strict form validates
+    against the records, so answers are checked by the same models afterwards."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("properties", "$defs"):  # names to schemas: a name is not a keyword
+                out[key] = {name: walk(sub) for name, sub in value.items()}
+            elif key != "default":
+                out[key] = walk(value)
+        if isinstance(out.get("properties"), dict):
+            out["required"] = list(out["properties"])
+            out["additionalProperties"] = False
+        return out
+
+    result = walk(schema)
+    assert isinstance(result, dict)
+    return result
 
 
 @functools.cache

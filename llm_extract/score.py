@@ -59,11 +59,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -91,7 +92,9 @@ from llm_extract.schemas import (
 
 __all__ = [
     "CONTAINMENT_CREDIT",
+    "EVENTS_GOLD_FILE",
     "RECORD_TYPES",
+    "Alignment",
     "ArticleScore",
     "Counts",
     "FieldError",
@@ -99,7 +102,10 @@ __all__ = [
     "RecordView",
     "ScoreConfig",
     "Scorecard",
+    "align_meetings",
     "date_credit",
+    "gold_digest",
+    "gold_files",
     "load_gold",
     "load_predictions",
     "same_person",
@@ -109,6 +115,8 @@ __all__ = [
 ]
 
 RECORD_TYPES = ("meetings", "positions")
+EVENTS_GOLD_FILE = "events.json"
+"""The cross-article gold beside the per-article files (`coref.py` reads it), not an article."""
 _CATEGORICAL = {"meetings": ("status", "format"), "positions": ("stance", "speech")}
 _FAITHFUL = frozenset({MatchKind.EXACT, MatchKind.NORMALISED})
 _NONE = "—"
@@ -188,8 +196,17 @@ class Counts:
         self.gold += n
 
     def __add__(self, other: Counts) -> Counts:
+        """Field by field, spelt out: summing a run's counts adds thousands of these, and
+        going through `dataclasses.fields` made that most of the time a report took."""
         return Counts(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+            self.correct + other.correct,
+            self.partial + other.partial,
+            self.wrong + other.wrong,
+            self.spurious + other.spurious,
+            self.missed + other.missed,
+            self.credit + other.credit,
+            self.predicted + other.predicted,
+            self.gold + other.gold,
         )
 
     @property
@@ -355,7 +372,7 @@ def _align(
         sim = np.array([[similarity(g, p) for p in pred] for g in gold], dtype=float)
         # Pairs below the threshold are no match, so they must not steer the assignment.
         rows, cols = linear_sum_assignment(np.where(sim >= threshold, sim, 0.0), maximize=True)
-        pairs = [(i, j, float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
+        pairs = [(int(i), int(j), float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
         pairs = [p for p in pairs if p[2] >= threshold]
     paired_g = {i for i, _, _ in pairs}
     paired_p = {j for _, j, _ in pairs}
@@ -438,6 +455,20 @@ def _exact(parts: Mapping[str, float | None], config: ScoreConfig) -> bool:
     )
 
 
+def align_meetings(
+    gold: Sequence[Meeting], pred: Sequence[Meeting], config: ScoreConfig | None = None
+) -> list[tuple[int, int]]:
+    """(gold index, predicted index) of the meetings the scorer pairs, the same pairing it scores."""
+    config = config or ScoreConfig()
+    pairs, _, _ = _align(
+        gold,
+        pred,
+        lambda g, p: _weighted(_meeting_parts(g, p), config.meeting_weights),
+        config.meeting_threshold,
+    )
+    return [(i, j) for i, j, _ in pairs]
+
+
 # --------------------------------------------------------------------------- per article
 
 
@@ -495,6 +526,19 @@ class FieldError:
     gold: str
     predicted: str
     record: str
+    pair: tuple[int, int] | None = None
+    """Indices of the gold and the predicted record in their article's lists."""
+
+
+@dataclass
+class Alignment:
+    """How the scorer paired one record type's gold and predicted records, by index:
+    what a reviewer needs to point at the very records that matched, were missed or invented."""
+
+    pairs: list[tuple[int, int, float]] = field(default_factory=list)
+    """(gold index, predicted index, similarity) of each aligned pair."""
+    missed: list[int] = field(default_factory=list)
+    spurious: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -509,6 +553,7 @@ class ArticleScore:
     spurious: list[RecordView] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     unfaithful: list[str] = field(default_factory=list)
+    alignment: dict[str, Alignment] = field(default_factory=dict)
 
     def count(self, key: str) -> Counts:
         return self.counts.setdefault(key, Counts())
@@ -521,13 +566,14 @@ class _Scorer:
         self.out = out
         self.article = text
         self.config = config
+        self._pair: tuple[int, int] | None = None
 
     # -- helpers over values ------------------------------------------------
 
     def note(self, key: str, kind: str, gold: str, pred: str, record: str) -> None:
         """List a field error for the report: `key` is `record type.field`."""
         rtype, name = key.split(".", 1)
-        self.out.errors.append(FieldError(rtype, name, kind, gold, pred, record))
+        self.out.errors.append(FieldError(rtype, name, kind, gold, pred, record, self._pair))
 
     def slot(
         self,
@@ -651,6 +697,7 @@ class _Scorer:
         pairs, missed, spurious = _align(
             gold, pred, lambda g, p: _weighted(parts_of(g, p), weights), threshold
         )
+        self.out.alignment[rtype] = Alignment(pairs, missed, spurious)
         found, strict, soft = (
             self.out.count(f"{rtype}.{name}") for name in ("record", "record_strict", "record_soft")
         )
@@ -660,7 +707,9 @@ class _Scorer:
             same_label = getattr(gold[i], label) == getattr(pred[j], label)
             strict.pair(float(same_label and _exact(parts_of(gold[i], pred[j]), config)))
             soft.pair(sim)
+            self._pair = (i, j)
             compare(gold[i], pred[j])
+        self._pair = None
         for counts in (found, strict, soft):
             counts.lack(len(missed))
             counts.extra(len(spurious))
@@ -1017,6 +1066,11 @@ def score_against_gold(
 # --------------------------------------------------------------------------- files
 
 
+def gold_files(directory: Path) -> list[Path]:
+    """The per-article gold files of a folder, sorted: every `*.json` but the event gold."""
+    return [p for p in sorted(directory.glob("*.json")) if p.name != EVENTS_GOLD_FILE]
+
+
 def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
     """`<article id>.json` files, each an ArticleExtraction."""
     if not directory.is_dir():
@@ -1024,7 +1078,7 @@ def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
             f"{directory}: no such gold folder; pass --gold with a folder of <article id>.json"
         )
     gold = {}
-    for path in sorted(directory.glob("*.json")):
+    for path in gold_files(directory):
         try:
             gold[path.stem] = ArticleExtraction.model_validate_json(path.read_text("utf-8"))
         except (ValidationError, ValueError) as err:
@@ -1032,6 +1086,14 @@ def load_gold(directory: Path) -> dict[str, ArticleExtraction]:
     if not gold:
         raise ConfigError(f"{directory}: no <article id>.json gold files in this folder")
     return gold
+
+
+def gold_digest(directory: Path) -> str:
+    """Short hash of a gold folder's files: reports with equal digests were scored on the same gold."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.json")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def load_predictions(path: Path) -> dict[str, Prediction]:
@@ -1050,7 +1112,7 @@ def load_predictions(path: Path) -> dict[str, Prediction]:
         raise ConfigError(
             f"{path}: expected a folder of <article id>.json predictions or a .jsonl file"
         )
-    return {p.stem: _prediction(p.stem, p.read_text("utf-8")) for p in sorted(path.glob("*.json"))}
+    return {p.stem: _prediction(p.stem, p.read_text("utf-8")) for p in gold_files(path)}
 
 
 def _prediction(article_id: str, raw: str) -> Prediction:

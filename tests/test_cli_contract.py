@@ -28,7 +28,9 @@ def test_schema_write_exports_every_schema(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "article_extraction.schema.json",
+        "event.schema.json",
         "extraction_result.schema.json",
+        "position_track.schema.json",
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from llm_extract import ArticleExtraction, Participant, alias_table, load_article
 from llm_extract.ground import check_spans, iter_evidence
 from llm_extract.schemas import MatchKind
+from llm_extract.score import gold_files
 
 _ROOT = Path(__file__).resolve().parents[1]
 _GOLD = _ROOT / "evals" / "gold"
@@ -47,7 +48,7 @@ def _span_problems(gold: ArticleExtraction, text: str) -> list[str]:
 
 
 def test_one_gold_file_per_seed() -> None:
-    gold_ids = sorted(p.stem for p in _GOLD.glob("*.json"))
+    gold_ids = [p.stem for p in gold_files(_GOLD)]
     assert _IDS, "no seeds found"
     assert gold_ids == _IDS
 

@@ -23,6 +23,7 @@ from llm_extract.schemas import (
     Meeting,
     Position,
 )
+from llm_extract.score import gold_files
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GOLD = Path(__file__).resolve().parent.parent / "evals" / "gold"
@@ -336,7 +337,7 @@ def test_check_spans_names_each_broken_span(seed001: str) -> None:
     assert len(problems) == 3
 
 
-@pytest.mark.parametrize("gold_path", sorted(GOLD.glob("*.json")), ids=lambda p: p.stem[:3])
+@pytest.mark.parametrize("gold_path", gold_files(GOLD), ids=lambda p: p.stem[:3])
 def test_grounding_and_normalising_leave_their_input_unchanged(gold_path: Path) -> None:
     """Both share unchanged objects with their input; neither may edit them."""
     (seed,) = SEEDS.glob(f"{gold_path.stem[:3]}_*.txt")

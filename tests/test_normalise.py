@@ -22,9 +22,10 @@ from llm_extract.normalise import (
     side_code,
 )
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.score import gold_files
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLD = sorted((ROOT / "evals" / "gold").glob("*.json"))
+GOLD = gold_files(ROOT / "evals" / "gold")
 
 WED_2026_01_21 = dt.date(2026, 1, 21)  # seed 001
 FRI_2025_12_26 = dt.date(2025, 12, 26)  # seed 002

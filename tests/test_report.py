@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -71,7 +72,8 @@ def test_html_lists_missed_and_spurious_records_with_their_evidence(runs: tuple[
     assert dropped.replace('"', "&#34;") in html
     assert "Джорджа Мелони" in html
     # The leaderboard and the per-field table name both runs and the fields.
-    assert html.count("<td>perfect") == 1 and html.count("<td>broken") == 1
+    leaderboard = html.split("<h2>Leaderboard</h2>", 1)[1].split("</table>", 1)[0]
+    assert leaderboard.count("<td>perfect") == 1 and leaderboard.count("<td>broken") == 1
     assert "<td>meetings.participants_role</td>" in html
 
 
@@ -137,3 +139,102 @@ def test_the_baseline_on_the_seeds_is_labelled_in_sample(runs: tuple[Run, Run]) 
     for article in broken.card.articles:
         article.article_id = "new_" + article.article_id
     assert leaderboard_rows([broken])[0]["note"] is None
+
+
+def test_html_draws_f1_bars_with_bootstrap_intervals_and_rates(runs: tuple[Run, Run]) -> None:
+    from llm_extract.compare import bootstrap_intervals
+
+    perfect, broken = runs
+    html = render_html([perfect, broken])
+    assert html.count('<svg class="bars"') == 7  # 5 F1 charts, valid and re-ask rates
+    for title in ("Meetings: record F1, found", "Fields: micro F1", "Re-asked (share of articles)"):
+        assert f"<figcaption>{title}</figcaption>" in html
+    [(lo, hi)] = [
+        bootstrap_intervals(broken.card, ["meetings.record_strict"])["meetings.record_strict"]
+    ]
+    assert lo < broken.card.total("meetings.record_strict").f1 <= hi <= 1.0
+    assert (
+        f"broken: {broken.card.total('meetings.record_strict').f1:.2f}, 95% interval {lo:.2f} to {hi:.2f}"
+        in html
+    )
+    # The perfect run cannot vary: its interval is a point at 1.
+    assert "perfect: 1.00, 95% interval 1.00 to 1.00" in html
+    assert "perfect: 1.00 (5/5)" in html  # valid answers, with the counts
+    # The tables are still there.
+    assert "<h2>Leaderboard</h2>" in html and "<h2>Fields</h2>" in html
+
+
+def test_bootstrap_intervals_are_seeded_and_cover_the_figure(runs: tuple[Run, Run]) -> None:
+    from llm_extract.compare import bootstrap_intervals
+
+    _, broken = runs
+    keys = ["meetings.record", "positions.record", "micro"]
+    first = bootstrap_intervals(broken.card, keys, samples=500, seed=3)
+    assert first == bootstrap_intervals(broken.card, keys, samples=500, seed=3)
+    for key in keys:
+        figure = broken.card.micro().f1 if key == "micro" else broken.card.total(key).f1
+        lo, hi = first[key]
+        assert 0.0 <= lo <= figure <= hi <= 1.0
+
+
+def test_html_says_when_by_which_version_on_which_gold(runs: tuple[Run, Run]) -> None:
+    from importlib.metadata import version
+
+    from llm_extract.score import gold_digest
+
+    perfect, broken = runs
+    html = render_html([perfect, broken])
+    assert f"by llm-extract {version('llm-extract')}" in html
+    assert re.search(r"Made \d{4}-\d\d-\d\d \d\d:\d\d UTC", html)
+    assert f"<code>{GOLD}</code> (digest {gold_digest(GOLD)})" in html
+    assert "5 articles, 17 gold meetings, 33 gold positions" in html
+    gold_files = sorted(GOLD.glob("*.json"))
+    assert len(gold_digest(GOLD)) == 12 and gold_files
+    # Each run's prompt and schema hashes are listed (here: none, the gold has no prompt).
+    assert '<h2 id="runs">Runs</h2>' in html
+
+
+def test_html_lists_prompt_and_schema_hashes_of_each_run(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from llm_extract.evaluation import evaluate
+
+    with ThreadPoolExecutor(1) as worker:  # its own event loop: a browser test may hold this one's
+        [run] = worker.submit(
+            evaluate, ["fixture-careful"], gold=GOLD, articles=SEEDS, out=tmp_path
+        ).result()
+    html = render_html([run])
+    [prompt] = run.meta.prompts
+    [schema] = run.meta.schema_hashes
+    assert f'<td class="code">{prompt}</td><td class="code">{schema}</td>' in html
+
+
+def test_html_fits_1400_pixels_and_notes_read_as_lines(
+    browser: Any, runs: tuple[Run, Run], tmp_path: Path
+) -> None:
+    """Issue 17: the report overflowed at 1400 px and the baseline's note wrapped word by word."""
+    from dataclasses import replace
+
+    perfect, broken = runs
+    broken.meta.name = broken.meta.model = "baseline"
+    many = [  # many runs with long names: the per-run columns grow wide
+        replace(
+            perfect, meta=perfect.meta.model_copy(update={"name": f"a-rather-long-run-name-{n}"})
+        )
+        for n in range(8)
+    ]
+    report = tmp_path / "report.html"
+    report.write_text(render_html([broken, *many]), "utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(report.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+        note = page.locator(".notes li").first
+        assert "in-sample" in note.inner_text()
+        box = note.bounding_box()
+        line = float(note.evaluate("n => parseFloat(getComputedStyle(n).lineHeight)"))
+        assert box["width"] > 500 and box["height"] <= 3 * line
+        for chart in page.locator("svg.bars").all():
+            assert chart.bounding_box()["width"] > 300
+    finally:
+        page.close()

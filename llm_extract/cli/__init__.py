@@ -10,7 +10,10 @@ import typer
 from llm_extract.cli.batch import batch_app
 from llm_extract.cli.contract import schema
 from llm_extract.cli.evals import compare, eval_models, score
+from llm_extract.cli.events import events
+from llm_extract.cli.export import export
 from llm_extract.cli.extract import extract
+from llm_extract.cli.view import view
 
 __all__ = ["app"]
 
@@ -42,4 +45,7 @@ app.command()(extract)
 app.command("eval")(eval_models)
 app.command()(score)
 app.command()(compare)
+app.command()(view)
+app.command()(events)
+app.command()(export)
 app.add_typer(batch_app, name="batch")

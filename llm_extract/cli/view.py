@@ -1,0 +1,58 @@
+"""`llm-extract view`: one HTML page to review a run's extractions in the browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llm_extract.cli._common import user_errors
+from llm_extract.view import build_view, write_view
+
+__all__ = ["view"]
+
+
+def view(
+    results: Annotated[
+        Path,
+        typer.Argument(
+            help="Results to review: the JSONL of `extract --out`, or a run folder from `eval`."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "review.html"
+    ),
+    gold: Annotated[
+        Path | None,
+        typer.Option(help="Gold folder (<article id>.json): mark matched, missed and spurious."),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            help="A second run (JSONL or run folder) shown side by side, differences marked."
+        ),
+    ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(help="Events file from `llm-extract events`: adds a timeline."),
+    ] = None,
+    articles: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of the article texts (<article id>.*), when they are no longer at "
+            "the results' source paths."
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="The page title.")] = None,
+) -> None:
+    """Write a self-contained HTML page: each article with its records highlighted."""
+    with user_errors():
+        page = build_view(
+            results, gold=gold, against=against, events=events, articles=articles, title=title
+        )
+        write_view(out, page)
+    shown = len(page.articles)
+    typer.echo(f"wrote {out} ({shown} article{'s' if shown != 1 else ''})", err=True)
+    for warning in page.warnings:
+        typer.echo(f"warning: {warning}", err=True)

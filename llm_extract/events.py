@@ -205,7 +205,7 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
         format=meeting.format,
         date=date,
         location=location,
-        sides=sorted({d.side for d in meeting.delegations}),
+        sides=sorted({d.side for d in meeting.delegations if d.side}),  # unknown is no side
         people=[p.name for p in people.values()],
         evidence=meeting.evidence,
     )

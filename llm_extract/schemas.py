@@ -232,6 +232,11 @@ class Delegation(_Record):
         default_factory=list, description="Everyone else named for this side."
     )
 
+    @property
+    def label(self) -> str:
+        """The side for people to read: its code, else the article's name for it, else `?`."""
+        return self.side or self.side_name or "?"
+
 
 class Location(_Record):
     place: str | None = Field(default=None, description="City, nominative.")

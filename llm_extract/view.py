@@ -234,7 +234,7 @@ def _person(person: Participant) -> str:
 
 
 def _meeting_title(meeting: Meeting) -> str:
-    sides = "–".join(d.side for d in meeting.delegations)
+    sides = "–".join(d.label for d in meeting.delegations)
     where = meeting.location.place if meeting.location and meeting.location.place else None
     when = meeting.date.start if meeting.date else None
     heads = ", ".join(d.head.name for d in meeting.delegations if d.head)
@@ -262,7 +262,7 @@ def _meeting_rows(meeting: Meeting) -> list[list[str]]:
         rows.append(["place", " · ".join(x for x in (place, loc.venue) if x)])
     for d in meeting.delegations:
         people = ([f"head: {_person(d.head)}"] if d.head else []) + [_person(m) for m in d.members]
-        rows.append([d.side, "; ".join(people) or "nobody named"])
+        rows.append([d.label, "; ".join(people) or "nobody named"])
     if meeting.topics:
         rows.append(["topics", "; ".join(meeting.topics)])
     if meeting.outcomes:
@@ -425,7 +425,8 @@ def _facets(extractions: Iterable[ArticleExtraction | None]) -> dict[str, list[s
             continue
         for meeting in extraction.meetings:
             for d in meeting.delegations:
-                sides.add(d.side)
+                if d.side:
+                    sides.add(d.side)
                 people.update(p.name for p in ([d.head] if d.head else []) + d.members)
         for position in extraction.positions:
             if position.side:

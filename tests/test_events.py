@@ -269,3 +269,31 @@ def test_a_generated_corpus_of_thousands_resolves_to_its_known_events() -> None:
     assert {m.published for e in events for m in e.mentions} <= {
         dt.date.fromisoformat(r["published"]) for r in raw
     }
+
+
+def test_a_delegation_whose_side_the_text_leaves_unnamed_is_no_side() -> None:
+    """Issue #18 keeps one-sided contacts with an unknown counterpart; events must take them."""
+    extraction = {
+        "meetings": [
+            {
+                "status": "planned",
+                "format": "phone",
+                "date": {"start": "2026-05-16", "precision": "day"},
+                "delegations": [{"side": "RU", "head": {"name": "Владимир Путин"}}, {}],
+                "evidence": [{"text": "Путин может провести телефонный разговор"}],
+            }
+        ],
+        "positions": [],
+    }
+    result = ExtractionResult.model_validate(
+        {
+            "article_id": "a",
+            "source": "a.txt",
+            "model": "m",
+            "status": "ok",
+            "published": "2026-05-16",
+            "extraction": extraction,
+        }
+    )
+    [event] = resolve_events([result])
+    assert event.sides == ["RU"]

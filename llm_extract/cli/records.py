@@ -96,10 +96,8 @@ def _place(meeting: Meeting) -> str:
 
 
 def _side(delegation: Delegation) -> str:
-    """`RU: Владимир Путин`; a side the text leaves unnamed reads as its words, or `?`."""
-    side = delegation.side or delegation.side_name or "?"
     head = delegation.head.name if delegation.head is not None else None
-    return f"{side}: {head}" if head else side
+    return f"{delegation.label}: {head}" if head else delegation.label
 
 
 def _positions(positions: Sequence[Position]) -> Table:

@@ -51,7 +51,14 @@ from llm_extract.schemas import ExtractionResult
 if TYPE_CHECKING:
     from ray.data import Dataset
 
-__all__ = ["RaySettings", "RaySummary", "extract_dataset", "extract_to_jsonl", "require_ray"]
+__all__ = [
+    "RaySettings",
+    "RaySummary",
+    "connect",
+    "extract_dataset",
+    "extract_to_jsonl",
+    "require_ray",
+]
 
 RAY_EXTRA = "pip install 'llm-extract[ray]'"
 
@@ -61,8 +68,19 @@ def require_ray() -> Any:
     try:
         import ray.data.llm
     except ImportError as err:
-        raise ConfigError(f"Ray Data is not installed ({err}); install it with: {RAY_EXTRA}") from None
+        raise ConfigError(
+            f"Ray Data is not installed ({err}); install it with: {RAY_EXTRA}"
+        ) from None
     return ray.data.llm
+
+
+def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
+    """Join the cluster at `address` ("auto": the one `ray start` made), or start a local one."""
+    require_ray()
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address, num_cpus=num_cpus, include_dashboard=False)
 
 
 @dataclass(frozen=True)
@@ -189,8 +207,32 @@ class _ExactBody:
         await self._session.__aexit__(*exc)
 
     def post(self, url: str, *, headers: dict[str, str], data: str) -> Any:
-        body = json.loads(data)[_BODY].encode("utf-8")
-        return self._session.post(url, headers=headers, data=body)
+        body = json.loads(data)[_BODY]
+        if not body:
+            return _Unsent()
+        return self._session.post(url, headers=headers, data=body.encode("utf-8"))
+
+
+class _Unsent:
+    """The answer to a row with no request (its article could not be read): nothing is sent."""
+
+    status = 200
+    reason = "OK"
+
+    async def _self(self) -> _Unsent:
+        return self
+
+    def __await__(self) -> Any:
+        return self._self().__await__()
+
+    async def __aenter__(self) -> _Unsent:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    async def json(self) -> dict[str, Any]:
+        return {"unsent": True}
 
 
 def _preprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -201,10 +243,10 @@ def _preprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, A
             article = _article(row)
             request = extractor.first_requests(article)[0]
         except ArticleError as err:
-            # A row with an error still travels: the request is a stub that the server
-            # refuses, and postprocess records the reason, so the batch goes on.
+            # The row still travels (one row in, one out) but nothing is posted for it;
+            # postprocess records the reason and the batch goes on.
             return {"article": "", "article_id": _row_id(row), "error": str(err), "key": "",
-                    "payload": {_BODY: "{}"}}  # fmt: skip
+                    "payload": {_BODY: ""}}  # fmt: skip
         body = {**request, "model": settings.body_model} if settings.body_model else request
         return {
             "article": article.model_dump_json(),

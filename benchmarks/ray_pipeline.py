@@ -1,7 +1,7 @@
 """The Ray Data pipeline (`llm-extract batch ray`) against the in-process engine, same server.
 
     .venv/bin/python benchmarks/ray_pipeline.py [--articles 200] [--latency 0.25]
-        [--concurrency 8] [--batch-size 16] [--json]
+        [--concurrency 8] [--batch-size 1] [--json]
 
 Needs the `[ray]` extra. Both runs extract the same articles (made from the seeds)
 in json_schema mode against `benchmarks/server.py` in its own process, cache and
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.25)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=16, help="rows per Ray batch")
+    parser.add_argument("--batch-size", type=int, default=1, help="rows per Ray batch")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ["OPENAI_API_KEY"] = BENCH_KEY

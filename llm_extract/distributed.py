@@ -187,6 +187,7 @@ def _row_id(row: dict[str, Any]) -> str:
     return Path(row["path"]).stem if row.get("path") else str(row.get("id"))
 
 
+_HTTP_WORKER_CPUS = 0.25
 _BODY = "llm_extract_body"
 """The payload's one field: the request body as JSON text, posted byte for byte."""
 
@@ -293,7 +294,7 @@ def extract_dataset(
     *,
     concurrency: int = 2,
     qps: int | None = None,
-    batch_size: int = 16,
+    batch_size: int = 1,
     api_key: str | None = None,
 ) -> Dataset:
     """A Dataset of results (`article_id`, `status`, `reasks`, `result` as JSON) per article row.
@@ -313,6 +314,9 @@ def extract_dataset(
         max_retries=settings.config.retries,
         base_retry_wait_time_in_s=settings.config.backoff,
         session_factory=_ExactBody,
+        # The HTTP workers wait on the network: a whole CPU each would leave the
+        # postprocess (our CPU work) none on a small node.
+        http_request_stage={"num_cpus": _HTTP_WORKER_CPUS},
     )
     processor = llm.build_processor(
         config, preprocess=_preprocess(settings), postprocess=_postprocess(settings)

@@ -53,8 +53,13 @@ def ray_command(
         int | None, typer.Option("--qps", min=1, help="Requests per second per HTTP worker.")
     ] = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Rows per Ray batch.")
-    ] = 16,
+        int,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            help="Rows per Ray batch; Ray's HTTP stage sends a batch's requests one by one.",
+        ),
+    ] = 1,
     body_model: Annotated[
         str | None, typer.Option(help="body.model sent, e.g. the model a vLLM server serves.")
     ] = None,

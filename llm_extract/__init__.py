@@ -1,7 +1,7 @@
 """llm-extract: meetings, delegations and positions from diplomatic news, grounded and scored."""
 
 from llm_extract.aliases import alias_table
-from llm_extract.articles import Article, load_article
+from llm_extract.articles import Article, load_article, read_dates
 from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.errors import (
     ArticleError,
@@ -118,6 +118,7 @@ __all__ = [
     "nominative_name",
     "normalise_extraction",
     "person_key",
+    "read_dates",
     "read_results",
     "record_conversation",
     "resolve_date",

@@ -50,6 +50,7 @@ from llm_extract.extraction import (
     DEFAULT_MAX_REASKS,
     Extractor,
     expand_sources,
+    lock_output,
     open_output,
     resume_output,
     writable_output,
@@ -303,7 +304,7 @@ class _BatchAnswers(Cache):
         slot = self._answers.get(key)
         if slot is not None:
             self.hits += 1
-            return {"key": key, "model": model, "response": slot[0]}
+            return {"key": key, "model": model, "response": slot[0], "spent": True}
         if not self.live:
             raise CacheMiss(
                 "this answer needs a re-ask and no endpoint is configured; pass --base-url "
@@ -313,6 +314,10 @@ class _BatchAnswers(Cache):
 
     def store(self, **entry: Any) -> Path | None:
         return self.inner.store(**entry) if self.inner is not None else None
+
+    def mark_failed(self, model: str, keys: Iterable[str]) -> None:
+        if self.inner is not None:
+            self.inner.mark_failed(model, keys)
 
 
 @dataclass
@@ -609,6 +614,26 @@ async def collect_async(
         chunking=chunking,
         chunk_chars=chunk_chars,
     )
+    try:
+        lock = await lock_output(out_path)
+    except BaseException:
+        await extractor.aclose()
+        raise
+    try:
+        return await _collect(files, out_path, by_id, extractor, answers, concurrency)
+    finally:
+        lock.release()
+
+
+async def _collect(
+    files: list[Path],
+    out_path: Path,
+    by_id: dict[str, str | Path | Article],
+    extractor: Extractor,
+    answers: _BatchAnswers,
+    concurrency: int,
+) -> CollectSummary:
+    """The collect run itself, under the results file's lock."""
     done = resume_output(out_path, list(by_id), extractor=extractor, keep=False)
     collector = _Collector(extractor, answers)
     summary = CollectSummary(out=out_path)
@@ -621,8 +646,7 @@ async def collect_async(
             result = await collector.one(source, group)
         finally:
             slots.release()
-        sink.write(result.model_dump_json() + "\n")
-        sink.flush()
+        sink.write(result)
         if result.status == "ok":
             summary.ok += 1
         else:

@@ -38,16 +38,19 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from llm_extract.errors import ConfigError, TransportError
 
 __all__ = [
+    "BUSY_TIMEOUT_S",
     "CACHE_FORMAT",
+    "FAILED_OUTCOME",
     "SHARED_FOLDER",
     "Cache",
     "CacheMiss",
@@ -220,10 +223,20 @@ class Cache:
         return self.directory / _slug(model) / f"{key}.json"
 
     def lookup(self, model: str, key: str) -> dict[str, Any] | None:
-        """The recorded entry, None on a miss; in replay-only mode a miss raises."""
+        """The recorded entry, None on a miss; in replay-only mode a miss raises.
+
+        An answer whose article failed is not replayed (a retry must reach the
+        server), except in replay-only mode, which has nowhere else to go.
+        """
         if not self.reads:
             return None
-        entry = self._read_file(model, key) if self.log is None else self.log.entry(model, key)
+        failed = self.mode == "replay-only"
+        if self.log is None:
+            entry = self._read_file(model, key)
+            if entry is not None and entry.get("outcome") == FAILED_OUTCOME and not failed:
+                entry = None
+        else:
+            entry = self.log.entry(model, key, failed=failed)
         if entry is None or entry.get("format") not in _READABLE:
             self.misses += 1
             if self.mode == "replay-only":
@@ -296,9 +309,26 @@ class Cache:
             "response": dict(response),
         }
         path = self.path(model, key)
-        _write_atomically(path, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
+        _write_atomically(path, _entry_text(entry))
         self.writes += 1
         return path
+
+    def mark_failed(self, model: str, keys: Iterable[str]) -> None:
+        """The recorded answers to `keys` led to a failed article: keep them, marked, and
+        stop replaying them, so a retry asks the server (a recording mode only)."""
+        if not self.records:
+            return
+        if self.log is not None:
+            self.log.mark_failed(model, keys)
+            return
+        for key in set(keys):
+            try:
+                entry = self._read_file(model, key)
+            except ConfigError:
+                continue
+            if entry is not None and entry.get("outcome") != FAILED_OUTCOME:
+                entry["outcome"] = FAILED_OUTCOME
+                _write_atomically(self.path(model, key), _entry_text(entry))
 
     def shared_path(self, digest: str) -> Path:
         return self.directory / SHARED_FOLDER / f"{digest}.json"
@@ -327,6 +357,10 @@ class Cache:
             text = json.dumps(list(shared.messages), ensure_ascii=False, indent=1) + "\n"
             _write_atomically(path, text)
         self._shared_written.add(shared.digest)
+
+
+def _entry_text(entry: Mapping[str, Any]) -> str:
+    return json.dumps(entry, ensure_ascii=False, indent=1) + "\n"
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -364,10 +398,21 @@ _MIGRATIONS = [
     "CREATE TABLE prompts (digest TEXT PRIMARY KEY, messages TEXT NOT NULL)",
     "ALTER TABLE calls ADD COLUMN shared TEXT REFERENCES prompts (digest)",
     "CREATE INDEX calls_cache_key ON calls (cache_key)",
+    "ALTER TABLE calls ADD COLUMN outcome TEXT",
 ]
 """Append-only: a schema change is a new statement at the end, never an edit."""
 
-_COLUMNS = set(re.findall(r"^\s+(\w+) [A-Z]", _MIGRATIONS[0], re.MULTILINE)) | {"shared"}
+_COLUMNS = set(re.findall(r"^\s+(\w+) [A-Z]", _MIGRATIONS[0], re.MULTILINE)) | {
+    "shared",
+    "outcome",
+}
+FAILED_OUTCOME = "failed"
+"""`outcome` of an answer whose article ended failed: kept for the record, never replayed."""
+BUSY_TIMEOUT_S = 30.0
+"""How long one statement waits for another process's write to finish."""
+_WRITE_TRIES = 5
+"""Attempts of a write that still finds the database locked after the busy timeout."""
+_T = TypeVar("_T")
 
 
 def _text(value: Any) -> str | None:
@@ -385,16 +430,36 @@ class CallLog:
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
+        """Opens (and creates or upgrades) the database; safe when several processes open
+        one fresh file at once: the migrations run in one `BEGIN IMMEDIATE` transaction,
+        so exactly one process applies each, and every statement waits out another
+        process's write (busy timeout) instead of failing."""
         self.path = Path(path) if path is not None else default_log_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
+        )
+        _retrying(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
         self._db.execute("PRAGMA synchronous=NORMAL")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, statement in enumerate(_MIGRATIONS[version:], start=version + 1):
-            self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {number}")
+        _retrying(self._migrate)
         self._shared_logged: set[str] = set()
+
+    def _migrate(self) -> None:
+        if self._version() >= len(_MIGRATIONS):
+            return  # the common case: no write lock taken
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()  # again, under the lock: another process may have run
+            for number, statement in enumerate(_MIGRATIONS[version:], start=version + 1):
+                self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def record(
         self,
@@ -418,48 +483,75 @@ class CallLog:
     ) -> None:
         """One call; with `shared`, `messages` are those after the shared ones."""
         if shared and shared.digest not in self._shared_logged:
-            self._db.execute(
-                "INSERT OR IGNORE INTO prompts (digest, messages) VALUES (?, ?)",
-                (shared.digest, shared.encoded),
+            _retrying(
+                lambda: self._db.execute(
+                    "INSERT OR IGNORE INTO prompts (digest, messages) VALUES (?, ?)",
+                    (shared.digest, shared.encoded),
+                )
             )
             self._shared_logged.add(shared.digest)
-        self._db.execute(
-            "INSERT INTO calls (at, model, mode, article_id, prompt_name, prompt_hash, "
-            "cache_key, cached, status, error, attempts, input_tokens, output_tokens, "
-            "duration_s, messages, response, shared) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                model,
-                mode,
-                article_id,
-                prompt_name,
-                prompt_hash,
-                cache_key,
-                int(cached),
-                status,
-                error,
-                attempts,
-                input_tokens,
-                output_tokens,
-                duration_s,
-                _text(messages),
-                _text(response),
-                shared.digest if shared else None,
-            ),
+        row = (
+            dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            model,
+            mode,
+            article_id,
+            prompt_name,
+            prompt_hash,
+            cache_key,
+            int(cached),
+            status,
+            error,
+            attempts,
+            input_tokens,
+            output_tokens,
+            duration_s,
+            _text(messages),
+            _text(response),
+            shared.digest if shared else None,
+        )
+        _retrying(
+            lambda: self._db.execute(
+                "INSERT INTO calls (at, model, mode, article_id, prompt_name, prompt_hash, "
+                "cache_key, cached, status, error, attempts, input_tokens, output_tokens, "
+                "duration_s, messages, response, shared) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
         )
 
-    def entry(self, model: str, key: str) -> dict[str, Any] | None:
-        """The replay entry of `key`: its latest successful live row, as a cache entry."""
+    def mark_failed(self, model: str, keys: Iterable[str]) -> None:
+        """The live answers to `keys` led to a failed article: no longer replayed."""
+        keys = sorted(set(keys))
+        if not keys:
+            return
+        marks = ",".join("?" * len(keys))
+        _retrying(
+            lambda: self._db.execute(
+                f"UPDATE calls SET outcome = ? WHERE model = ? AND cache_key IN ({marks}) "
+                "AND cached = 0 AND status = 'ok'",
+                (FAILED_OUTCOME, model, *keys),
+            )
+        )
+
+    def entry(self, model: str, key: str, *, failed: bool = False) -> dict[str, Any] | None:
+        """The replay entry of `key`: its latest successful live row, as a cache entry.
+
+        A row whose article failed (see `mark_failed`) is an entry only with `failed`,
+        and then only when no other row is.
+        """
+        skip = "" if failed else "AND calls.outcome IS NULL "
         row = self._db.execute(
             "SELECT calls.mode, calls.at, calls.duration_s, calls.messages, calls.response, "
-            "prompts.messages FROM calls LEFT JOIN prompts ON prompts.digest = calls.shared "
+            "prompts.messages, calls.outcome FROM calls "
+            "LEFT JOIN prompts ON prompts.digest = calls.shared "
             "WHERE calls.cache_key = ? AND calls.model = ? AND calls.status = 'ok' "
-            "AND calls.cached = 0 AND calls.response IS NOT NULL ORDER BY calls.id DESC LIMIT 1",
+            f"AND calls.cached = 0 AND calls.response IS NOT NULL {skip}"
+            "ORDER BY calls.outcome IS NOT NULL, calls.id DESC LIMIT 1",
             (key, model),
         ).fetchone()
         if row is None:
             return None
-        mode, at, duration, rest, body, shared = row
+        mode, at, duration, rest, body, shared, outcome = row
         try:
             messages = json.loads(_join(shared, rest) if shared and rest else rest or "[]")
             response = json.loads(body)
@@ -476,6 +568,7 @@ class CallLog:
             "latency_s": duration,
             "request": {"messages": messages},
             "response": response,
+            "outcome": outcome,
         }
 
     def rows(self, **where: Any) -> list[dict[str, Any]]:
@@ -500,3 +593,16 @@ class CallLog:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _retrying(write: Callable[[], _T]) -> _T:
+    """`write`, tried again while another process holds the database past the busy timeout."""
+    for attempt in range(_WRITE_TRIES):
+        try:
+            return write()
+        except sqlite3.OperationalError as err:
+            busy = "locked" in str(err) or "busy" in str(err)
+            if not busy or attempt == _WRITE_TRIES - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable: the last try returns or raises")

@@ -24,17 +24,19 @@ moves to the next mode for the rest of the run and says so.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import email.utils
 import functools
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx2
 import openai
@@ -48,7 +50,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -63,7 +64,7 @@ from llm_extract.cache import (
     params_digest,
 )
 from llm_extract.errors import ConfigError, ModelOutputError, TransportError
-from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage
+from llm_extract.schemas import ArticleExtraction, PromptInfo, Usage, strict_schema
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
@@ -128,6 +129,9 @@ _MODE_FEATURES: dict[str, tuple[str, ...]] = {
 """Words in a server's error that name what a mode sends (llama-server without --jinja:
 HTTP 500 "tools param requires --jinja flag")."""
 _REJECTING_STATUSES = (400, 422, 500, 501)
+_BARE_REJECTIONS = 3
+_DEAD_ENDPOINT_S = 1.5
+"""How long refused connections are retried while the endpoint has never answered."""
 _FIXTURE_PREFIX = "fixture-"
 
 
@@ -151,11 +155,17 @@ class ClientConfig:
     """A server asking for a longer wait than this fails the call instead."""
     rpm: float | None = None
     """Requests per minute across the run (attempts and re-asks included)."""
-    temperature: float | None = 0.0
+    temperature: float | None = None
+    """Sent only when set: reasoning models accept none but their own default."""
     max_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        """A zero or negative cap would silently mean no cap or no call: refuse it."""
+        """A zero or negative cap would silently mean no cap or no call, and nan or inf
+        no wait at all or one forever: refuse them."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number (got {value})")
         positive = {"timeout": self.timeout, "rpm": self.rpm, "max_tokens": self.max_tokens}
         for name, value in positive.items():
             if value is not None and value <= 0:
@@ -196,9 +206,14 @@ class CallStats:
     reasks: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    replayed_input_tokens: int = 0
+    replayed_output_tokens: int = 0
+    """Tokens of replayed answers: spent by the run that recorded them, not this one."""
     text_answers: int = 0
     """Tools-mode answers accepted from the message text (the server ignored tool_choice)."""
     warnings: list[str] = field(default_factory=list)
+    answer_keys: list[str] = field(default_factory=list)
+    """Cache keys of the answers this article used: marked if the article fails."""
 
     @property
     def usage(self) -> Usage:
@@ -206,17 +221,31 @@ class CallStats:
             requests=self.requests,
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
+            replayed_input_tokens=self.replayed_input_tokens,
+            replayed_output_tokens=self.replayed_output_tokens,
         )
 
-    def add_answer(self, response: ChatCompletion, *, cached: bool) -> None:
+    def add_answer(
+        self, response: ChatCompletion, *, cached: bool, key: str | None, spent: bool = False
+    ) -> None:
+        """`spent`: a cached answer paid for on this run's behalf (a batch answer)."""
         self.requests += 1
+        if key is not None:
+            self.answer_keys.append(key)
         if cached:
             self.cached += 1
             self.attempts += 1
         usage = getattr(response, "usage", None)
-        if usage is not None:
-            self.input_tokens += getattr(usage, "prompt_tokens", 0) or 0
-            self.output_tokens += getattr(usage, "completion_tokens", 0) or 0
+        if usage is None:
+            return
+        tokens_in = getattr(usage, "prompt_tokens", 0) or 0
+        tokens_out = getattr(usage, "completion_tokens", 0) or 0
+        if cached and not spent:
+            self.replayed_input_tokens += tokens_in
+            self.replayed_output_tokens += tokens_out
+        else:
+            self.input_tokens += tokens_in
+            self.output_tokens += tokens_out
 
 
 class Pacer:
@@ -296,6 +325,11 @@ class _Malformed(Exception):
     """A 2xx answer that is not a chat completion: retried like a dropped connection."""
 
 
+class _Deadline(Exception):
+    """An attempt ran past the timeout in all (a server trickling its answer byte by byte
+    resets httpx's per-read timeout forever): retried like a timeout."""
+
+
 class Client:
     """One model behind one endpoint, built once per run and shared by all calls.
 
@@ -345,17 +379,30 @@ class Client:
         key = api_key or os.environ.get(api_key_env)
         self._offline = is_fixture_model(model) and http_client is None and base_url is None
         self._plain = False
+        self.notices: list[str] = []
+        key_env = None if api_key else self._api_key_env
+        given_url = base_url or os.environ.get("OPENAI_BASE_URL") or ""
+        self._secrets = _checked_secrets(key, given_url, key_env)
+        """Redacted from every error we word: the key, and the URL's credentials."""
         self.provider, self.model_name, openai_client, default_mode = self._connect(
             model, base_url=base_url, api_key=key, mode=mode
         )
-        self._openai = openai_client.with_options(
-            max_retries=0, timeout=self.config.timeout, **_http(http_client)
-        )
-        url = str(self._openai.base_url)
-        self._secrets = [s for s in (key, *url_secrets(url)) if s]
-        """Redacted from every error and logged answer: the key, and the URL's credentials."""
+        url = str(openai_client.base_url)
+        if urlsplit(url).query:
+            url = url.removesuffix("/")  # openai appends a / to the base URL, query and all
+        self._secrets = _checked_secrets(key, url, key_env)
         self.base_url = public_url(url)
         """The endpoint as messages name it: no user, password or query."""
+        query = dict(parse_qsl(urlsplit(url).query))
+        headers = self._url_login(url, key)
+        self._openai = openai_client.with_options(
+            base_url=self.base_url,
+            max_retries=0,
+            timeout=self.config.timeout,
+            default_query=query or None,
+            default_headers=headers or None,
+            **_http(http_client),
+        )
         self._endpoint = (
             endpoint_identity(url)
             if keyed_by_endpoint and self._plain and not is_fixture_model(model)
@@ -369,11 +416,32 @@ class Client:
         self._backoff = wait_exponential_jitter(
             multiplier=self.config.backoff, max=self.config.backoff_max, jitter=self.config.backoff
         )
-        self.notices: list[str] = []
         self.answered = False
         """Has the endpoint answered anything yet (an error status included)?"""
-        self.unreachable = False
-        """Has a call failed because no connection could be made, after its retries?"""
+        self.completed = False
+        """Has the endpoint answered a chat completion yet?"""
+        self.endpoint_fault: str | None = None
+        """Why the last call failed, when no server can be at fault but the endpoint itself:
+        nothing listens there, or what answers is not a chat completion server."""
+
+    def _url_login(self, url: str, key: str | None) -> dict[str, str]:
+        """A base URL's user:password as Basic auth, unless a key is set (Authorization
+        carries one or the other); httpx would otherwise send them instead of the key."""
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return {}
+        if key is not None:
+            notice = (
+                "the base URL's user and password are not sent, the API key is: "
+                "the Authorization header carries one or the other"
+            )
+            self.notices.append(notice)
+            log.warning(notice)
+            return {}
+        login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        token = base64.b64encode(login.encode("utf-8")).decode("ascii")
+        self._secrets.append(token)
+        return {"Authorization": f"Basic {token}"}
 
     def _connect(
         self, model: str, *, base_url: str | None, api_key: str | None, mode: str | None
@@ -408,6 +476,9 @@ class Client:
     ) -> tuple[Provider, str, openai.AsyncOpenAI, str]:
         import instructor
 
+        missing_key = ConfigError(f"{model}: set ${self._api_key_env} to the provider's API key")
+        if api_key is None and model.partition("/")[0] in _KEYED_PROVIDERS:
+            raise missing_key  # the SDK would look for its own variable, not the one named
         kwargs: dict[str, Any] = {"async_client": True}
         if mode is not None:
             kwargs["mode"] = MODES[mode]
@@ -420,6 +491,8 @@ class Client:
         try:
             built = instructor.from_provider(model, **kwargs)
         except Exception as err:
+            if api_key is None and _asks_for_key(str(err)):
+                raise missing_key from None
             raise ConfigError(f"{model}: {self._redact(str(err))}") from None
         finally:
             logging.getLogger("instructor").removeHandler(quiet)
@@ -438,6 +511,11 @@ class Client:
 
     async def aclose(self) -> None:
         await self._openai.close()
+
+    def mark_failed(self, stats: CallStats) -> None:
+        """The article these answers were for failed: the cache keeps them, not to replay."""
+        if self.cache is not None and stats.answer_keys:
+            self.cache.mark_failed(self.model, stats.answer_keys)
 
     # --- one conversation ------------------------------------------------------------
 
@@ -502,6 +580,8 @@ class Client:
             response_model=self.response_model,
             kwargs={"model": self.model_name, **sampling, "messages": seed},
         )
+        if mode == "json_schema":
+            kwargs["response_format"] = _strict_format(kwargs["response_format"])
         messages = kwargs.pop("messages")
         index = next(i for i, m in enumerate(messages) if _SLOT in (m.get("content") or ""))
         before, after = messages[index]["content"].split(_SLOT)
@@ -628,7 +708,7 @@ class Client:
                 raise
             if entry is not None:
                 response = _chat_completion(entry["response"])
-                stats.add_answer(response, cached=True)
+                stats.add_answer(response, cached=True, key=key, spent=entry.get("spent", False))
                 self._log(
                     stats,
                     prepared,
@@ -658,7 +738,7 @@ class Client:
             raise
         self._confirmed.add(prepared.mode)
         response = _chat_completion(body)
-        stats.add_answer(response, cached=False)
+        stats.add_answer(response, cached=False, key=key)
         latency = time.monotonic() - started
         if (
             key is not None
@@ -695,12 +775,12 @@ class Client:
         type-driven transform on every call (about 1 ms) to produce the same JSON.
         """
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.retries + 1),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(self._transient),
             reraise=True,
         )
-        tries = 0
+        tries = bare = 0
         try:
             async for attempt in retrying:
                 with attempt:
@@ -709,39 +789,74 @@ class Client:
                     tries += 1
                     stats.attempts += 1
                     try:
-                        raw = await self._openai.post(
-                            "/chat/completions", cast_to=httpx2.Response, content=content
-                        )
+                        async with asyncio.timeout(self.config.timeout):
+                            raw = await self._openai.post(
+                                "/chat/completions", cast_to=httpx2.Response, content=content
+                            )
+                            text = raw.text
+                    except TimeoutError:
+                        raise _Deadline() from None
                     except openai.APIStatusError as err:
                         self.answered = True
-                        if mode not in self._confirmed and _rejects_mode(mode, err):
-                            raise _ModeRejected(mode, self._status_reason(err)) from None
+                        if mode not in self._confirmed:
+                            bare += _may_reject_mode(mode, err)
+                            if _names_mode(mode, err) or bare >= self._bare_rejections:
+                                raise _ModeRejected(mode, self._status_reason(err)) from None
                         raise
                     self.answered = True
-                    text = self._redact(raw.text)
-                    return self._body(text), text
+                    body = self._body(text)
+                    self.completed = True
+                    return body, text
         except _ModeRejected:
             raise
         except openai.APIStatusError as err:
             raise self._status_error(err, tries) from None
-        except openai.APITimeoutError:
+        except (openai.APITimeoutError, _Deadline):
             raise TransportError(
                 f"no answer from {self.base_url} within {self.config.timeout:g} s "
                 f"({_times(tries)}); raise --timeout or check the server"
             ) from None
         except openai.APIConnectionError as err:
-            self.unreachable = True
             cause = self._redact(str(err.__cause__ or err))
+            if _dropped(err):
+                raise TransportError(
+                    f"{self.base_url} dropped the connection before answering "
+                    f"({cause}; {_times(tries)})"
+                ) from None
+            if self.answered:
+                raise TransportError(
+                    f"{self.base_url} stopped accepting connections ({cause}; {_times(tries)}) "
+                    "after answering earlier in this run; is it still running?"
+                ) from None
+            self.endpoint_fault = "nothing answers there"
             raise TransportError(
                 f"cannot reach {self.base_url} ({cause}; {_times(tries)}); "
                 "is the server running and the URL right?"
             ) from None
         except _Malformed as err:
+            if not self.completed:
+                self.endpoint_fault = "what answers there is not a chat completion server"
             raise TransportError(
                 f"{self.base_url} answered with something that is not a chat completion "
                 f"({err}; {_times(tries)})"
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    @property
+    def _bare_rejections(self) -> int:
+        """Bare 500s in a row to a mode not yet confirmed that count as rejecting it: one
+        may be a passing failure, and the fallback lasts the whole run."""
+        return min(_BARE_REJECTIONS, self.config.retries + 1)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """After the configured retries; sooner for a refused connection to an endpoint
+        that never answered (a dead or mistyped URL fails in about two seconds)."""
+        if state.attempt_number > self.config.retries:
+            return True
+        err = state.outcome.exception() if state.outcome else None
+        refused = isinstance(err, openai.APIConnectionError) and not _dropped(err)
+        dead = refused and not self.answered
+        return dead and state.seconds_since_start >= _DEAD_ENDPOINT_S
 
     def _body(self, text: str) -> dict[str, Any]:
         try:
@@ -762,7 +877,7 @@ class Client:
                 wait = _retry_after(err)
                 return wait is None or wait <= self.config.retry_after_max
             return err.status_code in (408, 409) or err.status_code >= 500
-        return isinstance(err, (openai.APIConnectionError, _Malformed))
+        return isinstance(err, (openai.APIConnectionError, _Malformed, _Deadline))
 
     def _wait(self, state: RetryCallState) -> float:
         err = state.outcome.exception() if state.outcome else None
@@ -770,6 +885,8 @@ class Client:
             wait = _retry_after(err)
             if wait is not None:
                 return wait
+        if isinstance(err, openai.APIConnectionError) and not self.answered:
+            return min(self._backoff(state), _DEAD_ENDPOINT_S / 3)
         return self._backoff(state)
 
     def _status_reason(self, err: openai.APIStatusError) -> str:
@@ -847,6 +964,15 @@ def _providers() -> set[str]:
     return set(supported_providers)
 
 
+_KEYED_PROVIDERS = frozenset({"openai"})
+"""Providers whose key variable is ours ($OPENAI_API_KEY, or the one named) and required."""
+
+
+def _asks_for_key(message: str) -> bool:
+    lowered = message.lower()
+    return "api_key" in lowered or "api key" in lowered or "credentials" in lowered
+
+
 def _checked_url(url: str, where: str) -> None:
     """Refuse what cannot name an endpoint: a typo fails here, not after every retry."""
     parts = urlsplit(url)
@@ -855,8 +981,9 @@ def _checked_url(url: str, where: str) -> None:
     except ValueError:
         port = -1
     if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        shown = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
         raise ConfigError(
-            f"{where} {url!r} is not an http(s) URL with a host and a valid port, "
+            f"{where} {shown!r} is not an http(s) URL with a host and a valid port, "
             "e.g. http://127.0.0.1:11434/v1"
         )
 
@@ -879,10 +1006,51 @@ def redact(text: str, secrets: Sequence[str]) -> str:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The parts of a URL that may be credentials: password, user and query values."""
+    """The parts of a URL that may be credentials: password, user and query values
+    (decoded and as written), those long enough to tell apart from ordinary text."""
     parts = urlsplit(url)
-    values = [value for _, value in parse_qsl(parts.query) if len(value) >= 4]
-    return [s for s in (parts.password, parts.username, *values) if s]
+    raw = [value for part in parts.query.split("&") for value in part.split("=", 1)[1:]]
+    values = [*raw, *(value for _, value in parse_qsl(parts.query))]
+    login = [parts.password, parts.username]
+    login += [unquote(value) for value in login if value]
+    found = [s for s in (*login, *values) if s and len(s) >= MIN_SECRET_CHARS]
+    return list(dict.fromkeys(found))
+
+
+MIN_SECRET_CHARS = 8
+"""Shorter keys and passwords are refused: removing every occurrence of "x" or "b" from
+our error messages would garble them, and leaving them in would leak them."""
+PLACEHOLDER_KEYS = frozenset({"none", "empty", "ollama", "dummy", "fixture", "no-key"})
+"""Keys local servers' docs tell users to set (vLLM's EMPTY, Ollama's ollama): not secret."""
+
+
+def _checked_secrets(key: str | None, url: str, key_env: str | None) -> list[str]:
+    """What to redact from our messages: the key and the URL's credentials; a key or
+    password too short to redact safely is refused (a known placeholder is no secret)."""
+    password = urlsplit(url).password
+    named = {f"${key_env}" if key_env else "the API key": key, "the base URL's password": password}
+    if key and not key.isascii():
+        raise ConfigError(f"{next(iter(named))} holds non-ASCII characters: no HTTP header can")
+    for where, value in named.items():
+        if value and len(value) < MIN_SECRET_CHARS and value.lower() not in PLACEHOLDER_KEYS:
+            raise ConfigError(
+                f"{where} is {len(value)} characters: too short to keep out of logs and "
+                f"messages safely (at least {MIN_SECRET_CHARS}); use the real one, or leave "
+                "it unset for a server that needs none"
+            )
+    secrets = [] if not key or key.lower() in PLACEHOLDER_KEYS else [key]
+    return [*secrets, *url_secrets(url)]
+
+
+def _strict_format(response_format: dict[str, Any]) -> dict[str, Any]:
+    """instructor's `json_schema` response format made strict: OpenAI then enforces the
+    schema instead of taking it as a hint; servers that do not know `strict` (llama.cpp,
+    vLLM, Ollama) constrain to the same schema. The answer is validated as before."""
+    spec = response_format["json_schema"]
+    return {
+        **response_format,
+        "json_schema": {**spec, "schema": strict_schema(spec["schema"]), "strict": True},
+    }
 
 
 def _chat_completion(body: dict[str, Any]) -> ChatCompletion:
@@ -898,15 +1066,25 @@ def _http(http_client: httpx2.AsyncClient | None) -> dict[str, Any]:
     return {} if http_client is None else {"http_client": http_client}
 
 
-def _rejects_mode(mode: str, err: openai.APIStatusError) -> bool:
-    """Does this error mean the server cannot do `mode`, rather than a passing failure?"""
+def _names_mode(mode: str, err: openai.APIStatusError) -> bool:
+    """Does this error say the server cannot do `mode` (it names what the mode sends)?"""
     if err.status_code not in _REJECTING_STATUSES:
         return False
     message = _server_message(err).lower()
-    if any(word in message for word in _MODE_FEATURES[mode]):
-        return True
-    # llama-cpp-python's server answers a bare 500 to a response_format it cannot do
+    return any(word in message for word in _MODE_FEATURES[mode])
+
+
+def _may_reject_mode(mode: str, err: openai.APIStatusError) -> bool:
+    """llama-cpp-python's server answers a bare 500 to a response_format it cannot do:
+    the same as a passing failure, so only repeated ones count."""
     return err.status_code in (500, 501) and mode in _RESPONSE_FORMAT_MODES
+
+
+def _dropped(err: openai.APIConnectionError) -> bool:
+    """A connection made and lost mid-call, as against none made (refused, no such host)."""
+    return isinstance(
+        err.__cause__, (httpx2.ReadError, httpx2.WriteError, httpx2.RemoteProtocolError)
+    )
 
 
 def _text_answer(response: ChatCompletion, prepared: _Prepared) -> BaseModel | None:

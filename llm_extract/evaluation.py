@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from llm_extract.articles import Article, load_article
+from llm_extract.baseline import BASELINE_MODEL
 from llm_extract.cache import Cache
 from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.coref import EventGold, EventScores, load_event_gold, score_events
@@ -64,6 +65,7 @@ __all__ = [
     "load_texts",
     "record_fixtures",
     "store_run",
+    "stored_runs",
     "summarise",
 ]
 
@@ -124,6 +126,11 @@ class RunMeta(BaseModel):
     def fixture(self) -> bool:
         """Hand-written responses, not a model: their scores say nothing about any real model."""
         return (self.model or "").startswith("fixture-")
+
+    @property
+    def offline(self) -> bool:
+        """No model was called (the baseline, or fixture replays): tokens and cost do not apply."""
+        return self.fixture or self.model == BASELINE_MODEL
 
 
 @dataclass
@@ -321,6 +328,48 @@ def _languages(loaded: Mapping[str, Article]) -> dict[str, str]:
     return {article_id: article.language or "?" for article_id, article in loaded.items()}
 
 
+def stored_runs(
+    out: Path,
+    *,
+    gold: Path = DEFAULT_GOLD,
+    articles: Path = DEFAULT_ARTICLES,
+    names: Sequence[str] | None = None,
+    skip: Sequence[str] = (),
+) -> tuple[list[Run], list[str]]:
+    """The runs stored under `out` (those in `names`, else every one but `skip`), scored
+    on `gold`, and a note for each left out: a leaderboard of every run made so far.
+
+    A run made on another gold, or one whose folder no longer loads, is left out
+    rather than scored on articles it never saw.
+    """
+    runs: list[Run] = []
+    notes: list[str] = []
+    folders = sorted(p.parent for p in out.glob("*/run.json")) if out.is_dir() else []
+    by_name = {}
+    for folder in folders:
+        try:
+            meta = RunMeta.model_validate_json((folder / "run.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            notes.append(f"{folder}: run.json does not load; left out")
+            continue
+        by_name[meta.name] = (folder, meta)
+    missing = [name for name in names or () if name not in by_name]
+    if missing:
+        known = ", ".join(by_name) or "none"
+        raise ConfigError(f"no stored run named {', '.join(missing)} in {out} (stored: {known})")
+    wanted = list(names) if names else [n for n in by_name if n not in skip]
+    for name in wanted:
+        folder, meta = by_name[name]
+        if meta.gold and Path(meta.gold).resolve() != gold.resolve():
+            notes.append(f"{name}: scored on another gold ({meta.gold}); left out")
+            continue
+        try:
+            runs.append(load_run(folder, gold=gold, articles=articles))
+        except ConfigError as err:
+            notes.append(f"{name}: {err}; left out")
+    return runs, notes
+
+
 def compare_runs(
     path_a: Path,
     path_b: Path,
@@ -398,6 +447,7 @@ def evaluate(
     fixtures: Path = DEFAULT_FIXTURES,
     config: ScoreConfig | None = None,
     notify: Callable[[str], None] | None = None,
+    client_config: Any = None,
     **engine: Any,
 ) -> list[Run]:
     """Run each model over the gold articles through the engine, score, and store under `out`.
@@ -405,9 +455,12 @@ def evaluate(
     `cache` serves real models (the engine's default when None); fixture models
     always replay from `fixtures/cache`, over the gold articles they have answers
     for: one with none for this gold is skipped, and `notify` is told so (a fixture
-    is hand-written for given articles; a miss is no failure of a model). Other
+    is hand-written for given articles; a miss is no failure of a model).
+    `client_config` is the engine's `ClientConfig` (`config` is the scorer's). Other
     keyword arguments go to `extract`.
     """
+    if client_config is not None:
+        engine["config"] = client_config
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
 

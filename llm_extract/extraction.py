@@ -16,27 +16,33 @@ back to the article, and the records found twice in an overlap merged.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
+from rich.text import Text
 
 from llm_extract.aliases import fold
-from llm_extract.articles import Article, load_article
+from llm_extract.articles import ARTICLE_SUFFIXES, Article, load_article
 from llm_extract.cache import Cache, CallLog
 from llm_extract.client import DEFAULT_API_KEY_ENV, CallStats, Client, ClientConfig
 from llm_extract.errors import (
@@ -49,6 +55,7 @@ from llm_extract.errors import (
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, iter_evidence
 from llm_extract.normalise import normalise_extraction, person_key
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
+from llm_extract.runlock import OutputLock, OutputLocked
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -61,6 +68,7 @@ from llm_extract.schemas import (
     PromptInfo,
     schema_hash,
 )
+from llm_extract.undated import leave_open
 
 __all__ = [
     "BASELINE",
@@ -68,12 +76,15 @@ __all__ = [
     "DEFAULT_CHUNK_CHARS",
     "DEFAULT_GROUNDING_REASKS",
     "DEFAULT_MAX_REASKS",
+    "STATUS_EVERY",
     "Extractor",
+    "ResultSink",
     "expand_sources",
     "extract",
     "extract_article",
     "extract_async",
     "iter_results",
+    "lock_output",
     "open_output",
     "read_results",
     "resolve_model",
@@ -93,8 +104,8 @@ DEFAULT_MAX_REASKS = 2
 """Re-asks per call after an answer that does not validate."""
 DEFAULT_GROUNDING_REASKS = 1
 """Re-asks per article for quotes not found in the text."""
-ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".md")
-"""What a folder given as a source contributes."""
+STATUS_EVERY = 30.0
+"""Seconds between the one-line status a run prints when stderr is not a terminal."""
 
 
 def resolve_model(
@@ -208,6 +219,8 @@ class Extractor:
             log.exception("internal error on %s", article.id)
             error = f"internal error ({type(err).__name__}: {err}); please report it"
         warnings.extend(stats.warnings)
+        if error and self.client is not None:
+            self.client.mark_failed(stats)  # a retry must ask the server, not replay these
         return ExtractionResult(
             article_id=article.id,
             source=article.source,
@@ -301,7 +314,9 @@ class Extractor:
     def _finish(
         self, extraction: ArticleExtraction, article: Article, warnings: list[str]
     ) -> ArticleExtraction:
-        """Last check: every span that is set must hold (ungrounded quotes are flagged already)."""
+        """Last check: every span that is set must hold (ungrounded quotes are flagged already);
+        relative dates without a publication date are left open, with a warning."""
+        warnings.extend(leave_open(extraction, article))
         unset = {path for path, evidence in iter_evidence(extraction) if evidence.start is None}
         warnings.extend(
             f"span check: {problem}"
@@ -516,20 +531,41 @@ def _absorb_position(kept: Position, other: Position) -> None:
 
 
 def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
-    """Folders become their article files (sorted); '-' is stdin; other items pass through."""
+    """Folders become their article files (sorted); '-' is stdin; other items pass through.
+
+    Files in a folder that are not articles (by suffix, see `ARTICLE_SUFFIXES`) are
+    skipped, and how many and which kinds is said in one line.
+    """
     expanded: list[str | Path | Article] = []
     for source in sources:
         if isinstance(source, Article) or str(source) == "-":
             expanded.append(source)
             continue
         path = Path(source)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
-            if not found:
-                raise ArticleError(f"{path}: a folder with no {'/'.join(ARTICLE_SUFFIXES)} files")
-            expanded.extend(found)
-        else:
+        if not path.exists() and not path.is_symlink():
+            raise ArticleError(f"{path}: no such file or folder")
+        if not path.is_dir():
             expanded.append(path)
+            continue
+        try:
+            entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        except OSError:
+            expanded.append(path)  # cannot be listed: a failed result says why
+            continue
+        found = [p for p in entries if p.suffix.lower() in ARTICLE_SUFFIXES]
+        files = [p for p in entries if not p.is_dir()]
+        skipped = Counter(p.suffix.lower() or "no suffix" for p in files if p not in found)
+        if skipped:
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
+            log.warning(
+                "%s: skipped %d files that are not articles (%s); articles are %s files",
+                path, skipped.total(), kinds, "/".join(sorted(ARTICLE_SUFFIXES)),
+            )  # fmt: skip
+        if not found:
+            raise ArticleError(
+                f"{path}: a folder with no {'/'.join(sorted(ARTICLE_SUFFIXES))} files"
+            )
+        expanded.extend(found)
     return expanded
 
 
@@ -542,14 +578,14 @@ def iter_results(path: str | Path) -> Iterator[ExtractionResult]:
     path = Path(path)
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as lines:
+    with path.open("rb") as lines:
         broken: int | None = None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             if broken is not None:
                 raise _not_results(path, broken)
-            try:
+            try:  # bytes: a line cut inside a UTF-8 character is one more unfinished line
                 yield ExtractionResult.model_validate_json(line)
             except ValueError:
                 broken = number
@@ -569,57 +605,105 @@ def _not_results(path: Path, number: int) -> ConfigError:
     )
 
 
-def open_output(path: Path) -> TextIO:
-    """`path` opened to append results: a last line cut short by a killed run is dropped
-    first, and a complete one missing its newline gets it."""
-    if path.exists():
-        _mend_last_line(path)
-    return path.open("a", encoding="utf-8")
+class ResultSink:
+    """Results appended to a JSONL file, each line in one write(2) to a file opened for
+    appending: a kill leaves a line whole or not at all, never half of it."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, result: ExtractionResult) -> None:
+        data = memoryview((result.model_dump_json() + "\n").encode("utf-8"))
+        while data:
+            data = data[os.write(self._fd, data) :]
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def open_output(path: Path) -> ResultSink:
+    """`path` opened to append results (after `resume_output` mended its last line)."""
+    return ResultSink(path)
 
 
 def _mend_last_line(path: Path) -> None:
+    """Drop a last line a killed run left unfinished (cut anywhere, inside a UTF-8
+    character too, with or without a newline after it), or end a whole one missing
+    its newline; only the last line, so any other bad line is still refused."""
     with path.open("r+b") as fh:
         size = fh.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        fh.seek(size - 1)
-        if fh.read(1) == b"\n":
+        end = size
+        while end > 0:  # the end of the last non-blank line
+            fh.seek(end - 1)
+            if fh.read(1) not in b" \t\r\n":
+                break
+            end -= 1
+        if end == 0:
             return
         block = 1 << 16
-        end = size
-        while end > 0:  # find the last newline, reading backwards
-            start = max(0, end - block)
+        scan = end
+        keep = 0
+        while scan > 0:  # its start: after the newline before it, reading backwards
+            start = max(0, scan - block)
             fh.seek(start)
-            at = fh.read(end - start).rfind(b"\n")
+            at = fh.read(scan - start).rfind(b"\n")
             if at != -1:
                 keep = start + at + 1
                 break
-            end = start
-        else:
-            keep = 0
+            scan = start
         fh.seek(keep)
         try:
-            ExtractionResult.model_validate_json(fh.read())
+            ExtractionResult.model_validate_json(fh.read(end - keep))
         except ValueError:
             log.warning("%s: dropping an unfinished last line left by an interrupted run", path)
             fh.truncate(keep)
         else:
-            fh.write(b"\n")
+            if end == size:
+                fh.write(b"\n")
 
 
-def _source_id(source: str | Path | Article) -> str | None:
+class _Unread:
+    """stdin that could not be read as an article: a failed result, not the run's end."""
+
+    def __init__(self, error: ArticleError) -> None:
+        self.error = error
+
+    def __str__(self) -> str:
+        return "<stdin>"
+
+
+Source = str | Path | Article | _Unread
+
+
+def _source_id(source: Source) -> str | None:
     if isinstance(source, Article):
         return source.id
-    return None if str(source) == "-" else Path(source).stem
+    return None if isinstance(source, _Unread) or str(source) == "-" else Path(source).stem
 
 
-def _stdin_read(source: str | Path | Article) -> str | Path | Article:
+def _stdin_read(source: str | Path | Article) -> Source:
     """stdin is read up front: its id is a hash of its text, needed before the run."""
-    return load_article("-") if not isinstance(source, Article) and str(source) == "-" else source
+    if isinstance(source, Article) or str(source) != "-":
+        return source
+    try:
+        return load_article("-")
+    except ArticleError as err:
+        return _Unread(err)
 
 
-def _load(source: str | Path | Article) -> Article:
-    return source if isinstance(source, Article) else load_article(source)
+def _load(
+    source: Source,
+    published: dt.date | None = None,
+    dates: Mapping[str, dt.date] | None = None,
+) -> Article:
+    """The article, its publication date the one given for its id, else for the run,
+    else the one it states."""
+    if isinstance(source, _Unread):
+        raise source.error
+    given = (dates or {}).get(_source_id(source) or "") or published
+    if isinstance(source, Article):
+        return source.model_copy(update={"published": given}) if given else source
+    return load_article(source, published=given)
 
 
 def _failure_kind(err: ExtractError) -> FailureKind | None:
@@ -635,7 +719,7 @@ def _failure_kind(err: ExtractError) -> FailureKind | None:
     return None
 
 
-def _failed(source: str | Path | Article, model: str, error: str) -> ExtractionResult:
+def _failed(source: Source, model: str, error: str) -> ExtractionResult:
     return ExtractionResult(
         article_id=_source_id(source) or "stdin",
         source=str(source),
@@ -653,7 +737,11 @@ async def extract_async(
     concurrency: int = 8,
     rpm: float | None = None,
     progress: bool | None = None,
+    status_every: float = STATUS_EVERY,
     retry_failed: bool = False,
+    wait_for_lock: bool = False,
+    published: dt.date | None = None,
+    dates: Mapping[str, dt.date] | None = None,
     extractor: Extractor | None = None,
     **settings: Any,
 ) -> list[ExtractionResult]:
@@ -677,6 +765,39 @@ async def extract_async(
             raise ConfigError("set rpm on the extractor's ClientConfig, not on the run")
         settings["config"] = replace(settings.get("config") or ClientConfig.from_env(), rpm=rpm)
     out_path = writable_output(out) if out is not None else None
+    lock = await lock_output(out_path, wait=wait_for_lock) if out_path is not None else None
+    try:
+        return await _run(
+            items,
+            out_path,
+            concurrency,
+            progress,
+            retry_failed,
+            extractor,
+            settings,
+            status_every=status_every,
+            published=published,
+            dates=dates,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _run(
+    items: list[Source],
+    out_path: Path | None,
+    concurrency: int,
+    progress: bool | None,
+    retry_failed: bool,
+    extractor: Extractor | None,
+    settings: dict[str, Any],
+    *,
+    status_every: float,
+    published: dt.date | None,
+    dates: Mapping[str, dt.date] | None,
+) -> list[ExtractionResult]:
+    """The run itself, under the results file's lock."""
     owned = extractor is None
     extractor = extractor or Extractor(**settings)
     done: dict[str, ExtractionResult] = {}
@@ -689,6 +810,8 @@ async def extract_async(
         )
     results: list[ExtractionResult | None] = [done.get(_source_id(i) or "") for i in items]
     todo = [(n, item) for n, item in enumerate(items) if results[n] is None]
+    if not todo and items:
+        log.warning("%s: nothing to do, all %d articles are done", out_path, len(items))
     console = Console(stderr=True)
     show = console.is_terminal if progress is None else progress
     bar = Progress(
@@ -696,45 +819,52 @@ async def extract_async(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[failed]} failed"),
+        _RateColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
         disable=not show,
     )
-    queue: asyncio.Queue[tuple[int, str | Path | Article]] = asyncio.Queue()
+    status = _Status(extractor.model, len(todo), every=status_every if progress is None else None)
+    queue: asyncio.Queue[tuple[int, Source]] = asyncio.Queue()
     for entry in todo:
         queue.put_nowait(entry)
     sink = open_output(out_path) if out_path is not None else None
-    failed = 0
+    failed = finished = 0
     unreached: list[ExtractionResult] = []
 
     async def worker(task_id: Any) -> None:
-        nonlocal failed
+        nonlocal failed, finished
         while True:
             try:
                 index, item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             try:
-                article = _load(item)
+                article = _load(item, published, dates)
             except ArticleError as err:
                 result = _failed(item, extractor.model, str(err))
             else:
                 result = await extractor.extract(article)
-            if _never_reached(extractor, result):
+            if _endpoint_broken(extractor, result):
                 unreached.append(result)  # not written: a re-run must try it again
                 if len(unreached) >= min(_UNREACHED_STOP, len(todo)):
                     raise ConfigError(
                         f"{result.error}; stopped after {len(unreached)} articles failed "
-                        "this way and none got an answer (nothing was written for them; "
-                        "run again when the server is up)"
+                        "this way and the endpoint has answered no chat completion "
+                        "(nothing was written for them; run again when the server is up "
+                        "and the URL right)"
                     )
                 continue
             results[index] = result
             if sink is not None:
-                sink.write(result.model_dump_json() + "\n")
-                sink.flush()
+                sink.write(result)
+            finished += 1
             failed += result.status == "failed"
             bar.update(task_id, advance=1, failed=failed)
+            if not show:
+                status.advance(failed)
 
     try:
         with bar, _collect_less():
@@ -745,6 +875,9 @@ async def extract_async(
                         group.create_task(worker(task_id))
             except ExceptionGroup as errors:  # a ConfigError stops every worker
                 raise errors.exceptions[0] from None
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels the run, then re-raises
+        log.warning("%s", _interrupted(finished, len(todo), len(items) - len(todo), out_path))
+        raise
     finally:
         if sink is not None:
             sink.close()
@@ -753,19 +886,90 @@ async def extract_async(
     return [r for r in results if r is not None]
 
 
+def _interrupted(finished: int, todo: int, before: int, out: Path | None) -> str:
+    done = f"interrupted: {finished} of {todo} articles finished in this run"
+    if out is None:
+        return f"{done}; nothing was kept (give --out to keep finished work)"
+    earlier = f", {before} before it" if before else ""
+    return (
+        f"{done}{earlier}, all written to {out}; the articles in flight were dropped. "
+        "Run the same command again to resume"
+    )
+
+
+async def lock_output(path: Path, *, wait: bool = False) -> OutputLock:
+    """The exclusive lock on a results file for one run; with `wait`, queue behind the
+    run that holds it (polled, so Ctrl-C stops the wait)."""
+    announced = False
+    while True:
+        try:
+            return OutputLock.acquire(path)
+        except OutputLocked as busy:
+            if not wait:
+                raise
+            if not announced:
+                log.warning("%s: waiting for the run that writes it (pid %s)", path, busy.pid)
+                announced = True
+        await asyncio.sleep(_LOCK_POLL_S)
+
+
+_LOCK_POLL_S = 0.2
+
+
+class _RateColumn(ProgressColumn):
+    """Articles per second (or per minute when slower than one a second)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed:
+            return Text("-/s")
+        return Text(f"{speed:.1f}/s" if speed >= 1 else f"{speed * 60:.1f}/min")
+
+
+class _Status:
+    """Where a run stands, as one log line at most every `every` seconds (None: never):
+    a log file or CI console gets progress without a bar's control codes."""
+
+    def __init__(self, model: str, total: int, *, every: float | None) -> None:
+        self.model, self.total, self.every = model, total, every
+        self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def advance(self, failed: int) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.every is None or now - self.last < self.every:
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-9)
+        eta = (self.total - self.done) / rate
+        log.warning(
+            "extract %s: %d/%d done, %d failed, %.1f articles/s, ETA %s",
+            self.model, self.done, self.total, failed, rate, _clock(eta),
+        )  # fmt: skip
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 _UNREACHED_STOP = 3
-"""Articles that may fail to reach an endpoint that never answered before a run stops."""
+"""Articles that may fail on an endpoint that never answered a chat completion before a run
+stops."""
 
 
-def _never_reached(extractor: Extractor, result: ExtractionResult) -> bool:
-    """A transport failure while the endpoint has answered nothing in this run: it is
-    down or mistyped, and retrying every article against it would only take time."""
+def _endpoint_broken(extractor: Extractor, result: ExtractionResult) -> bool:
+    """A transport failure that only the endpoint can be at fault for (nothing listens
+    there, or what answers serves no chat completions) while it has answered none in this
+    run: it is down or mistyped, and retrying every article against it would only take time."""
     client = extractor.client
     return (
         result.failure == "transport"
         and client is not None
-        and client.unreachable
-        and not client.answered
+        and client.endpoint_fault is not None
+        and not client.completed
     )
 
 
@@ -817,7 +1021,11 @@ def resume_output(
 
     Refuses a file made by another model, prompt or schema: one output holds
     comparable results only. With `retry_failed` the failures are removed first.
+    A last line left unfinished by a killed run is dropped first (with a warning).
+    It may rewrite `path`: call it holding the file's lock (`lock_output`).
     """
+    if path.exists():
+        _mend_last_line(path)
     prompt = extractor.prompt.info if extractor.prompt is not None else None
     done: dict[str, ExtractionResult | None] = {}
     failed: set[str] = set()
@@ -872,7 +1080,10 @@ def extract(sources: Iterable[str | Path | Article], **options: Any) -> list[Ext
     `call_log`, `prompt`, `max_reasks`, `grounding_reasks`, `chunking`,
     `chunk_chars`, `config` (a `ClientConfig`), and for the run `out` (JSONL,
     appended as articles finish, resumed on a re-run), `concurrency`, `rpm`,
-    `progress`, `retry_failed`.
+    `progress` (a bar; default: when stderr is a terminal, else a status line every
+    `status_every` seconds), `retry_failed`, `published` (the publication date of
+    every article, over the one it states) and `dates` (publication dates by article
+    id, e.g. from `read_dates`, over both).
     """
     return asyncio.run(extract_async(sources, **options))
 

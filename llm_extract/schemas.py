@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pycountry
 from pydantic import (
@@ -55,6 +55,7 @@ __all__ = [
     "Usage",
     "json_schema",
     "schema_hash",
+    "strict_schema",
 ]
 
 ORGANISATIONS: frozenset[str] = frozenset({"EU", "NATO", "UN", "OSCE", "IAEA", "ICRC"})
@@ -408,11 +409,17 @@ class PromptInfo(BaseModel):
 
 
 class Usage(BaseModel):
-    """Tokens across every attempt, re-asks included."""
+    """Tokens across every attempt, re-asks included: spent in this run, and replayed."""
 
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    replayed_input_tokens: int = Field(
+        0, description="Input tokens of answers replayed from the cache: not spent in this run."
+    )
+    replayed_output_tokens: int = Field(
+        0, description="Output tokens of answers replayed from the cache: not spent in this run."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -424,6 +431,8 @@ class Usage(BaseModel):
             requests=self.requests + other.requests,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
+            replayed_input_tokens=self.replayed_input_tokens + other.replayed_input_tokens,
+            replayed_output_tokens=self.replayed_output_tokens + other.replayed_output_tokens,
         )
 
 
@@ -624,6 +633,34 @@ def json_schema(name: str = "article_extraction") -> dict[str, object]:
         raise KeyError(f"unknown schema {name!r}; choose from {', '.join(SCHEMAS)}") from None
     schema = model.model_json_schema(mode="serialization")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": name, **schema}
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` in the form OpenAI's strict structured outputs accept (`strict: true`):
+    every property required, no `default`, no unknown keys. A property that was
+    optional and may be null stays nullable; one with a non-null default (an empty
+    list) must now be given. What validates against the strict form validates
+    against the records, so answers are checked by the same models afterwards."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("properties", "$defs"):  # names to schemas: a name is not a keyword
+                out[key] = {name: walk(sub) for name, sub in value.items()}
+            elif key != "default":
+                out[key] = walk(value)
+        if isinstance(out.get("properties"), dict):
+            out["required"] = list(out["properties"])
+            out["additionalProperties"] = False
+        return out
+
+    result = walk(schema)
+    assert isinstance(result, dict)
+    return result
 
 
 @functools.cache

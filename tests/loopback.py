@@ -44,7 +44,9 @@ class Reply:
 
     `body` is JSON-encoded unless it is `str`/`bytes` (sent as is, so malformed
     bodies are easy); `delay` waits before answering (timeouts); `drop` closes
-    the connection without a byte of answer (a reset or dropped connection).
+    the connection without a byte of answer (a reset or dropped connection);
+    `trickle` sends the answer one byte every `trickle` seconds (a server that
+    never trips a per-read timeout).
     """
 
     status: int = 200
@@ -52,6 +54,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    trickle: float = 0.0
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -153,7 +156,7 @@ class LoopbackServer:
             return len(self._script)
 
     def chat_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+        return [r for r in self.requests if r.path.split("?")[0].endswith("/chat/completions")]
 
     def start(self) -> LoopbackServer:
         ready = threading.Event()
@@ -227,8 +230,15 @@ class LoopbackServer:
                 headers["Content-Length"] = str(len(body))
                 head = f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
                 head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-                writer.write(head.encode("latin-1") + body)
-                await writer.drain()
+                data = head.encode("latin-1") + body
+                if reply.trickle:
+                    for at in range(len(data)):
+                        writer.write(data[at : at + 1])
+                        await writer.drain()
+                        await asyncio.sleep(reply.trickle)
+                else:
+                    writer.write(data)
+                    await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             return
         finally:

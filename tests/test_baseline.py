@@ -1052,3 +1052,18 @@ def test_a_meeting_word_in_what_someone_said_adds_nothing_to_a_meeting(
     ).meetings
     assert "AL" not in sides(talks)
     assert len(talks.evidence) == 1
+
+
+def test_natasha_runs_on_one_blas_thread_and_leaves_the_setting_as_it_was() -> None:
+    from threadpoolctl import threadpool_info
+
+    models = _models()
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    assert before, "numpy's BLAS is loaded once natasha is"
+    with models.running():
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before

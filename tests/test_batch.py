@@ -487,3 +487,10 @@ def test_a_refused_key_stops_collect(stand_in, tmp_path, monkeypatch):
     with refusing as server, pytest.raises(ConfigError, match="refused the API key"):
         collect([output], [SEEDS[0]], out=tmp_path / "out.jsonl", model=MODEL,
                 base_url=server.url, config=ClientConfig(retries=0))  # fmt: skip
+
+
+def test_prepared_requests_are_strict_and_carry_no_default_temperature(tmp_path):
+    prepare([SEEDS[1]], out=tmp_path / "requests.jsonl", model=MODEL)
+    [line] = _lines(tmp_path / "requests.jsonl")
+    assert line["body"]["response_format"]["json_schema"]["strict"] is True
+    assert "temperature" not in line["body"]

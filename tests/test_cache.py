@@ -83,7 +83,9 @@ def test_a_plain_model_name_on_two_servers_has_two_keys():
     assert ollama != _key("llama3", "http://gpu:11434/v1")
     assert ollama != _key("llama3", "http://127.0.0.1:11434/api/v1")
     # credentials, query, a trailing slash, case and a spelt-out default port never count
-    assert ollama == _key("llama3", "HTTP://user:pw@127.0.0.1:11434/v1/?token=sk-test-x#f")
+    assert ollama == _key(
+        "llama3", "HTTP://user:pw-long-enough@127.0.0.1:11434/v1/?token=sk-test-x#f"
+    )
     assert _key("llama3", "http://h/v1") == _key("llama3", "http://h:80/v1")
 
 
@@ -183,13 +185,16 @@ def test_a_hit_makes_no_call(server, secret, tmp_path):
     second = ask(client_for(server, secret, Cache(tmp_path)))
     assert len(server.chat_requests()) == 1
     assert (second.requests, second.cached, second.attempts) == (1, 1, 1)
-    assert (second.input_tokens, second.output_tokens) == (first.input_tokens, first.output_tokens)
+    assert (first.input_tokens, first.output_tokens) == (100, 20)
+    assert (second.input_tokens, second.output_tokens) == (0, 0)  # nothing spent on a replay
+    assert (second.replayed_input_tokens, second.replayed_output_tokens) == (100, 20)
+    assert second.usage.replayed_input_tokens == 100 and second.usage.total_tokens == 0
     (entry_path,) = tmp_path.glob("fixture-loopback/*.json")
     entry = json.loads(entry_path.read_text("utf-8"))
     assert entry["model"] == "fixture-loopback" and entry["mode"] == "tools"
     assert entry["request"]["messages"] == TURNS  # the system message is stored once, shared
     assert Cache(tmp_path).messages(entry) == [{"role": "system", "content": SYSTEM}, *TURNS]
-    assert entry["request"]["params"] == {"temperature": 0.0}
+    assert entry["request"]["params"] == {}  # temperature is sent only when set
     assert entry["response"]["usage"]["prompt_tokens"] == 100
 
 
@@ -305,7 +310,7 @@ def test_refresh_in_a_db_cache_replays_the_latest_answer(server, secret, tmp_pat
     ask(client_for(server, secret, Cache(db), CallLog(db)))
     ask(client_for(server, secret, Cache(db, mode="refresh"), CallLog(db)))
     replayed = ask(client_for(server, secret, Cache(db, mode="replay-only")))
-    assert replayed.input_tokens == 111 and len(server.chat_requests()) == 2
+    assert replayed.replayed_input_tokens == 111 and len(server.chat_requests()) == 2
 
 
 def test_failed_calls_are_no_entries_and_off_opens_no_database(server, secret, tmp_path):

@@ -321,3 +321,45 @@ def test_default_models_are_the_fixtures_and_the_baseline() -> None:
     models = default_models(FIXTURES)
     assert models[:2] == FIXTURE_MODELS
     assert set(models) <= {*FIXTURE_MODELS, "baseline"}
+
+
+def test_report_into_a_missing_folder_creates_it(tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions"
+    predictions.mkdir()
+    for gold in Path(GOLD).glob("*.json"):
+        (predictions / gold.name).write_text(gold.read_text("utf-8"), "utf-8")
+    a, b = tmp_path / "new" / "deeper" / "score.html", tmp_path / "other" / "compare.html"
+    code, _, err = invoke("score", predictions, "--gold", GOLD, "--articles", SEEDS, "--report", a)
+    assert code == 0, err
+    code, _, err = invoke(
+        "compare", predictions, predictions, "--gold", GOLD, "--articles", SEEDS,
+        "--samples", 100, "--report", b,
+    )  # fmt: skip
+    assert code == 0, err
+    assert a.read_text("utf-8").startswith("<!") and b.is_file()
+
+
+def test_leaderboard_covers_every_stored_run_with_labelled_columns(
+    no_endpoint: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs"
+    base = ["eval", "--gold", GOLD, "--articles", SEEDS, "--out", out]
+    assert invoke(*base, "-m", "fixture-careful", "-m", "fixture-sloppy")[0] == 0
+    code, stdout, stderr = invoke(*base, "-m", "baseline", "--format", "json")
+    assert code == 0, stderr
+    board = {row["name"]: row for row in json.loads(stdout)["leaderboard"]}
+    assert set(board) == {"baseline", "fixture-careful", "fixture-sloppy"}
+    row = board["fixture-careful"]
+    for kind in ("found", "strict", "soft"):
+        assert f"meetings_{kind}_f1" in row and f"positions_{kind}_f1" in row
+    assert row["meetings_strict_f1"] == row["meetings_f1"]
+    assert row["offline"] is True and board["baseline"]["offline"] is True
+    html = (out / "report.html").read_text("utf-8")
+    assert "fixture-sloppy" in html and "baseline" in html
+    code, stdout, _ = invoke(*base, "-m", "baseline", "--show", "fixture-sloppy")
+    assert code == 0
+    assert "fixture-sloppy" in stdout and "fixture-careful" not in stdout
+    for label in ("re-ask", "cost $", "time s", "n/a"):
+        assert label in stdout
+    code, _, stderr = invoke(*base, "-m", "baseline", "--show", "nope")
+    assert code == 1 and "no stored run named nope" in stderr

@@ -221,22 +221,35 @@ def test_json_modes(server, secret, mode):
     assert TURNS[0]["content"] in sent["messages"][1]["content"]
 
 
-def test_rejected_json_schema_falls_back_to_tools(server, secret, caplog):
-    server.script(
-        Reply(500, {"error": {"message": "Internal Server Error"}}), completion(tool=VALID)
-    )
+def test_json_schema_refused_by_repeated_bare_500s_falls_back_to_tools(server, secret, caplog):
+    bare = Reply(500, {"error": {"message": "Internal Server Error"}})
+    server.script(bare, bare, bare, completion(tool=VALID))
     client = make_client(server, secret, mode="json_schema")
     with caplog.at_level(logging.WARNING, logger="llm_extract"):
         done, stats = complete(client)
-    first, second = (r.json for r in server.chat_requests())
-    assert first["response_format"]["type"] == "json_schema" and "tools" not in first
-    assert "tools" in second and "response_format" not in second
+    *refused, last = (r.json for r in server.chat_requests())
+    assert len(refused) == 3
+    assert all(r["response_format"]["type"] == "json_schema" for r in refused)
+    assert "tools" in last and "response_format" not in last
     assert done.mode == "tools" and client.mode == "tools"
     assert (
         "rejected mode json_schema (HTTP 500" in caplog.text
         and "falling back to tools" in caplog.text
     )
-    assert stats.attempts == 2
+    assert stats.attempts == 4
+
+
+def test_one_transient_500_keeps_an_explicit_json_schema_mode(server, secret, caplog):
+    server.script(
+        Reply(500, {"error": {"message": "Internal Server Error"}}),
+        completion(content=json.dumps(VALID)),
+    )
+    client = make_client(server, secret, mode="json_schema")
+    with caplog.at_level(logging.WARNING, logger="llm_extract"):
+        done, stats = complete(client)
+    assert done.mode == "json_schema" and client.mode == "json_schema"
+    assert all("response_format" in r.json for r in server.chat_requests())
+    assert "falling back" not in caplog.text and stats.attempts == 2
 
 
 def test_tools_400_naming_the_feature_falls_back(server, secret):
@@ -419,3 +432,50 @@ def test_provider_key_missing_names_its_variable():
 def test_a_zero_or_negative_cap_is_refused(setting):
     with pytest.raises(ConfigError, match="must be more than 0"):
         ClientConfig.from_env(**setting)
+
+
+def _required_everywhere(node: object) -> bool:
+    """Every object schema in `node` requires all its properties and allows no others."""
+    if isinstance(node, list):
+        return all(_required_everywhere(item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if "default" in node:
+        return False
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        if (
+            node.get("required") != list(properties)
+            or node.get("additionalProperties") is not False
+        ):
+            return False
+        return all(_required_everywhere(sub) for sub in properties.values()) and all(
+            _required_everywhere(v) for k, v in node.items() if k != "properties"
+        )
+    return all(_required_everywhere(v) for v in node.values())
+
+
+def test_json_schema_is_sent_strict_and_answers_validate_the_same(server, secret):
+    nulls = {"date": None, "format": None, "location": None, "topics": [], "outcomes": []}
+    answer = {**VALID, "meetings": [{**VALID["meetings"][0], **nulls}]}
+    server.script(
+        completion(content=json.dumps(INVALID, ensure_ascii=False)),
+        completion(content=json.dumps(answer, ensure_ascii=False)),
+    )
+    done, stats = complete(make_client(server, secret, mode="json_schema"))
+    spec = server.chat_requests()[0].json["response_format"]["json_schema"]
+    assert spec["strict"] is True
+    assert _required_everywhere(spec["schema"])
+    end = spec["schema"]["$defs"]["EventDate"]["properties"]["end"]
+    assert {"type": "null"} in end["anyOf"]  # optional stays nullable
+    assert stats.reasks == 1, "an answer the records refuse is still re-asked"
+    assert done.value.meetings[0].date is None
+
+
+def test_temperature_is_sent_only_when_set(server, secret):
+    server.script(completion(tool=VALID), completion(tool=VALID))
+    complete(make_client(server, secret))
+    complete(make_client(server, secret, config={"temperature": 0.2}))
+    first, second = (r.json for r in server.chat_requests())
+    assert "temperature" not in first
+    assert second["temperature"] == 0.2

@@ -168,3 +168,19 @@ def test_unknown_keys_are_rejected_so_the_model_is_re_asked() -> None:
 def test_stored_dates_with_their_precision_load_again() -> None:
     date = EventDate(start="2026-01")
     assert EventDate.model_validate(date.model_dump()) == date
+
+
+def test_the_readme_way_to_get_the_published_schema_from_python() -> None:
+    import json
+    from pathlib import Path
+
+    import llm_extract
+
+    root = Path(__file__).resolve().parents[1]
+    assert 'llm_extract.json_schema("article_extraction")' in (root / "README.md").read_text(
+        "utf-8"
+    )
+    for name in ("article_extraction", "extraction_result"):
+        published = json.loads((root / "schemas" / f"{name}.schema.json").read_text("utf-8"))
+        assert llm_extract.json_schema(name) == published
+    assert callable(llm_extract.read_dates)

@@ -16,8 +16,14 @@ from rich.text import Text
 from llm_extract.cache import Cache, CallLog
 from llm_extract.client import MODES, ClientConfig
 from llm_extract.errors import ExtractError
+from llm_extract.extraction import CHUNK_OVERLAP
 
 __all__ = [
+    "CACHE_PANEL",
+    "DEFAULT_CONCURRENCY",
+    "MODEL_PANEL",
+    "OUTPUT_PANEL",
+    "RUN_PANEL",
     "ApiKeyEnv",
     "AsJson",
     "BaseUrl",
@@ -34,10 +40,15 @@ __all__ = [
     "NoChunking",
     "NoLog",
     "PromptName",
+    "ReportFormat",
     "Rpm",
+    "TableOrJson",
+    "Temperature",
     "Timeout",
     "add_data_row",
     "announce_to_stderr",
+    "at_least",
+    "choices",
     "model_calls",
     "open_cache",
     "user_errors",
@@ -56,67 +67,236 @@ class CacheChoice(StrEnum):
 ModeChoice = StrEnum("ModeChoice", {name: name for name in MODES})
 """`--mode`: instructor's structured-output modes (`llm_extract.client.MODES`)."""
 
+MODEL_PANEL = "Model"
+RUN_PANEL = "Run"
+CACHE_PANEL = "Cache and call log"
+OUTPUT_PANEL = "Output"
+DEFAULT_CONCURRENCY = 8
+"""Articles in flight at once, for every command that runs a model."""
+
+
+class TableOrJson(StrEnum):
+    """`--format` of the commands that print scores."""
+
+    table = "table"
+    json = "json"
+
+
+def choices(kind: type[StrEnum]) -> dict[str, Any]:
+    """Option settings for a choice, with an error in plain words (typer's names pydantic's
+    "Value error")."""
+    names = [member.value for member in kind]
+
+    def parse(value: str) -> StrEnum:
+        if value not in names:
+            listed = ", ".join(repr(name) for name in names)
+            raise typer.BadParameter(f"{value!r} is not one of {listed}")
+        return kind(value)
+
+    return {"parser": parse, "metavar": "|".join(names)}
+
+
+def at_least(name: str, low: int) -> Any:
+    """A parser for a whole number of at least `low`, with an error in the option's words."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a whole number") from None
+        if number < low:
+            raise typer.BadParameter(f"{name} must be at least {low} (got {number})")
+        return number
+
+    return parse
+
+
+def _positive(name: str, unit: str, default: str | None = None) -> Any:
+    """A parser for a number that must be more than 0, with an error in the option's words."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a number of {unit}") from None
+        if number <= 0:
+            fallback = f" (leave it out for {default})" if default else ""
+            raise typer.BadParameter(f"{name} must be more than 0 {unit}{fallback}")
+        return number
+
+    return parse
+
+
 # Options that several commands take, each worded once; a command gives the default,
 # which typer wants in the signature.
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL)."),
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).",
+        rich_help_panel=MODEL_PANEL,
+    ),
 ]
 ApiKeyEnv = Annotated[
-    str, typer.Option("--api-key-env", help="Environment variable that holds the API key.")
+    str,
+    typer.Option(
+        "--api-key-env",
+        metavar="VAR",
+        help="Environment variable that holds the API key.",
+        rich_help_panel=MODEL_PANEL,
+    ),
 ]
 ModeOption = Annotated[
     ModeChoice | None,
-    typer.Option("--mode", help="Structured-output mode (default tools; falls back if rejected)."),
+    typer.Option(
+        "--mode",
+        **choices(ModeChoice),
+        help="Structured-output mode (default tools; falls back if rejected).",
+        rich_help_panel=MODEL_PANEL,
+    ),
+]
+Temperature = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature",
+        min=0.0,
+        metavar="T",
+        help="Sampling temperature; sent only when given (reasoning models refuse it).",
+        rich_help_panel=MODEL_PANEL,
+    ),
 ]
 CacheOption = Annotated[
-    CacheChoice, typer.Option("--cache", help="Record/replay cache mode for live model calls.")
+    CacheChoice,
+    typer.Option(
+        "--cache",
+        **choices(CacheChoice),
+        help="Record/replay cache mode for live model calls.",
+        rich_help_panel=CACHE_PANEL,
+    ),
 ]
 CacheStore = Annotated[
     Path | None,
     typer.Option(
         "--cache-dir",
+        metavar="PATH",
         help="Cache store: a .db file (default: logs.db, one row per call) or a folder of JSON files.",
+        rich_help_panel=CACHE_PANEL,
     ),
 ]
 NoLog = Annotated[
     bool,
     typer.Option(
         "--no-log",
+        metavar="",
         help="Do not log calls to logs.db; a .db cache still records its successful calls.",
+        rich_help_panel=CACHE_PANEL,
     ),
 ]
 Concurrency = Annotated[
-    int, typer.Option("--concurrency", "-c", min=1, help="Articles in flight at once.")
+    int,
+    typer.Option(
+        "--concurrency",
+        "-c",
+        min=1,
+        metavar="N",
+        help="Articles in flight at once.",
+        rich_help_panel=RUN_PANEL,
+    ),
 ]
 Rpm = Annotated[
     float | None,
-    typer.Option("--rpm", help="Cap on live model requests per minute, re-asks included."),
+    typer.Option(
+        "--rpm",
+        parser=_positive("--rpm", "requests a minute", "no cap"),
+        metavar="N",
+        help="Cap on live model requests per minute, re-asks included (default: no cap).",
+        rich_help_panel=RUN_PANEL,
+    ),
 ]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for one answer.")]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        parser=_positive("--timeout", "seconds", f"{ClientConfig.timeout:g} s"),
+        metavar="SECONDS",
+        help=f"Seconds to wait for one answer (default: {ClientConfig.timeout:g}).",
+        rich_help_panel=MODEL_PANEL,
+    ),
+]
 MaxTokens = Annotated[
-    int | None, typer.Option("--max-tokens", help="Cap on output tokens per answer.")
+    int | None,
+    typer.Option(
+        "--max-tokens",
+        min=1,
+        metavar="N",
+        help="Cap on output tokens per answer (default: the server's).",
+        rich_help_panel=MODEL_PANEL,
+    ),
 ]
 MaxReasks = Annotated[
-    int, typer.Option("--max-reasks", min=0, help="Live re-asks after an answer fails validation.")
+    int,
+    typer.Option(
+        "--max-reasks",
+        min=0,
+        metavar="N",
+        help="Live re-asks after an answer fails validation.",
+        rich_help_panel=RUN_PANEL,
+    ),
 ]
 GroundingReasks = Annotated[
     int,
     typer.Option(
-        "--grounding-reasks", min=0, help="Live re-asks when quotes are not found in the article."
+        "--grounding-reasks",
+        min=0,
+        metavar="N",
+        help="Live re-asks when quotes are not found in the article.",
+        rich_help_panel=RUN_PANEL,
     ),
 ]
-PromptName = Annotated[str, typer.Option("--prompt", help="Prompt template name in prompts/.")]
+PromptName = Annotated[
+    str,
+    typer.Option(
+        "--prompt",
+        metavar="NAME",
+        help="Prompt template name in prompts/.",
+        rich_help_panel=MODEL_PANEL,
+    ),
+]
 NoChunking = Annotated[
-    bool, typer.Option("--no-chunking", help="Refuse articles longer than --chunk-chars.")
+    bool,
+    typer.Option(
+        "--no-chunking",
+        metavar="",
+        help="Refuse articles longer than --chunk-chars.",
+        rich_help_panel=RUN_PANEL,
+    ),
 ]
 ChunkChars = Annotated[
     int,
     typer.Option(
-        "--chunk-chars", help="Longest text sent in one call; longer articles are chunked."
+        "--chunk-chars",
+        parser=at_least("--chunk-chars", 2 * CHUNK_OVERLAP),
+        metavar="N",
+        help=f"Longest text sent in one call; longer articles are chunked (chunks overlap by "
+        f"{CHUNK_OVERLAP}).",
+        rich_help_panel=RUN_PANEL,
     ),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text and tables.")]
+AsJson = Annotated[
+    bool,
+    typer.Option(
+        "--json", metavar="", help="Short for --format json.", rich_help_panel=OUTPUT_PANEL
+    ),
+]
+ReportFormat = Annotated[
+    TableOrJson,
+    typer.Option(
+        "--format", **choices(TableOrJson),
+        help="stdout: tables, or JSON keyed by record type and field.",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]  # fmt: skip
 
 
 def open_cache(choice: CacheChoice, store: Path | None) -> Cache:
@@ -132,23 +312,33 @@ def model_calls(
     timeout: float | None = None,
     rpm: float | None = None,
     max_tokens: int | None = None,
+    temperature: float | None = None,
 ) -> dict[str, Any]:
-    """The `config`, `cache` and `call_log` settings that `extract` and `batch collect` build alike."""
+    """The `config`, `cache` and `call_log` settings that model-running commands build alike."""
     return {
-        "config": ClientConfig.from_env(timeout=timeout, rpm=rpm, max_tokens=max_tokens),
+        "config": ClientConfig.from_env(
+            timeout=timeout, rpm=rpm, max_tokens=max_tokens, temperature=temperature
+        ),
         "cache": open_cache(cache, store),
         "call_log": None if no_log else CallLog(),
     }
 
 
+INTERRUPTED = 130
+"""The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect."""
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Our errors become one line on stderr and exit code 1."""
+    """Our errors become one line on stderr and exit code 1; Ctrl-C exits 130 (the run
+    has said on stderr what it finished)."""
     try:
         yield
     except ExtractError as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(INTERRUPTED) from None
 
 
 class _Stderr(logging.Handler):

@@ -22,6 +22,7 @@ from llm_extract.batch import (
     submit,
 )
 from llm_extract.cli._common import (
+    DEFAULT_CONCURRENCY,
     ApiKeyEnv,
     AsJson,
     BaseUrl,
@@ -167,7 +168,7 @@ def collect_command(
     ] = None,
     base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
     rpm: Rpm = None,
     cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,

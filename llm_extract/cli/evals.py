@@ -10,16 +10,31 @@ import typer
 from rich.console import Console
 
 from llm_extract.cli._common import (
+    DEFAULT_CONCURRENCY,
+    MODEL_PANEL,
+    OUTPUT_PANEL,
+    ApiKeyEnv,
     AsJson,
     BaseUrl,
     CacheChoice,
     CacheOption,
     CacheStore,
     Concurrency,
+    MaxReasks,
+    MaxTokens,
     ModeOption,
-    open_cache,
+    NoLog,
+    PromptName,
+    ReportFormat,
+    Rpm,
+    TableOrJson,
+    Temperature,
+    Timeout,
+    announce_to_stderr,
+    model_calls,
     user_errors,
 )
+from llm_extract.client import DEFAULT_API_KEY_ENV
 from llm_extract.evaluation import (
     DEFAULT_FIXTURES,
     DEFAULT_OUT,
@@ -30,8 +45,11 @@ from llm_extract.evaluation import (
     default_models,
     evaluate,
     load_run,
+    stored_runs,
 )
+from llm_extract.extraction import DEFAULT_MAX_REASKS
 from llm_extract.goldsets import GoldSet, gold_set, gold_sets
+from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.report import (
     comparison_table,
     differing_table,
@@ -49,20 +67,32 @@ _GOLD_HELP = (
     "A gold set (seeds, dev, test) or a folder of gold <article id>.json files. Sets are "
     "scored apart: tune on seeds and dev, report test."
 )
-Gold = Annotated[str, typer.Option(help=_GOLD_HELP)]
+Gold = Annotated[str, typer.Option(metavar="SET|FOLDER", help=_GOLD_HELP, rich_help_panel="Gold")]
 Articles = Annotated[
     Path | None,
     typer.Option(
+        metavar="FOLDER",
         help="Folder of the article texts (<article id>.txt) the gold points into.",
         show_default="the set's own, or seeds/ for a folder",
+        rich_help_panel="Gold",
     ),
 ]
 Report = Annotated[
-    Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="Also write a self-contained HTML report to this file (its folder is made).",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
 ]
-
-
-Prices = Annotated[Path, typer.Option(help="Price table (TOML), USD per million tokens.")]
+Prices = Annotated[
+    Path,
+    typer.Option(
+        metavar="FILE",
+        help="Price table (TOML), USD per million tokens.",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
 
 
 def _print_json(data: Any) -> None:
@@ -70,13 +100,19 @@ def _print_json(data: Any) -> None:
 
 
 def _write_report(path: Path, html: str) -> None:
-    path.write_text(html, encoding="utf-8")
+    """Into a folder made if missing, as `--out` does."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as err:
+        typer.secho(f"error: cannot write the report {path}: {err.strerror}", err=True, fg="red")
+        raise typer.Exit(1) from None
     typer.echo(f"wrote {path}", err=True)
 
 
 def _console() -> Console:
-    """At least 100 columns, so piped output keeps its headers readable."""
-    return Console(width=max(Console().width, 100))
+    """At least 120 columns, so the leaderboard's ten labelled columns are never cut."""
+    return Console(width=max(Console().width, 120))
 
 
 def _show(runs: list[Run]) -> None:
@@ -102,50 +138,107 @@ def eval_models(
         typer.Option(
             "--model",
             "-m",
+            metavar="MODEL",
             help="A model to evaluate (repeat for several); default: the fixture models "
             "and the baseline.",
+            rich_help_panel=MODEL_PANEL,
         ),
     ] = None,
     gold: Annotated[
         list[str] | None,
-        typer.Option(help=f"{_GOLD_HELP} Repeat for several; default: every shipped set."),
+        typer.Option(
+            metavar="SET|FOLDER",
+            help=f"{_GOLD_HELP} Repeat for several; default: every shipped set.",
+            rich_help_panel="Gold",
+        ),
     ] = None,
     articles: Articles = None,
     out: Annotated[
         Path,
         typer.Option(
+            metavar="FOLDER",
             help="Runs are stored in OUT/<set>/<model>/ (OUT/<model>/ for a gold folder): "
-            "predictions, scores, metadata."
+            "predictions, scores, metadata.",
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = DEFAULT_OUT,
     base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
     mode: ModeOption = None,
+    prompt: PromptName = DEFAULT_PROMPT,
+    temperature: Temperature = None,
+    max_tokens: MaxTokens = None,
+    timeout: Timeout = None,
     cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
-    concurrency: Concurrency = 4,
+    no_log: NoLog = False,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    rpm: Rpm = None,
+    max_reasks: MaxReasks = DEFAULT_MAX_REASKS,
     fixtures: Annotated[
-        Path, typer.Option(help="Fixture models' replies and recorded cache.")
+        Path,
+        typer.Option(
+            metavar="FOLDER",
+            help="Fixture models' replies and recorded cache.",
+            rich_help_panel=MODEL_PANEL,
+        ),
     ] = DEFAULT_FIXTURES,
     prices: Prices = DEFAULT_PRICES,
+    output_format: ReportFormat = TableOrJson.table,
     as_json: AsJson = False,
     report: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE",
             help="Where to write the HTML report (one per gold set: the set's name is added "
             "when several are scored).",
             show_default="OUT/<set>/report.html",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = None,
+    show: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--show",
+            metavar="RUN",
+            help="Stored runs to rank beside the new ones (repeat); default: every run "
+            "stored for the set.",
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
 ) -> None:
     """Run models over each gold set, store the runs, print a leaderboard per set, write reports."""
+    announce_to_stderr()
+    as_json = as_json or output_format is TableOrJson.json
     with user_errors():
         sets = gold_sets(gold, articles)
-        store = open_cache(cache, cache_dir)
+        calls = model_calls(
+            cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens,
+            temperature=temperature,
+        )  # fmt: skip
+    engine = {
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "mode": mode.value if mode else None,
+        "prompt": prompt,
+        "max_reasks": max_reasks,
+        "concurrency": concurrency,
+        "call_log": calls["call_log"],
+        "client_config": calls["config"],
+    }
     scored: dict[str, list[Run]] = {}
     for chosen in sets:
-        runs = _eval_set(chosen, model, out, store, fixtures, prices, base_url, mode, concurrency)
-        scored[chosen.name] = runs
         folder = out / chosen.name if chosen.shipped else out
+        made = _eval_set(chosen, model, folder, calls["cache"], fixtures, prices, engine)
+        names = [run.name for run in made]
+        with user_errors():
+            others, notes = stored_runs(
+                folder, gold=chosen.gold, articles=chosen.articles, names=show, skip=names
+            )
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        runs = made + [run for run in others if run.name not in names]
+        scored[chosen.name] = runs
         if not as_json:
             typer.echo(f"gold set {chosen.name}: {chosen.gold} ({len(runs)} runs)", err=True)
             _show(runs)
@@ -175,23 +268,19 @@ def _eval_set(
     store: Any,
     fixtures: Path,
     prices: Path,
-    base_url: str | None,
-    mode: Any,
-    concurrency: int,
+    engine: dict[str, Any],
 ) -> list[Run]:
     with user_errors():
         return evaluate(
             models or default_models(fixtures),
             gold=chosen.gold,
             articles=chosen.articles,
-            out=out / chosen.name if chosen.shipped else out,
+            out=out,
             prices=PriceTable.load(prices),
             cache=store,
             fixtures=fixtures,
             notify=_warn,
-            base_url=base_url,
-            mode=mode.value if mode else None,
-            concurrency=concurrency,
+            **engine,
         )
 
 
@@ -223,10 +312,12 @@ def score(
     gold: Gold = "seeds",
     articles: Articles = None,
     prices: Prices = DEFAULT_PRICES,
+    output_format: ReportFormat = TableOrJson.table,
     as_json: AsJson = False,
     report: Report = None,
 ) -> None:
     """Score predictions already on disk against the gold."""
+    as_json = as_json or output_format is TableOrJson.json
     with user_errors():
         chosen = gold_set(gold, articles)
         run = load_run(
@@ -250,10 +341,12 @@ def compare(
         int, typer.Option(help="Seed of the bootstrap: same seed, same intervals.")
     ] = 0,
     top: Annotated[int, typer.Option(min=0, help="How many most-differing articles to list.")] = 5,
+    output_format: ReportFormat = TableOrJson.table,
     as_json: AsJson = False,
     report: Report = None,
 ) -> None:
     """Per-field deltas of B against A with 95% intervals, and the articles that differ most."""
+    as_json = as_json or output_format is TableOrJson.json
     with user_errors():
         chosen = gold_set(gold, articles)
         a, b, result = compare_runs(

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from llm_extract.articles import read_dates
 from llm_extract.cli._common import (
+    DEFAULT_CONCURRENCY,
+    MODEL_PANEL,
+    OUTPUT_PANEL,
+    RUN_PANEL,
     ApiKeyEnv,
+    AsJson,
     BaseUrl,
     CacheChoice,
     CacheOption,
@@ -27,12 +32,14 @@ from llm_extract.cli._common import (
     NoLog,
     PromptName,
     Rpm,
+    Temperature,
     Timeout,
-    add_data_row,
     announce_to_stderr,
+    choices,
     model_calls,
     user_errors,
 )
+from llm_extract.cli.records import print_results
 from llm_extract.client import DEFAULT_API_KEY_ENV
 from llm_extract.extraction import (
     DEFAULT_CHUNK_CHARS,
@@ -50,19 +57,32 @@ class Format(StrEnum):
     table = "table"
 
 
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
 def extract(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Article files or folders; '-' reads one article from stdin."),
+        typer.Argument(
+            metavar="PATH",
+            help="Article files (text, HTML, PDF, DOCX) or folders; '-' reads one from stdin.",
+            show_default=False,
+        ),
     ],
     model: Annotated[
         str | None,
         typer.Option(
             "--model",
             "-m",
+            metavar="MODEL",
             help="Model name served at --base-url, provider/model (openai/…, ollama/…), "
             "or 'baseline'. Default: $LLM_EXTRACT_MODEL, else the offline baseline when "
             "no endpoint is configured.",
+            rich_help_panel=MODEL_PANEL,
         ),
     ] = None,
     base_url: BaseUrl = None,
@@ -70,9 +90,15 @@ def extract(
     mode: ModeOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="JSONL results, appended as articles finish; resumable."),
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="JSONL results, appended as articles finish; resumable.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = None,
-    concurrency: Concurrency = 8,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
     rpm: Rpm = None,
     cache: CacheOption = CacheChoice.use,
     cache_dir: CacheStore = None,
@@ -81,18 +107,56 @@ def extract(
     output_format: Annotated[
         Format | None,
         typer.Option(
-            "--format", help="stdout: json (default), jsonl, or table (default with --out)."
+            "--format",
+            **choices(Format),
+            help="stdout: json (default), jsonl, or table (default with --out).",
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
+    as_json: AsJson = False,
     no_chunking: NoChunking = False,
     chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,
     timeout: Timeout = None,
     max_tokens: MaxTokens = None,
+    temperature: Temperature = None,
     prompt: PromptName = DEFAULT_PROMPT,
     retry_failed: Annotated[
-        bool, typer.Option(help="With --out: redo articles that failed before.")
+        bool,
+        typer.Option(
+            metavar="",
+            help="With --out: redo articles that failed before.",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = False,
+    wait_for_lock: Annotated[
+        bool,
+        typer.Option(
+            "--wait-for-lock",
+            help="With --out: when another run is writing the file, wait for it to end "
+            "(then resume) instead of refusing.",
+        ),
     ] = False,
     no_log: NoLog = False,
+    published: Annotated[
+        dt.date | None,
+        typer.Option(
+            "--published",
+            parser=_day,
+            metavar="YYYY-MM-DD",
+            help="Publication date of the articles (relative dates resolve against it), "
+            "over the one they state.",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
+    dates: Annotated[
+        Path | None,
+        typer.Option(
+            "--dates",
+            metavar="CSV",
+            help="Publication dates per file: rows of file,YYYY-MM-DD (over --published).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()
@@ -111,11 +175,20 @@ def extract(
             chunk_chars=chunk_chars,
             prompt=prompt,
             retry_failed=retry_failed,
+            wait_for_lock=wait_for_lock,
+            published=published,
+            dates=read_dates(dates) if dates else None,
             **model_calls(
-                cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens
+                cache,
+                cache_dir,
+                no_log=no_log,
+                timeout=timeout,
+                rpm=rpm,
+                max_tokens=max_tokens,
+                temperature=temperature,
             ),
         )
-    chosen = output_format or (Format.table if out else Format.json)
+    chosen = Format.json if as_json else output_format or (Format.table if out else Format.json)
     _print(results, chosen)
     failed = sum(r.status == "failed" for r in results)
     if failed:
@@ -131,25 +204,4 @@ def _print(results: list[ExtractionResult], chosen: Format) -> None:
         payload = [r.model_dump(mode="json") for r in results]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        Console().print(_table(results))
-
-
-def _table(results: list[ExtractionResult]) -> Table:
-    table = Table(title=f"{len(results)} articles")
-    for column in ("article", "status", "meetings", "positions", "re-asks", "tokens", "s", "note"):
-        table.add_column(column, overflow="fold")
-    for r in results:
-        extraction = r.extraction
-        note = r.error or (f"{len(r.warnings)} warnings" if r.warnings else "")
-        add_data_row(
-            table,
-            r.article_id,
-            r.status,
-            str(len(extraction.meetings)) if extraction else "-",
-            str(len(extraction.positions)) if extraction else "-",
-            str(r.reasks),
-            f"{r.usage.input_tokens}/{r.usage.output_tokens}",
-            f"{r.latency_s:.2f}" if r.latency_s is not None else "-",
-            note,
-        )
-    return table
+        print_results(results)

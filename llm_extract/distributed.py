@@ -46,6 +46,7 @@ from llm_extract.extraction import (
     writable_output,
 )
 from llm_extract.prompts import DEFAULT_PROMPT
+from llm_extract.runlock import OutputLock
 from llm_extract.schemas import ExtractionResult
 
 if TYPE_CHECKING:
@@ -360,22 +361,26 @@ def extract_to_jsonl(
 
     out_path = writable_output(out)
     rows = dict(_rows(sources))
-    done = resume_output(out_path, list(rows), extractor=_renderer(settings), keep=False)
-    summary = RaySummary(out=out_path, done_before=sum(key in done for key in rows))
-    todo = [row for key, row in rows.items() if key not in done]
-    if not todo:
-        return summary
-    results = extract_dataset(ray.data.from_items(todo), settings, **options)
-    sink = open_output(out_path)
+    lock = OutputLock.acquire(out_path)  # one run writes a results file at a time
     try:
-        for row in results.iter_rows():
-            sink.write(row["result"] + "\n")
-            sink.flush()
-            summary.ok += row["status"] == "ok"
-            summary.failed += row["status"] != "ok"
-            summary.reasked += row["reasks"] > 0
-            if progress is not None:
-                progress(ExtractionResult.model_validate_json(row["result"]))
+        done = resume_output(out_path, list(rows), extractor=_renderer(settings), keep=False)
+        summary = RaySummary(out=out_path, done_before=sum(key in done for key in rows))
+        todo = [row for key, row in rows.items() if key not in done]
+        if not todo:
+            return summary
+        results = extract_dataset(ray.data.from_items(todo), settings, **options)
+        sink = open_output(out_path)
+        try:
+            for row in results.iter_rows():
+                result = ExtractionResult.model_validate_json(row["result"])
+                sink.write(result)
+                summary.ok += result.status == "ok"
+                summary.failed += result.status != "ok"
+                summary.reasked += result.reasks > 0
+                if progress is not None:
+                    progress(result)
+        finally:
+            sink.close()
     finally:
-        sink.close()
+        lock.release()
     return summary

@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_extract.articles import Article, load_article
-from llm_extract.batch import BATCH_MODE, BATCH_URL, _BatchAnswers, _line_error, _offline_client
+from llm_extract.batch import (
+    BATCH_MODE,
+    BATCH_URL,
+    _BatchAnswers,
+    _Collector,
+    _line_error,
+    _offline_client,
+)
 from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.extraction import (
@@ -141,6 +148,8 @@ class _Finisher:
             chunking=settings.chunking,
             chunk_chars=settings.chunk_chars,
         )
+        self.collector = _Collector(self.extractor, self.answers)
+        """Failed results, made as `batch collect` makes them."""
 
     def finish(self, article: Article, key: str, answer: dict[str, Any]) -> ExtractionResult:
         self.answers.add(key, answer)
@@ -148,21 +157,6 @@ class _Finisher:
             return self.loop.run_until_complete(self.extractor.extract(article))
         finally:
             self.answers.discard(key)
-
-    def failed(self, article: Article | None, article_id: str, reason: str, failure: str):
-        extractor = self.extractor
-        return ExtractionResult(
-            article_id=article.id if article else article_id,
-            source=article.source if article else article_id,
-            published=article.published if article else None,
-            model=extractor.model,
-            mode=extractor.mode,
-            status="failed",
-            error=reason,
-            failure=failure,
-            prompt=extractor.prompt.info if extractor.prompt else None,
-            schema_hash=extractor.schema_hash,
-        )
 
 
 @functools.cache
@@ -247,12 +241,19 @@ def _preprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, A
         except ArticleError as err:
             # The row still travels (one row in, one out) but nothing is posted for it;
             # postprocess records the reason and the batch goes on.
-            return {"article": "", "article_id": _row_id(row), "error": str(err), "key": "",
-                    "payload": {_BODY: ""}}  # fmt: skip
+            return {
+                "article": "",
+                "article_id": _row_id(row),
+                "source": row.get("path") or _row_id(row),
+                "error": str(err),
+                "key": "",
+                "payload": {_BODY: ""},
+            }
         body = {**request, "model": settings.body_model} if settings.body_model else request
         return {
             "article": article.model_dump_json(),
             "article_id": article.id,
+            "source": article.source,
             "error": "",
             "key": extractor.client.request_key(request),
             "payload": {_BODY: json.dumps(body, ensure_ascii=False)},
@@ -265,7 +266,9 @@ def _postprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, 
     def postprocess(row: dict[str, Any]) -> dict[str, Any]:
         finisher = _finisher(settings)
         if row["error"]:
-            result = finisher.failed(None, row["article_id"], row["error"], "input")
+            result = finisher.collector.failed(
+                None, row["source"], row["article_id"], row["error"], "input"
+            )
         else:
             article = Article.model_validate_json(row["article"])
             answer = row.get("http_response")
@@ -274,8 +277,8 @@ def _postprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, 
                 inner = answer["error"]
                 problem = inner.get("message") if isinstance(inner, dict) else str(inner)
             if problem:
-                result = finisher.failed(
-                    article, article.id, f"the request failed: {problem}", "transport"
+                result = finisher.collector.failed(
+                    article, "", article.id, f"the request failed: {problem}", "transport"
                 )
             else:
                 result = finisher.finish(article, row["key"], answer)

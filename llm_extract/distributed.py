@@ -27,7 +27,7 @@ import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,9 @@ class RaySettings:
     config: ClientConfig = field(default_factory=ClientConfig)
     body_model: str | None = None
     """body.model sent, for a server that serves the weights under another name."""
+    api_key: str | None = field(default=None, repr=False)
+    """For the re-asks from the workers, whose environment is not the driver's; default
+    `$api_key_env` on the driver. Never in a repr, so never in a log line."""
 
     def __post_init__(self) -> None:
         if self.max_reasks < 0 or self.grounding_reasks < 0:
@@ -133,7 +136,7 @@ class _Finisher:
         client = Client(
             settings.model,
             base_url=settings.base_url,
-            api_key=os.environ.get(settings.api_key_env) or "none",
+            api_key=settings.api_key or os.environ.get(settings.api_key_env) or "none",
             api_key_env=settings.api_key_env,
             mode=BATCH_MODE,
             config=settings.config,
@@ -307,7 +310,8 @@ def extract_dataset(
     HTTP workers send the requests, at most `qps` per second each.
     """
     llm = require_ray()
-    key = api_key or os.environ.get(settings.api_key_env)
+    key = api_key or settings.api_key or os.environ.get(settings.api_key_env)
+    settings = replace(settings, api_key=key)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     config = llm.HttpRequestProcessorConfig(
         url=settings.base_url.rstrip("/") + BATCH_URL.removeprefix("/v1"),

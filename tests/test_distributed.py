@@ -45,7 +45,7 @@ def _first_asks(server: LoopbackServer) -> list[str]:
     return sorted(json.dumps(b, sort_keys=True) for b in bodies if len(b["messages"]) == 2)
 
 
-def test_the_seeds_give_the_results_and_requests_of_live_extraction(api, tmp_path):
+def test_the_seeds_give_the_results_and_requests_of_live_extraction(api, tmp_path, secret):
     live = extract(
         SEEDS, model=MODEL, base_url=api.url, mode="json_schema", cache=Cache(mode="off")
     )
@@ -53,11 +53,16 @@ def test_the_seeds_give_the_results_and_requests_of_live_extraction(api, tmp_pat
     api.requests.clear()
 
     out = tmp_path / "results.jsonl"
-    summary = extract_to_jsonl(SEEDS, RaySettings(model=MODEL, base_url=api.url), out=out)
+    settings = RaySettings(model=MODEL, base_url=api.url, api_key=secret)
+    assert secret not in repr(settings)
+    summary = extract_to_jsonl(SEEDS, settings, out=out)
 
     assert (summary.ok, summary.failed, summary.reasked) == (5, 0, 1)
     assert len(api.chat_requests()) == len(SEEDS) + 1  # one first ask each, one re-ask
     assert _first_asks(api) == live_asks
+    # the re-ask comes from a worker, whose environment is not the driver's
+    assert {r.headers.get("authorization") for r in api.chat_requests()} == {f"Bearer {secret}"}
+    assert secret not in out.read_text("utf-8")
     results = {r.article_id: r for r in read_results(out)}
     assert results[SLOPPY].reasks == 1
     assert {r.article_id: _comparable(r) for r in live} == {

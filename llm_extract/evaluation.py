@@ -121,6 +121,9 @@ class RunMeta(BaseModel):
     latency_s: float | None = Field(default=None, description="Summed over articles.")
     attempts: int = 0
     reasks: int = 0
+    ungrounded: int = Field(
+        default=0, description="Evidence quotes left ungrounded in ok results, summed."
+    )
 
     @property
     def fixture(self) -> bool:
@@ -210,6 +213,7 @@ def summarise(
         latency_s=round(sum(latencies), 3) if latencies else None,
         attempts=sum(r.attempts for r in results),
         reasks=sum(r.reasks for r in results),
+        ungrounded=sum(len(r.ungrounded) for r in results),
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llm_extract.codes import export_cameo, export_plover
 from llm_extract.errors import ConfigError
 from llm_extract.events import date_bounds, mention_id, person_identity
 from llm_extract.schemas import Event, EventDate, Evidence, ExtractionResult, PositionTrack
@@ -590,6 +591,8 @@ WRITERS: dict[str, Writer] = {
     "csv": write_csv,
     "parquet": write_parquet,
     "duckdb": write_duckdb,
+    "cameo": export_cameo,
+    "plover": export_plover,
 }
 """Export formats by name, as `llm-extract export --to` offers them."""
 

@@ -238,6 +238,11 @@ class Extractor:
             reasks=stats.reasks,
             latency_s=round(time.perf_counter() - started, 4),
             warnings=warnings,
+            ungrounded=[
+                path for path, evidence in iter_evidence(extraction) if not evidence.grounded
+            ]
+            if extraction is not None and not error
+            else [],
         )
 
     @property

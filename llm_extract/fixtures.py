@@ -21,7 +21,45 @@ from llm_extract.errors import ConfigError
 from llm_extract.extraction import Extractor
 from llm_extract.schemas import ExtractionResult
 
-__all__ = ["ScriptedReplies", "record_conversation"]
+__all__ = ["ScriptedReplies", "fixture_completion", "record_conversation"]
+
+
+def fixture_completion(
+    sent: dict[str, Any],
+    text: str,
+    *,
+    model: str,
+    number: int = 1,
+    finish_reason: str = "stop",
+    usage: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """A chat completion answering `sent` (the request body) with `text`, shaped as the
+    request's mode expects: a tool call, a fenced JSON block, or plain JSON content."""
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if sent.get("tools"):
+        name = sent["tools"][0]["function"]["name"]
+        message["tool_calls"] = [
+            {"id": f"call_{number}", "type": "function",
+             "function": {"name": name, "arguments": text}}
+        ]  # fmt: skip
+    elif any("```json" in str(m.get("content")) for m in sent["messages"]):
+        message["content"] = f"```json\n{text}\n```"
+    else:
+        message["content"] = text
+    body: dict[str, Any] = {
+        "id": f"chatcmpl-{model}-{number}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+    }
+    if usage is not None:
+        body["usage"] = {
+            "prompt_tokens": usage[0],
+            "completion_tokens": usage[1],
+            "total_tokens": usage[0] + usage[1],
+        }
+    return body
 
 
 class ScriptedReplies:
@@ -67,31 +105,14 @@ class ScriptedReplies:
             usage = reply.get("usage")
             reply = reply["fixture_reply"]
         text = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
-        sent = json.loads(request.content)
-        message: dict[str, Any] = {"role": "assistant", "content": None}
-        if sent.get("tools"):
-            name = sent["tools"][0]["function"]["name"]
-            message["tool_calls"] = [
-                {"id": f"call_{self.served}", "type": "function",
-                 "function": {"name": name, "arguments": text}}
-            ]  # fmt: skip
-        elif any("```json" in str(m.get("content")) for m in sent["messages"]):
-            message["content"] = f"```json\n{text}\n```"
-        else:
-            message["content"] = text
-        body: dict[str, Any] = {
-            "id": f"chatcmpl-{self.model}-{self.served}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": self.model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        }
-        if usage is not None:
-            body["usage"] = {
-                "prompt_tokens": usage[0],
-                "completion_tokens": usage[1],
-                "total_tokens": usage[0] + usage[1],
-            }
+        body = fixture_completion(
+            json.loads(request.content),
+            text,
+            model=self.model,
+            number=self.served,
+            finish_reason=finish,
+            usage=usage,
+        )
         return httpx2.Response(200, json=body)
 
 

@@ -4,7 +4,10 @@ A quote is looked for three ways, strictest first:
 
 1. exact: the quote is a substring of `Article.text`;
 2. normalised: equal once case, white-space runs, quote marks (« » " “ ” „ ' ‘ ’ ‹ ›),
-   dashes (- – —), ё/е and invisible characters are ignored;
+   dashes (- – —), ё/е and invisible characters are ignored. Quote marks are dropped,
+   not read as spaces, so a quote that differs only in its marks and the punctuation
+   beside them (`…співпраці.` for `…співпраці».`) is normalised, not fuzzy; the span
+   is still the article's own characters, its marks included;
 3. fuzzy: rapidfuzz's best partial alignment scores at least `fuzzy_threshold`
    (0-100) on the normalised strings, the span is snapped to whole words, and a
    word-level diff of quote and span shows nothing that could change the meaning
@@ -58,8 +61,10 @@ of the part before it: models abbreviate within a passage, not across an article
 _QUOTE_MARKS = "«»\"“”„‟'‘’‚‹›`´"
 _DASHES = "‐‑‒–—―−"
 _TABLE = str.maketrans(
-    {**dict.fromkeys(_QUOTE_MARKS, " "), **dict.fromkeys(_DASHES, "-"), "ё": "е", "Ё": "Е"}
+    {**dict.fromkeys(_QUOTE_MARKS, "\u2060"), **dict.fromkeys(_DASHES, "-"), "ё": "е", "Ё": "Е"}
 )
+"""Quote marks become an invisible word joiner, which `_normalise` drops like other
+invisibles: one pass keeps, per character, the offset it came from."""
 _GAP = re.compile(r"[\s\u00ad\u200b-\u200d\u2060\ufeff]+")
 _ELLIPSIS = re.compile(r"\s*(?:[\[(<]\s*(?:…|\.{3,})\s*[\])>]|…|\.{3,})\s*")
 
@@ -224,8 +229,12 @@ def _find(
 
 
 _TOKEN = re.compile(r"\w+")
-_NEGATIONS = frozenset({"не", "ни", "нет", "not", "no", "never", "nor", "t"})
-"""Words that flip a statement ("t" is what is left of "n't" once quote marks are spaces)."""
+_NEGATIONS = frozenset(
+    {"не", "ни", "нет", "ні", "not", "no", "never", "nor", "dont", "doesnt", "didnt", "isnt",
+     "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "havent",
+     "hasnt", "hadnt", "mustnt", "neednt", "aint"}
+)  # fmt: skip
+"""Words that flip a statement («don't» is «dont» once quote marks are dropped)."""
 
 _FUNCTION_WORDS = frozenset(
     {

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pycountry
 
-from llm_extract.aliases import PersonEntry, alias_table, fold
+from llm_extract.aliases import PersonEntry, alias_table, derived, fold
 from llm_extract.schemas import (
     ORGANISATIONS,
     ArticleExtraction,
@@ -36,6 +36,7 @@ from llm_extract.schemas import (
     MeetingStatus,
     Participant,
 )
+from llm_extract.translit import transliterate
 
 if TYPE_CHECKING:
     import pymorphy3
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from llm_extract.articles import Article
 
 __all__ = [
+    "Language",
     "Tense",
     "canonical_name",
     "canonical_place",
@@ -56,7 +58,9 @@ __all__ = [
     "person_key",
     "place_country",
     "resolve_date",
+    "same_day",
     "side_code",
+    "time_of_day",
 ]
 
 Tense = Literal["past", "future"]
@@ -65,17 +69,29 @@ Tense = Literal["past", "future"]
 # --- morphology ---------------------------------------------------------------------------
 
 
+Language = Literal["ru", "uk"]
+
+
 @cache
-def _morph() -> pymorphy3.MorphAnalyzer:
-    """One analyzer per process: loading the dictionaries takes a few tenths of a second."""
+def _morph(lang: Language = "ru") -> pymorphy3.MorphAnalyzer:
+    """One analyzer per language and process: loading dictionaries takes a few tenths of a second."""
     import pymorphy3
 
-    return pymorphy3.MorphAnalyzer()
+    return pymorphy3.MorphAnalyzer(lang=lang)
 
 
 @lru_cache(maxsize=8192)
-def _parses(word: str) -> tuple[Parse, ...]:
-    return tuple(_morph().parse(word))
+def _parses(word: str, lang: Language = "ru") -> tuple[Parse, ...]:
+    return tuple(_morph(lang).parse(word))
+
+
+_UKRAINIAN = re.compile(r"[іїєґʼ']", re.IGNORECASE)
+
+
+def name_language(name: str) -> Language:
+    """Ukrainian when the name has a letter Russian lacks («Андрій Сибіга»), else Russian:
+    Russian case rules turn «Павло Паліса» into «Павло Паліс»."""
+    return "uk" if _UKRAINIAN.search(name) else "ru"
 
 
 @lru_cache(maxsize=8192)
@@ -87,25 +103,35 @@ def _lemma_key(text: str) -> str:
     return fold(" ".join(_lemma(w) for w in _WORD.findall(text)))
 
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 _WORD = re.compile(r"[\w]+(?:[-‐–][\w]+)*")
-_CONSONANTS = frozenset("бвгджзклмнпрстфхцчшщ")
-_VOWELS = frozenset("аеиоуэюя")
+_CONSONANTS = frozenset("бвгґджзклмнпрстфхцчшщ")
+_VOWELS = frozenset("аеиоуэюяієї")
 _PERSON_TAGS = frozenset({"Name", "Surn", "Patr"})
 _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 _GENDERS = ("masc", "femn")
 
 # Masculine endings of foreign consonant-stem surnames pymorphy does not know, by case:
-# (ending, what replaces it, score). «Уиткоффом» -> «Уиткофф», «Джеем» -> «Джей».
-_ENDINGS: dict[str, tuple[tuple[str, str, float], ...]] = {
-    "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("ем", "й", 0.4)),
-    "gent": (("а", "", 0.3), ("я", "й", 0.3), ("ы", "а", 0.3), ("и", "а", 0.2)),
-    "accs": (("а", "", 0.3), ("я", "й", 0.3)),
-    "datv": (("у", "", 0.3), ("ю", "й", 0.3)),
-    "loct": (("е", "", 0.2),),
-}
-_OBLIQUE = re.compile(r"(ом|ем|ой|ей|ым|им|ого|его|ому|ему|ою|ею)$")
-_ADJECTIVAL = re.compile(r"(ого|его|ому|ему|ым|им|ой|ая|яя|ую|юю|ий|ый)$")
+# (ending, what replaces it, score). «Уиткоффом» -> «Уиткофф», «Джеем» -> «Джей»; in
+# Ukrainian also men's surnames in -а: «Сибігою» -> «Сибіга».
+_ENDINGS: dict[Language, dict[str, tuple[tuple[str, str, float], ...]]] = {
+    "ru": {
+        "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("ем", "й", 0.4)),
+        "gent": (("а", "", 0.3), ("я", "й", 0.3), ("ы", "а", 0.3), ("и", "а", 0.2)),
+        "accs": (("а", "", 0.3), ("я", "й", 0.3)),
+        "datv": (("у", "", 0.3), ("ю", "й", 0.3)),
+        "loct": (("е", "", 0.2),),
+    },
+    "uk": {
+        "ablt": (("ом", "", 0.5), ("ем", "", 0.5), ("єм", "й", 0.4), ("ою", "а", 0.4), ("ею", "я", 0.3)),
+        "gent": (("а", "", 0.3), ("я", "й", 0.3), ("и", "а", 0.3), ("і", "я", 0.2)),
+        "accs": (("а", "", 0.3), ("я", "й", 0.3), ("у", "а", 0.3)),
+        "datv": (("у", "", 0.3), ("ові", "", 0.4), ("еві", "", 0.3), ("і", "а", 0.2)),
+        "loct": (("і", "", 0.2),),
+    },
+}  # fmt: skip
+_OBLIQUE = re.compile(r"(ом|ем|єм|ой|ей|ым|им|ого|его|ому|ему|ою|ею|ові|еві)$")
+_ADJECTIVAL = re.compile(r"(ого|его|ому|ему|ым|им|ой|ая|яя|ую|юю|ий|ый|ій|ої|ою)$")
 _AS_WRITTEN = 0.3
 """Score of reading an unknown word as an indeclinable nominative («Рубио», «Бессент»);
 a third of it when the word ends like an oblique case («Арахамией»)."""
@@ -130,17 +156,17 @@ def _genders(gender: str | None) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _token_options(token: str) -> tuple[_Option, ...]:
+def _token_options(token: str, lang: Language = "ru") -> tuple[_Option, ...]:
     """Readings of one token; parses that agree on case, gender and nominative add up."""
     low = token.lower()
-    known = _morph().word_is_known(low)
+    known = _morph(lang).word_is_known(low)
     scores: dict[tuple[str, frozenset[str], str], float] = {}
 
     def add(case: str, genders: frozenset[str], nominative: str, score: float) -> None:
         key = (case, genders, nominative)
         scores[key] = scores.get(key, 0.0) + score
 
-    for parse in _parses(low):
+    for parse in _parses(low, lang):
         tag = parse.tag
         genders = _genders(tag.gender)
         if tag.POS not in ("NOUN", "ADJF") or tag.case not in _CASES or tag.number == "plur":
@@ -156,18 +182,18 @@ def _token_options(token: str) -> tuple[_Option, ...]:
         oblique = _OBLIQUE.search(low) is not None
         add("nomn", frozenset(_GENDERS), low, _AS_WRITTEN / 3 if oblique else _AS_WRITTEN)
         if not _ADJECTIVAL.search(low):
-            for case, nominative, score in _stripped(low):
+            for case, nominative, score in _stripped(low, lang):
                 add(case, frozenset({"masc"}), nominative, score)
     return tuple(_Option(c, g, n, score) for (c, g, n), score in scores.items())
 
 
-def _stripped(word: str) -> Iterator[tuple[str, str, float]]:
-    for case, endings in _ENDINGS.items():
+def _stripped(word: str, lang: Language) -> Iterator[tuple[str, str, float]]:
+    for case, endings in _ENDINGS[lang].items():
         for ending, replacement, score in endings:
             stem = word[: -len(ending)]
             if not word.endswith(ending) or len(stem) < 3:
                 continue
-            if stem[-1] in (_VOWELS if replacement == "й" else _CONSONANTS):
+            if stem[-1] in (_VOWELS if replacement == "й" else _CONSONANTS | {"і"}):
                 yield case, stem + replacement, score
 
 
@@ -176,13 +202,14 @@ def _readings(name: str) -> list[str]:
     tokens = name.split()
     if not any(_CYRILLIC.search(t) and "." not in t for t in tokens):
         return [" ".join(tokens)]
+    lang = name_language(name)
     scored: list[tuple[float, int, str]] = []
     order = 0
     for case in _CASES:
         for gender in _GENDERS:
             total, words = 0.0, []
             for token in tokens:
-                best = _best_option(token, case, gender)
+                best = _best_option(token, case, gender, lang)
                 if best is None:
                     words.append(token)
                 else:
@@ -197,10 +224,10 @@ def _readings(name: str) -> list[str]:
     return list(seen) or [" ".join(tokens)]
 
 
-def _best_option(token: str, case: str, gender: str) -> _Option | None:
+def _best_option(token: str, case: str, gender: str, lang: Language) -> _Option | None:
     if "." in token or not _CYRILLIC.search(token):
         return None
-    fitting = [o for o in _token_options(token) if o.case == case and gender in o.genders]
+    fitting = [o for o in _token_options(token, lang) if o.case == case and gender in o.genders]
     return max(fitting, key=lambda o: o.score, default=None)
 
 
@@ -251,7 +278,7 @@ def _reading(word: str, pos: str, number: str | None) -> Parse | None:
 # --- people -----------------------------------------------------------------------------
 
 
-@cache
+@derived
 def _surnames() -> dict[str, list[tuple[PersonEntry, frozenset[str]]]]:
     """Folded surname -> the people who bear it, each with the initials of their first names."""
     index: dict[str, dict[str, tuple[PersonEntry, set[str]]]] = {}
@@ -267,8 +294,10 @@ def _surnames() -> dict[str, list[tuple[PersonEntry, frozenset[str]]]]:
     }
 
 
-def person_entry(name: str) -> PersonEntry | None:
-    """The alias-table person `name` denotes, in any case or spelling, if any."""
+def person_entry(name: str, name_en: str | None = None) -> PersonEntry | None:
+    """The alias-table person `name` denotes, in any case or spelling, if any; else the
+    one its English spelling `name_en` denotes (a model's «Marco Rubio» beside a native
+    spelling the table lacks)."""
     table = alias_table()
     if (entry := table.person(name)) is not None:
         return entry
@@ -288,6 +317,8 @@ def person_entry(name: str) -> PersonEntry | None:
         others = [fold(w)[0] for i, w in enumerate(words) if i != at]
         if not others or others[0] in initials:
             return person
+    if name_en and name_en.strip() and not _CYRILLIC.search(name_en):
+        return person_entry(name_en)
     return None
 
 
@@ -298,35 +329,40 @@ def canonical_name(name: str) -> str:
 
 
 def english_name(name: str) -> str | None:
-    """The table's English name; a Latin-script name as given; otherwise None (no guessing)."""
+    """The table's English name; a Latin-script name as given; else a standard
+    transliteration of the Russian or Ukrainian nominative (`translit`)."""
     entry = person_entry(name)
     if entry is not None:
         return entry.name_en
     cleaned = " ".join(name.split())
-    return cleaned if cleaned and not _CYRILLIC.search(cleaned) else None
+    if not cleaned:
+        return None
+    if not _CYRILLIC.search(cleaned):
+        return cleaned
+    return transliterate(nominative_name(cleaned), name_language(cleaned))
 
 
 def person_key(name: str) -> str:
     """Identity key for matching people across records and against gold.
 
     A person in the alias table: their folded English name («steve witkoff»), the same
-    for every case, spelling and script. Anyone else: the folded nominative surname,
-    found by its morphology (`_surname_at`), not by its place: «Рябков Сергей» and
-    «Сергей Рябков» are «рябков», «Ивана Петрова» and «Петров» are «петров». The key
-    then depends on script, and says nothing of the given name: compare `given_name`
-    too before calling two people one.
+    for every case, spelling and script. Anyone else: the surname (`_surname_at`, one
+    rule for every name) in the nominative, transliterated and folded, so «Хакан Фидан»,
+    «Фидана» and «Hakan Fidan» are «fidan», «Ван И» and «Wang Yi» «van»/«wang» by their
+    family name. The key says nothing of the given name: compare `given_name` too
+    before calling two people one.
     """
     entry = person_entry(name)
     if entry is not None:
         return fold(entry.name_en)
     words = _name_words(name)
-    return fold(words[_surname_at(words)]) if words else ""
+    return _latin_key(words[_surname_at(words)], name) if words else ""
 
 
 def given_name(name: str) -> str | None:
-    """The folded nominative given name («сергей»), or an initial («с»), of someone outside
-    the alias table; None for a table person (the table already tells namesakes apart)
-    or when only a surname is given."""
+    """The folded, transliterated given name («sergey»), or an initial («s»), of someone
+    outside the alias table; None for a table person (the table already tells namesakes
+    apart) or when only a surname is given."""
     if person_entry(name) is not None:
         return None
     words = _name_words(name)
@@ -335,13 +371,129 @@ def given_name(name: str) -> str | None:
     surname = _surname_at(words)
     for at, word in enumerate(words):
         if at != surname and not _tagged(word, "Patr"):
-            return fold(word).split()[0] if fold(word) else None
+            return _latin_key(word, name).split()[0] if fold(word) else None
     return None
 
 
-_LAST_WORD = 0.6
-"""How much more likely the last word is the surname, other things equal: Russian news
-writes «Имя Фамилия» far more often than «Фамилия Имя»."""
+def _latin_key(word: str, name: str) -> str:
+    """Folded before transliterating, so «Пётр» and «Петр» are one key («petr»)."""
+    return fold(transliterate(fold(word), name_language(name)) if _CYRILLIC.search(word) else word)
+
+
+_EAST_ASIAN_FAMILY_NAMES = frozenset(
+    [
+        "wang",
+        "li",
+        "zhang",
+        "liu",
+        "chen",
+        "huang",
+        "zhao",
+        "wu",
+        "zhou",
+        "xu",
+        "sun",
+        "zhu",
+        "hu",
+        "guo",
+        "lin",
+        "gao",
+        "luo",
+        "zheng",
+        "liang",
+        "xie",
+        "song",
+        "tang",
+        "han",
+        "feng",
+        "deng",
+        "cao",
+        "peng",
+        "zeng",
+        "xiao",
+        "tian",
+        "dong",
+        "pan",
+        "yuan",
+        "cai",
+        "jiang",
+        "du",
+        "cheng",
+        "wei",
+        "su",
+        "ding",
+        "ren",
+        "shen",
+        "yao",
+        "xi",
+        "qin",
+        "kim",
+        "park",
+        "choi",
+        "jung",
+        "kang",
+        "cho",
+        "yoon",
+        "nguyen",
+        "tran",
+        "pham",
+        "ван",
+        "ли",
+        "чжан",
+        "лю",
+        "чэнь",
+        "хуан",
+        "чжао",
+        "чжоу",
+        "сюй",
+        "сунь",
+        "чжу",
+        "ху",
+        "го",
+        "линь",
+        "гао",
+        "ло",
+        "чжэн",
+        "лян",
+        "се",
+        "сун",
+        "тан",
+        "хань",
+        "фэн",
+        "дэн",
+        "цао",
+        "пэн",
+        "цзэн",
+        "сяо",
+        "тянь",
+        "дун",
+        "пань",
+        "юань",
+        "цай",
+        "цзян",
+        "ду",
+        "чэн",
+        "вэй",
+        "су",
+        "дин",
+        "жэнь",
+        "шэнь",
+        "яо",
+        "си",
+        "цинь",
+        "ким",
+        "пак",
+        "чхве",
+        "чон",
+        "кан",
+        "чо",
+        "юн",
+        "нгуен",
+        "чан",
+        "фам",
+    ]
+)
+"""Family names written first (Chinese, Korean, Vietnamese): «Ван И», «Wang Yi», «Си Цзиньпин»."""
 
 
 def _name_words(name: str) -> list[str]:
@@ -349,29 +501,44 @@ def _name_words(name: str) -> list[str]:
 
 
 def _surname_at(words: list[str]) -> int:
-    """Which word is the surname: pymorphy3's `Surn` for it, `Name` against it, a small
-    lean to the last word (which decides for words pymorphy does not know, and for
-    Latin script). Initials and patronymics are never the surname."""
+    """Which word is the surname, one rule for every name: the first word when it is an
+    East Asian family name and the name has two or three words; the first when the last
+    is a given name pymorphy knows and the first a surname (tagged so, or with a Slavic
+    surname's ending: «Рябков Сергей»); else the last word that is not an initial or a patronymic («Хакан
+    Фидан», «Алексей Ерхов»)."""
+    plain = [at for at, w in enumerate(words) if "." not in w and not _tagged(w, "Patr")]
+    if not plain:
+        return len(words) - 1
+    first, last = plain[0], plain[-1]
+    if first != last and len(words) <= 3 and fold(words[first]) in _EAST_ASIAN_FAMILY_NAMES:
+        return first
+    inverted = _tag_weight(words[first], "Surn") >= 0.5 or _SLAVIC_SURNAME.search(words[first])
+    if first != last and _tag_weight(words[last], "Name") >= _GIVEN and inverted:
+        return first
+    return last
 
-    def score(at: int) -> float:
-        word = words[at]
-        if "." in word or _tagged(word, "Patr"):
-            return float("-inf")
-        last = _LAST_WORD if at == len(words) - 1 else 0.0
-        return _tag_weight(word, "Surn") - _tag_weight(word, "Name") + last
 
-    return max(range(len(words)), key=lambda at: (score(at), at))
+_SLAVIC_SURNAME = re.compile(
+    r"(ов|ев|ёв|єв|ин|ын|ский|цкий|ськ(ий|а)|цьк(ий|а)|ова|ева|ина|ская|цкая|енко|ук|юк|чук)$",
+    re.IGNORECASE,
+)
+
+
+_GIVEN = 0.9
+"""Share of pymorphy3's weight on `Name` that makes a last word a given name: «Сергей»,
+«Кирилл» (1.0), not «Фидан» (0.62) or «Байден» (0.56)."""
 
 
 def _tag_weight(word: str, grammeme: str) -> float:
     """How much of pymorphy3's probability for `word` carries `grammeme`."""
     if not _CYRILLIC.search(word):
         return 0.0
-    return sum(p.score for p in _parses(word.lower()) if grammeme in p.tag.grammemes)
+    lang = name_language(word)
+    return sum(p.score for p in _parses(word.lower(), lang) if grammeme in p.tag.grammemes)
 
 
 def _tagged(word: str, grammeme: str) -> bool:
-    parses = _parses(word.lower()) if _CYRILLIC.search(word) else ()
+    parses = _parses(word.lower(), name_language(word)) if _CYRILLIC.search(word) else ()
     return bool(parses) and grammeme in parses[0].tag.grammemes
 
 
@@ -391,7 +558,7 @@ def _russian_countries() -> dict[str, str]:
     return index
 
 
-@cache
+@derived
 def _side_lemmas() -> dict[str, str]:
     table = alias_table()
     return {
@@ -402,7 +569,7 @@ def _side_lemmas() -> dict[str, str]:
     }
 
 
-@cache
+@derived
 def _place_lemmas() -> dict[str, str]:
     """Lemma key -> the table's spelling of the place: «Москве» finds «Москва»."""
     return {_lemma_key(place): place for place in alias_table().places}
@@ -469,17 +636,22 @@ _MONTH_STEMS = (
     ("июл", 7), ("август", 8), ("сентябр", 9), ("октябр", 10), ("ноябр", 11), ("декабр", 12),
     ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6),
     ("jul", 7), ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("січ", 1), ("лют", 2), ("берез", 3), ("квіт", 4), ("трав", 5), ("черв", 6),
+    ("лип", 7), ("серп", 8), ("верес", 9), ("жовт", 10), ("листопад", 11), ("груд", 12),
 )  # fmt: skip
 _MONTH = (
     r"(?:январ[ьяе]|феврал[ьяе]|марта?|марте|апрел[ьяе]|ма[йяе]|июн[ьяе]|июл[ьяе]|"
     r"августа?|августе|сентябр[ьяе]|октябр[ьяе]|ноябр[ьяе]|декабр[ьяе]|"
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
+    r"січ(?:ень|ня|ні)|лют(?:ий|ого|ому|ім)|берез(?:ень|ня|ні)|квіт(?:ень|ня|ні)|"
+    r"трав(?:ень|ня|ні)|черв(?:ень|ня|ні)|лип(?:ень|ня|ні)|серп(?:ень|ня|ні)|"
+    r"верес(?:ень|ня|ні)|жовт(?:ень|ня|ні)|листопад[аі]?|груд(?:ень|ня|ні))\.?"
 )
 _ORD = r"(?:st|nd|rd|th|-?го|-?е)?"
 _YEAR = r"(?:,?\s+(?P<{name}>\d{{4}}))?"
 _DAY_MONTH = re.compile(
-    rf"\b(?P<day>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|по|и|and|to)\s*(?P<day2>\d{{1,2}}){_ORD})?"
+    rf"\b(?P<day>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|по|и|і|та|and|to)\s*(?P<day2>\d{{1,2}}){_ORD})?"
     rf"\s+(?:of\s+)?(?P<month>{_MONTH})(?![а-яa-z]){_YEAR.format(name='year')}"
 )
 _MONTH_DAY = re.compile(
@@ -492,32 +664,40 @@ _MONTH_ONLY = re.compile(rf"(?<![\w])(?P<month>{_MONTH})(?![а-яa-z]){_YEAR.for
 _YEAR_ONLY = re.compile(r"\b(?P<year>(?:19|20)\d{2})\b")
 
 _WEEKDAYS = (
-    (r"понедельник|monday", 0), (r"вторник|tuesday", 1), (r"сред[ау]|wednesday", 2),
-    (r"четверг|thursday", 3), (r"пятниц[ау]|friday", 4), (r"суббот[ау]|saturday", 5),
-    (r"воскресень[ея]|sunday", 6),
+    (r"понедельник|понеділ(?:ок|ка)|monday", 0), (r"вторник|вівтор(?:ок|ка)|tuesday", 1),
+    (r"сред[ау]|серед[аиу]|wednesday", 2), (r"четверг|четвер(?:га)?|thursday", 3),
+    (r"пятниц[ау]|п['’ʼ]?ятниц[яюі]|friday", 4), (r"суббот[ау]|субот[аиу]|saturday", 5),
+    (r"воскресень[ея]|неділ[яюі]|sunday", 6),
 )  # fmt: skip
 _WEEKDAY = re.compile(r"\b(" + "|".join(p for p, _ in _WEEKDAYS) + r")\b")
-_LAST = r"(?:прошл|минувш|предыдущ|last|past|previous)"
-_NEXT = r"(?:следующ|будущ|ближайш|next|coming)"
-_THIS = r"(?:эт|нынешн|текущ|this|current)"
-_LAST_WEEK = re.compile(rf"\b{_LAST}\w*\s+недел|\blast\s+week\b")
-_NEXT_WEEK = re.compile(rf"\b{_NEXT}\w*\s+недел|\bnext\s+week\b")
-_THIS_WEEK = re.compile(rf"\b{_THIS}\w*\s+недел|\bthis\s+week\b")
-_WEEKEND = re.compile(r"\bвыходн\w*|\bweekend\b")
-_MONTH_REL = re.compile(r"\b(?P<which>\w+)\s+(?:месяц\w*|month)\b")
-_YEAR_REL = re.compile(r"\b(?P<which>\w+)\s+(?:году|год|year)\b")
+_LAST = r"(?:прошл|минувш|предыдущ|минул|попередн|last|past|previous)"
+_NEXT = r"(?:следующ|будущ|ближайш|наступн|майбутн|найближч|next|coming)"
+_THIS = r"(?:эт|нынешн|текущ|ць|цю|цієї|цей|поточн|this|current)"
+_WEEK_WORD = r"(?:недел|тижн|тиждень)"
+_LAST_WEEK = re.compile(rf"\b{_LAST}\w*\s+{_WEEK_WORD}|\blast\s+week\b")
+_NEXT_WEEK = re.compile(rf"\b{_NEXT}\w*\s+{_WEEK_WORD}|\bnext\s+week\b")
+_THIS_WEEK = re.compile(rf"\b{_THIS}\w*\s+{_WEEK_WORD}|\bthis\s+week\b")
+_WEEKEND = re.compile(r"\bвыходн\w*|\bвихідн\w*|\bweekend\b")
+_MONTH_REL = re.compile(r"\b(?P<which>\w+)\s+(?:месяц\w*|місяц\w*|місяць|month)\b")
+_YEAR_REL = re.compile(r"\b(?P<which>\w+)\s+(?:году|год|році|рік|року|year)\b")
 _AGO = re.compile(
-    r"\b(?P<n>\d+|один|одна|два|две|три|четыре|пять|шесть|семь)\s+(?:дн\w+|день|days?)\s+(?:назад|ago)\b"
+    r"\b(?P<n>\d+|один|одна|два|две|три|четыре|пять|шесть|семь|дві|чотири|п['’ʼ]?ять|шість|сім)"
+    r"\s+(?:дн\w+|день|days?)\s+(?:назад|тому|ago)\b"
 )
-_NUMBERS = {"один": 1, "одна": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7}  # fmt: skip
+_NUMBERS = {
+    "один": 1, "одна": 1, "два": 2, "две": 2, "дві": 2, "три": 3, "четыре": 4, "чотири": 4,
+    "пять": 5, "п'ять": 5, "п’ять": 5, "пʼять": 5, "шесть": 6, "шість": 6, "семь": 7, "сім": 7,
+}  # fmt: skip
 _DAY_WORDS = {
-    "позавчера": -2, "вчера": -1, "yesterday": -1, "сегодня": 0, "today": 0, "tonight": 0,
-    "завтра": 1, "tomorrow": 1, "послезавтра": 2,
+    "позавчера": -2, "позавчора": -2, "вчера": -1, "вчора": -1, "учора": -1, "yesterday": -1,
+    "сегодня": 0, "сьогодні": 0, "today": 0, "tonight": 0,
+    "завтра": 1, "tomorrow": 1, "послезавтра": 2, "післязавтра": 2,
 }  # fmt: skip
 _TIME_OF_DAY = (
-    r"(?:вечером|утром|днем|ночью|поздно|рано|in the (?:morning|evening|afternoon)|late|early)"
+    r"(?:вечером|утром|днем|ночью|поздно|рано|ввечері|увечері|вранці|зранку|вдень|вночі|"
+    r"in the (?:morning|evening|afternoon)|late|early)"
 )
-_EVE = re.compile(rf"(?:{_TIME_OF_DAY}\s+)*накануне(?:\s+{_TIME_OF_DAY})*")
+_EVE = re.compile(rf"(?:{_TIME_OF_DAY}\s+)*(?:накануне|напередодні)(?:\s+{_TIME_OF_DAY})*")
 
 
 def _month_number(word: str) -> int:
@@ -573,7 +753,9 @@ def _monday(day: dt.date) -> dt.date:
 def _event(start: dt.date | str, end: dt.date | None, text: str) -> EventDate:
     start_iso = start if isinstance(start, str) else start.isoformat()
     end_iso = end.isoformat() if end is not None and end != start else None
-    return EventDate(start=start_iso, end=end_iso, text=text)
+    clock = time_of_day(text) if "-" in start_iso[5:] else None
+    time, zone = clock if clock is not None else (None, None)
+    return EventDate(start=start_iso, end=end_iso, text=text, time=time, time_zone=zone)
 
 
 def resolve_date(
@@ -584,7 +766,9 @@ def resolve_date(
     Without P (`published` None) only absolute dates resolve: an explicit date with its
     year, a month with its year, a year; anything relative gives None.
 
-    Rules, first match wins (time of day is ignored throughout):
+    Rules, first match wins (a clock time with its zone, «в 22:00 по московскому времени»,
+    goes to `time` and `time_zone` of a day-precision date; see `time_of_day`). Ukrainian
+    month names, weekdays and relative words resolve like their Russian equivalents:
 
     - explicit dates: «23 января», «2 декабря 2025 года», «23-24 января», «31 января –
       1 февраля», «January 23», «23.01.2026»; without a year, the year that puts the day
@@ -620,6 +804,64 @@ def resolve_date(
             return _event(start, end, raw)
     return None
 
+
+_CLOCK = re.compile(
+    r"(?<![\d:.])(?P<hour>[01]?\d|2[0-3])[:.](?P<minute>[0-5]\d)(?![\d:])"
+    r"(?:\s+(?P<zone>по\s+(?:московскому|киевскому|киевскому|київському|местному|"
+    r"гринвичу|вашингтонскому)\s+(?:времени|часу)?|за\s+київським\s+часом|"
+    r"за\s+московським\s+часом|мск|msk|utc(?:\s*[+-]\s*\d{1,2})?|gmt|et|est|edt|cet|cest))?",
+    re.IGNORECASE,
+)
+_ZONES = {
+    "моск": "Europe/Moscow", "мск": "Europe/Moscow", "msk": "Europe/Moscow",
+    "киев": "Europe/Kyiv", "київ": "Europe/Kyiv", "вашингтон": "America/New_York",
+    "гринвич": "UTC", "gmt": "UTC", "et": "America/New_York", "est": "America/New_York",
+    "edt": "America/New_York", "cet": "Europe/Paris", "cest": "Europe/Paris",
+}  # fmt: skip
+
+
+def time_of_day(expression: str) -> tuple[str, str | None] | None:
+    """A clock time and the time zone the words name («в 22:00 по московскому времени» ->
+    ("22:00", "Europe/Moscow")): an IANA name, or «UTC+3» as written; None without a time."""
+    m = _CLOCK.search(expression)
+    if m is None:
+        return None
+    clock = f"{int(m['hour']):02d}:{m['minute']}"
+    zone = (m["zone"] or "").lower()
+    if not zone or "местн" in zone:
+        return clock, None
+    if zone.startswith("utc"):
+        return clock, "UTC" + zone[3:].replace(" ", "")
+    return clock, next((name for stem, name in _ZONES.items() if stem in zone), None)
+
+
+_SAME_DAY = re.compile(
+    r"\b(?:проход(?:ят|ит)|продолжа(?:ются|ется)|начал(?:ись|ась|ся)|стартовал[аи]?|"
+    r"тривають|триває|проходять|розпочал(?:ися|ася|ись)|почал(?:ися|ася)|"
+    r"только\s+что|завершил(?:ись|ась|ся|и)|закончил(?:ись|ась|ся|и)|щойно|завершил(?:ися|ася)|"
+    r"сегодня|сьогодні|намечен\w*\s+на\s+\d{1,2}[:.]\d{2}|запланован\w*\s+на\s+\d{1,2}[:.]\d{2}|"
+    r"under\s+way|underway|just\s+(?:ended|finished|concluded)|later\s+today|today|tonight|"
+    r"this\s+evening)\b",
+    re.IGNORECASE,
+)
+"""Words that put a meeting on the publication day: under way, just finished, due later today."""
+
+
+def same_day(sentence: str, published: dt.date | None, status: MeetingStatus) -> EventDate | None:
+    """The publication date at day precision for a meeting its sentence reports as under way,
+    just finished or due later that day, with `text` the words that show it (and the
+    time of day, when given); None otherwise. For meetings with no date expression."""
+    if published is None or status not in _SAME_DAY_STATUSES:
+        return None
+    m = _SAME_DAY.search(sentence)
+    if m is None:
+        return None
+    clock = time_of_day(sentence[m.start() :])
+    time, zone = clock if clock is not None else (None, None)
+    return EventDate(start=published.isoformat(), text=m.group(), time=time, time_zone=zone)
+
+
+_SAME_DAY_STATUSES = frozenset({MeetingStatus.HELD, MeetingStatus.ONGOING, MeetingStatus.PLANNED})
 
 _Span = tuple[dt.date | str, dt.date | None]
 _Resolver = Callable[..., "_Span | None"]
@@ -779,15 +1021,90 @@ _TENSE: dict[MeetingStatus, Tense] = {
 
 
 def _participant(person: Participant) -> Participant:
-    """The canonical person; the same object when already canonical (a copy per person
-    was a third of normalising's time)."""
-    entry = person_entry(person.name)
-    if entry is None:
-        name = nominative_name(person.name)
-        return person if name == person.name else person.model_copy(update={"name": name})
-    if (entry.name, entry.name_en) == (person.name, person.name_en):
+    """One policy for every person: `name` in the nominative as the article spells it;
+    for a known person the table's `person_id` and `name_en`; for anyone else the
+    model's `name_en`, else a transliteration. A known person's reading that differs from
+    one of the table's spellings only in endings takes that spelling («Марка Рубіо» reads
+    as «Марк Рубіо»; the table has «Марко Рубіо»). The same object when nothing changes (a
+    copy per person was a third of normalising's time)."""
+    readings = _readings(person.name)
+    table = alias_table()
+    name = next((r for r in readings if table.person(r) is not None), readings[0])
+    entry = person_entry(name, person.name_en)
+    if entry is not None:
+        name = _table_spelling(name, entry)
+        update = {"name": name, "name_en": entry.name_en, "person_id": entry.id}
+    else:
+        update = {"name": name, "name_en": person.name_en or english_name(name), "person_id": None}
+    if all(getattr(person, k) == v for k, v in update.items()):
         return person
-    return person.model_copy(update={"name": entry.name, "name_en": entry.name_en})
+    return person.model_copy(update=update)
+
+
+def _table_spelling(name: str, entry: PersonEntry) -> str:
+    words = fold(name).split()
+    for form in (entry.name, *entry.aliases):
+        if fold(form) == fold(name):
+            return name
+    for form in (entry.name, *entry.aliases):
+        theirs = fold(form).split()
+        if name_language(form) != name_language(name) or not _CYRILLIC.search(form):
+            continue
+        if len(theirs) == len(words) > 1 and all(map(_one_stem, words, theirs)):
+            return form
+    return name
+
+
+def _one_stem(a: str, b: str) -> bool:
+    """Two forms of one name word: a shared stem of three letters or more, at most two
+    letters of ending each («марк» / «марко»)."""
+    stem = next(
+        (at for at, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return stem >= 3 and max(len(a), len(b)) - stem <= 2
+
+
+def _joined(people: list[Participant]) -> dict[str, Participant]:
+    """Within one article, a bare surname in any case («Фидана», «Виткофф») -> the one
+    person named in full whose surname it is («Хакан Фидан») or whose alias-table id it
+    has («Стив Уиткофф»); a surname two people share stays as it is."""
+    full: dict[str, dict[str, Participant]] = {}
+    for person in people:
+        words = _name_words(person.name)
+        if len(words) > 1:
+            found = {person_key(person.name): person}
+            full.setdefault(fold(words[_surname_at(words)]), {}).update(found)
+            if person.person_id is not None:
+                full.setdefault(person.person_id, {}).update(found)
+    joined: dict[str, Participant] = {}
+    for person in people:
+        if len(person.name.split()) != 1 or person.name in joined:
+            continue
+        forms = {fold(person.name), *(fold(r) for r in _readings(person.name))}
+        if person.person_id is not None:
+            forms.add(person.person_id)
+        found = {k: p for form in forms for k, p in full.get(form, {}).items()}
+        if len(found) == 1:
+            joined[person.name] = next(iter(found.values()))
+    return joined
+
+
+def _join(person: Participant, joined: dict[str, Participant]) -> Participant:
+    target = joined.get(person.name)
+    if target is None:
+        return person
+    update = {"name": target.name, "name_en": target.name_en, "person_id": target.person_id}
+    return person.model_copy(update=update)
+
+
+def _everyone(extraction: ArticleExtraction) -> list[Participant]:
+    people = [
+        person
+        for meeting in extraction.meetings
+        for delegation in meeting.delegations
+        for person in ([delegation.head] if delegation.head else []) + delegation.members
+    ]
+    return people + [p.holder for p in extraction.positions if p.holder is not None]
 
 
 def _repaired_year(date: EventDate, published: dt.date, tense: Tense | None) -> EventDate:
@@ -841,10 +1158,13 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
     already canonical, evidence and dates left alone are shared with the input, so
     copy before editing them.
 
-    - people (delegation heads and members, position holders): the alias table's
-      name and English name for a known person, else the nominative of the name
-      (the model's `name_en` is kept);
-    - a position's missing `side` from its holder's entry in the alias table;
+    - people (delegation heads and members, position holders): the name in the
+      nominative as the article spells it; `person_id` and `name_en` from the alias
+      table for a known person (found by the name or by the model's `name_en`), else the
+      model's `name_en` or a transliteration; a bare surname («Фидана») becomes the one
+      person of the article named in full with it («Хакан Фидан»);
+    - a position's missing `side` from its holder's entry in the alias table, else from
+      the side of a delegation the same person belongs to in this article;
     - a location's place in the alias table's spelling when it is a known place in
       another case («Москве» -> «Москва»), and a missing `country` from the place, else
       the venue;
@@ -859,6 +1179,19 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
             if delegation.head is not None:
                 delegation.head = _participant(delegation.head)
             delegation.members = [_participant(p) for p in delegation.members]
+    for position in result.positions:
+        if position.holder is not None:
+            position.holder = _participant(position.holder)
+    joined = _joined(_everyone(result))
+    sides: dict[str, str] = {}
+    for meeting in result.meetings:
+        for delegation in meeting.delegations:
+            if delegation.head is not None:
+                delegation.head = _join(delegation.head, joined)
+            delegation.members = [_join(p, joined) for p in delegation.members]
+            for person in ([delegation.head] if delegation.head else []) + delegation.members:
+                if delegation.side is not None:
+                    sides.setdefault(person_key(person.name), delegation.side)
         location = meeting.location
         if location is not None and location.place:
             location.place = canonical_place(location.place)
@@ -872,8 +1205,9 @@ def normalise_extraction(extraction: ArticleExtraction, article: Article) -> Art
             )
     for position in result.positions:
         if position.holder is not None:
-            position.holder = _participant(position.holder)
+            position.holder = _join(position.holder, joined)
             if position.side is None:
-                entry = person_entry(position.holder.name)
-                position.side = entry.side if entry is not None else None
+                entry = person_entry(position.holder.name, position.holder.name_en)
+                side = entry.side if entry is not None else None
+                position.side = side or sides.get(person_key(position.holder.name))
     return result

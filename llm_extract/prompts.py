@@ -1,9 +1,10 @@
 """Prompt templates: `prompts/<name>.system.j2` and `prompts/<name>.user.j2` (jinja2).
 
-The system part is rendered once per run (rules, the alias table's names, the
-worked examples from `prompts/examples/`); the user part per article, with the
-article text between two marker lines derived from the text's own hash, so no
-article can close the data block early and speak as the instructions. Every
+The system part is rendered once per run (rules and the worked examples from
+`prompts/examples/`; the alias table is applied to the answer, not sent); the user
+part per article, with the article text between two marker lines derived from the
+text's own hash, so no article can close the data block early and speak as the
+instructions. Every
 result records the template name and a hash of everything but the article,
 so runs with equal hashes saw the same prompt.
 """
@@ -19,7 +20,6 @@ from typing import Any
 
 import jinja2
 
-from llm_extract.aliases import alias_table
 from llm_extract.errors import ConfigError
 from llm_extract.schemas import ArticleExtraction, PromptInfo
 
@@ -88,7 +88,6 @@ def load_prompt(name: str = DEFAULT_PROMPT, directory: str | Path | None = None)
         ) from None
     system = system_template.render(
         schema_name=ArticleExtraction.__name__,
-        people=alias_table().people,
         examples=_examples(folder / "examples"),
     ).strip()
     placeholder = user_template.render(

@@ -74,6 +74,7 @@ def leaderboard_rows(runs: Sequence[Run]) -> list[dict[str, Any]]:
             "cost_usd": meta.cost_usd,
             "latency_s": meta.latency_s,
             "attempts": meta.attempts,
+            "ungrounded": meta.ungrounded,
             "prompts": meta.prompts,
             "note": run.note,
         }

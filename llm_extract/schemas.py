@@ -58,8 +58,12 @@ __all__ = [
     "strict_schema",
 ]
 
-ORGANISATIONS: frozenset[str] = frozenset({"EU", "NATO", "UN", "OSCE", "IAEA", "ICRC"})
-"""Sides that are organisations rather than countries."""
+ORGANISATIONS: frozenset[str] = frozenset(
+    {"EU", "NATO", "UN", "OSCE", "IAEA", "ICRC", "SCO", "BRICS", "G7", "G20", "CSTO", "EAEU",
+     "CIS", "ASEAN", "GCC", "OIC", "OPEC", "ARAB_LEAGUE", "AFRICAN_UNION", "COUNCIL_OF_EUROPE"}
+)  # fmt: skip
+"""Sides that are multilateral bodies rather than countries (codes longer than two letters,
+or spelt out where a short code would be a country's: AU is Australia)."""
 
 
 @functools.cache
@@ -79,11 +83,12 @@ def _side(value: str) -> str:
     side = value.strip()
     if side.upper() in ORGANISATIONS:
         return side.upper()
-    if len(side) == 2:
+    if len(side) == 2 and side.isalpha():
         return _country_code(side)
     known = ", ".join(sorted(ORGANISATIONS))
     raise ValueError(
-        f"{value!r} is neither an ISO 3166-1 alpha-2 country code nor a known organisation ({known})"
+        f"{value!r} is neither an ISO 3166-1 alpha-2 country code nor a known organisation "
+        f"({known}); leave side empty and name a group of countries in side_name"
     )
 
 
@@ -127,6 +132,14 @@ def _iso_date(value: str) -> str:
 IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
+def _untitled(schema: dict[str, object]) -> None:
+    """Property titles repeat the property names: a fifth of the schema's tokens, sent with
+    every call. The record's own title stays (instructor names the tool by it)."""
+    for value in dict(schema.get("properties") or {}).values():  # type: ignore[call-overload]
+        if isinstance(value, dict):
+            value.pop("title", None)
+
+
 class _Record(BaseModel):
     """A model-facing record: unknown keys are an error the model is re-asked about.
 
@@ -134,7 +147,7 @@ class _Record(BaseModel):
     extraction, and strict `json_schema` endpoints need `additionalProperties: false`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_untitled)
 
 
 class MatchKind(StrEnum):
@@ -146,27 +159,24 @@ class MatchKind(StrEnum):
 
 
 class Evidence(_Record):
-    """A verbatim quote from the article, with its place in `Article.text`."""
+    """A verbatim quote from the article."""
 
     text: Verbatim = Field(
-        description=(
-            "A short verbatim quote copied character for character from the article "
-            "(one sentence or clause) that states this fact. Never paraphrase or translate."
-        )
+        description="One sentence or clause copied character for character from the article."
     )
     start: int | None = Field(
         default=None,
         ge=0,
-        description="Filled by the tool after grounding; leave empty.",
+        description="Filled by the tool; leave empty.",
     )
     end: int | None = Field(
         default=None,
         ge=0,
-        description="Filled by the tool after grounding; leave empty.",
+        description="Filled by the tool; leave empty.",
     )
     match: MatchKind | None = Field(
         default=None,
-        description="Filled by the tool after grounding; leave empty.",
+        description="Filled by the tool; leave empty.",
     )
 
     @model_validator(mode="after")
@@ -185,59 +195,48 @@ class Evidence(_Record):
 class Participant(_Record):
     """A person named in the article."""
 
+    # One name policy for everyone, known or not: `name` as the article spells it, in the
+    # nominative; `name_en` the alias table's English name for a known person, else a
+    # standard transliteration of a Russian or Ukrainian name; `person_id` the table's id.
+
     name: Text = Field(
-        description=(
-            "Full name in the nominative case, in the article's language and spelling "
-            "(e.g. 'Стив Уиткофф', 'Кирилл Дмитриев'); first name plus surname when the "
-            "article gives the first name anywhere."
-        )
+        description="First name and surname as the article spells them, nominative case."
     )
-    name_en: str | None = Field(
-        default=None, description="The usual English spelling of the name (e.g. 'Steve Witkoff')."
+    name_en: str | None = Field(default=None, description="The usual English spelling.")
+    person_id: str | None = Field(
+        default=None, description="Filled by the tool (the alias table's id); leave empty."
     )
     role: str | None = Field(
-        default=None,
-        description=(
-            "Role or title as the article states it, in the nominative case "
-            "(e.g. 'специальный посланник президента США')."
-        ),
+        default=None, description="The person's title(s) as the article states them, nominative."
     )
-    organisation: str | None = Field(
+    delegation_role: str | None = Field(
         default=None,
-        description="Organisation or body the person belongs to, if stated (e.g. 'Кремль', 'ГРУ').",
+        description="Part played in this delegation when stated (e.g. 'глава делегации').",
     )
+    organisation: str | None = Field(default=None, description="A body named for the person.")
 
 
 class Delegation(_Record):
-    """One side at a meeting."""
+    """One side at a meeting; a side the article does not name is empty (unknown)."""
 
-    side: Side = Field(
-        description=(
-            "ISO 3166-1 alpha-2 code of the country the delegation represents "
-            "(RU, US, UA, ...) or an organisation (EU, NATO, UN, OSCE)."
-        )
-    )
-    head: Participant | None = Field(
+    side: Side | None = Field(
         default=None,
-        description="Who leads this side at the meeting (a leader meeting in person leads it).",
+        description="ISO 3166-1 alpha-2 country code or an organisation code; empty if unknown.",
     )
+    side_name: str | None = Field(
+        default=None,
+        description="A group of countries with no code, as the article names it.",
+    )
+    head: Participant | None = Field(default=None, description="Who leads this side.")
     members: list[Participant] = Field(
-        default_factory=list,
-        description="Everyone else named as taking part for this side; the head is not repeated.",
+        default_factory=list, description="Everyone else named for this side."
     )
 
 
 class Location(_Record):
-    place: str | None = Field(
-        default=None,
-        description="City or place name as in the article, nominative (e.g. 'Абу-Даби').",
-    )
-    country: CountryCode | None = Field(
-        default=None, description="ISO 3166-1 alpha-2 code of the country the place is in."
-    )
-    venue: str | None = Field(
-        default=None, description="Building or venue if named (e.g. 'Кремль', 'Белый дом')."
-    )
+    place: str | None = Field(default=None, description="City, nominative.")
+    country: CountryCode | None = Field(default=None, description="ISO alpha-2 code.")
+    venue: str | None = Field(default=None, description="A named building.")
 
 
 class Precision(StrEnum):
@@ -246,22 +245,29 @@ class Precision(StrEnum):
     YEAR = "year"
 
 
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _time_of_day(value: str) -> str:
+    value = value.strip()
+    if not _TIME.match(value):
+        raise ValueError(f"{value!r} is not a 24-hour time HH:MM")
+    return value
+
+
 class EventDate(_Record):
     """When a meeting took or takes place, resolved to the calendar."""
 
-    start: IsoDate = Field(
-        description=(
-            "ISO date, as precise as the article allows: YYYY-MM-DD, YYYY-MM or YYYY. "
-            "Resolve relative expressions ('накануне', 'в четверг') against the "
-            "publication date."
-        )
-    )
-    end: IsoDate | None = Field(
-        default=None, description="Last day for a multi-day meeting or a range; else empty."
-    )
+    start: IsoDate = Field(description="YYYY-MM-DD, YYYY-MM or YYYY.")
+    end: IsoDate | None = Field(default=None, description="Last day of a range.")
     text: str | None = Field(
-        default=None,
-        description="The date expression exactly as the article words it (e.g. 'в минувшие выходные').",
+        default=None, description="The date expression as written, or the cue for the date."
+    )
+    time: Annotated[str, AfterValidator(_time_of_day)] | None = Field(
+        default=None, description="Time of day, 24-hour HH:MM."
+    )
+    time_zone: str | None = Field(
+        default=None, description="Zone the text names for `time`: IANA name or UTC offset."
     )
 
     @computed_field  # type: ignore[prop-decorator]
@@ -304,32 +310,17 @@ class Meeting(_Record):
 
     status: MeetingStatus = Field(
         description=(
-            "held: took place; ongoing: under way at publication; planned: agreed or "
-            "scheduled; proposed: suggested but not agreed; cancelled; postponed."
+            "held; ongoing; planned (stated as agreed or scheduled); proposed (suggested, "
+            "possible or unconfirmed); cancelled; postponed."
         )
     )
-    format: MeetingFormat | None = Field(
-        default=None,
-        description="in_person, phone or video; empty when the article does not say.",
-    )
-    date: EventDate | None = Field(default=None, description="Empty when no date can be told.")
-    location: Location | None = Field(default=None, description="Empty when no place is named.")
-    delegations: list[Delegation] = Field(
-        default_factory=list,
-        description="One entry per side taking part, with the named people of that side.",
-    )
-    topics: list[str] = Field(
-        default_factory=list,
-        description="Short noun phrases for what was or will be discussed (e.g. 'урегулирование на Украине').",
-    )
-    outcomes: list[str] = Field(
-        default_factory=list,
-        description="Short phrases for what the meeting produced or agreed, if stated.",
-    )
-    evidence: list[Evidence] = Field(
-        min_length=1,
-        description="One to three verbatim quotes that state the meeting took or will take place.",
-    )
+    format: MeetingFormat | None = None
+    date: EventDate | None = None
+    location: Location | None = None
+    delegations: list[Delegation] = Field(default_factory=list, description="One per side.")
+    topics: list[str] = Field(default_factory=list)
+    outcomes: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(min_length=1, description="1-3 quotes.")
 
 
 class Stance(StrEnum):
@@ -351,35 +342,14 @@ class Speech(StrEnum):
 class Position(_Record):
     """A stance a person or side takes on an issue, as the article reports it."""
 
-    holder: Participant | None = Field(
-        default=None, description="The person who holds or states the position, if named."
-    )
-    side: Side | None = Field(
-        default=None,
-        description="Country code or organisation the holder speaks for (RU, US, UA, EU, ...).",
-    )
-    issue: Text = Field(
-        description="The issue, as a short noun phrase in the article's language (e.g. 'контроль над Донбассом')."
-    )
-    stance: Stance = Field(
-        description=(
-            "support: backs or welcomes; oppose: rejects or objects; demand: sets a "
-            "condition or insists; propose: puts forward an idea or plan; assessment: "
-            "judges or characterises (e.g. calls talks constructive); decline: refuses "
-            "to disclose or comment."
-        )
-    )
-    summary: Text = Field(description="One line in the article's language: who holds what stance.")
-    quote: Evidence | None = Field(
-        default=None,
-        description="The holder's own words verbatim, when the article quotes them; else empty.",
-    )
-    speech: Speech = Field(
-        description="direct: the article quotes the holder's words; reported: it paraphrases them."
-    )
-    evidence: list[Evidence] = Field(
-        min_length=1, description="One or two verbatim quotes that show the position."
-    )
+    holder: Participant | None = None
+    side: Side | None = Field(default=None, description="Code the holder speaks for.")
+    issue: Text = Field(description="Short noun phrase.")
+    stance: Stance
+    summary: Text = Field(description="One line.")
+    quote: Evidence | None = Field(default=None, description="The holder's own words, if quoted.")
+    speech: Speech
+    evidence: list[Evidence] = Field(min_length=1, description="1-2 quotes.")
 
     @model_validator(mode="after")
     def _has_holder(self) -> Position:
@@ -391,16 +361,8 @@ class Position(_Record):
 class ArticleExtraction(_Record):
     """Everything the article states about meetings and positions."""
 
-    meetings: list[Meeting] = Field(
-        default_factory=list,
-        description=(
-            "Every meeting the article states, including past and planned ones mentioned "
-            "in passing. One entry per distinct meeting."
-        ),
-    )
-    positions: list[Position] = Field(
-        default_factory=list, description="Every position a named person or side takes."
-    )
+    meetings: list[Meeting] = Field(default_factory=list)
+    positions: list[Position] = Field(default_factory=list)
 
 
 class PromptInfo(BaseModel):
@@ -472,6 +434,14 @@ class ExtractionResult(BaseModel):
     reasks: int = Field(default=0, description="Re-asks after a validation or grounding failure.")
     latency_s: float | None = None
     warnings: list[str] = Field(default_factory=list)
+    ungrounded: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Paths of the evidence and quotes that stayed ungrounded in an ok result "
+            "(`meetings[0].evidence[1]`, `positions[2].quote`): no span in the article "
+            "backs them, e.g. when the re-ask for them failed. Empty when every quote holds."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ExtractionResult:

@@ -24,8 +24,11 @@ Definitions (the README's "Scoring" section repeats them):
   each person's role once more as a slot of its own (over `participants`):
   similar text is correct, a role on one side only is missed or spurious, and
   two empty roles are not counted, so leaving roles out never scores.
-- Names match through `normalise.person_key` (inflection and the alias table),
-  then through the English name; never by raw string equality. Outside the
+- People match on the alias table's id when both have one (`person_id`, or found by
+  the name or the English name), else through `normalise.person_key` (inflection and
+  the surname), then through the English name; never by raw string equality. A
+  delegation with an unknown (empty) side is unknown, not wrong: it is not a side
+  value, and it pairs with the delegation it shares a person with. Outside the
   table the key is the surname, so given names or initials, when both carry
   one, must agree too (`normalise.given_name`).
 - Dates are intervals (a month-precision date covers its month). Equal: 1;
@@ -74,12 +77,13 @@ import numpy as np
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
-from llm_extract.aliases import fold
+from llm_extract.aliases import derived, fold
 from llm_extract.errors import ConfigError
 from llm_extract.ground import ground_quote, iter_evidence
-from llm_extract.normalise import given_name, person_key
+from llm_extract.normalise import given_name, person_entry, person_key
 from llm_extract.schemas import (
     ArticleExtraction,
+    Delegation,
     EventDate,
     Evidence,
     ExtractionResult,
@@ -277,12 +281,12 @@ def text_similarity(a: str, b: str) -> float:
     return (fuzz.token_set_ratio(sa, sb) + fuzz.token_sort_ratio(sa, sb)) / 200
 
 
-@lru_cache(maxsize=8192)
+@derived  # cleared with the alias table (`use_aliases`)
 def _key(name: str) -> str:
     return person_key(name)
 
 
-@lru_cache(maxsize=8192)
+@derived  # cleared with the alias table (`use_aliases`)
 def _given(name: str) -> str | None:
     return given_name(name)
 
@@ -298,14 +302,32 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def same_person(a: Participant, b: Participant) -> bool:
-    """One person under any spelling, case or alias; the English names decide when both have one.
+    """One person under any spelling, case or alias: the alias table's ids decide when both
+    have one (recorded, or found by the name or the English name); else the names, then the
+    English names.
 
     Outside the alias table a shared surname is not enough when both give a first
     name or an initial: «Иван Иванов» is not «Пётр Иванов», «С. Рябков» is «Сергей Рябков».
     """
+    ida, idb = _person_id(a), _person_id(b)
+    if ida is not None and idb is not None:
+        return ida == idb
     if _same_name(a.name, b.name):
         return True
     return bool(a.name_en and b.name_en and _same_name(a.name_en, b.name_en))
+
+
+def _person_id(person: Participant) -> str | None:
+    """The alias table's id: as recorded, else found by the name or the English name."""
+    if person.person_id is not None:
+        return person.person_id
+    return _table_id(person.name, person.name_en)
+
+
+@derived  # cleared with the alias table (`use_aliases`)
+def _table_id(name: str, name_en: str | None) -> str | None:
+    entry = person_entry(name, name_en)
+    return entry.id if entry is not None else None
 
 
 def _same_role(gold: Participant, pred: Participant, threshold: float) -> bool:
@@ -417,7 +439,8 @@ def _meeting_parts(gold: Meeting, pred: Meeting) -> dict[str, float | None]:
         shared = len(_align(g_people, p_people, _person_credit, 1.0)[0])
         participants = shared / (len(g_people) + len(p_people) - shared)
     else:  # nobody named: the sides are all there is (and nearly every meeting is RU-US)
-        g_sides, p_sides = {d.side for d in gold.delegations}, {d.side for d in pred.delegations}
+        g_sides = {d.side for d in gold.delegations if d.side is not None}
+        p_sides = {d.side for d in pred.delegations if d.side is not None}
         union = g_sides | p_sides
         participants = len(g_sides & p_sides) / len(union) if union else None
     return {
@@ -788,8 +811,9 @@ class _Scorer:
     def delegations(self, gold: Meeting, pred: Meeting, record: str) -> None:
         """Sides as a list; then per side the head slot (two levels) and the members list."""
         g, p = gold.delegations, pred.delegations
-        pairs, missed, spurious = _align(g, p, lambda a, b: float(a.side == b.side), 1.0)
-        self.items("meetings.sides", [d.side for d in g], [d.side for d in p], _eq, str, record)
+        pairs, missed, spurious = _align(g, p, _side_credit, 0.5)
+        known_g, known_p = [d.side for d in g if d.side], [d.side for d in p if d.side]
+        self.items("meetings.sides", known_g, known_p, _eq, str, record)
         sides = [(g[i], p[j]) for i, j, _ in pairs]
         sides += [(g[i], None) for i in missed] + [(None, p[j]) for j in spurious]
         threshold = self.config.text_threshold
@@ -858,7 +882,7 @@ def _values(rtype: str, record: Any) -> dict[str, int]:
         "meetings.place": bool(where and where.place),
         "meetings.country": bool(where and where.country),
         "meetings.venue": bool(where and where.venue),
-        "meetings.sides": len(meeting.delegations),
+        "meetings.sides": sum(d.side is not None for d in meeting.delegations),
         "meetings.head": heads,
         "meetings.head_role": heads,
         "meetings.participants": people,
@@ -873,6 +897,19 @@ def _values(rtype: str, record: Any) -> dict[str, int]:
 
 def _eq(gold: object, pred: object) -> float:
     return float(gold == pred)
+
+
+def _side_credit(gold: Delegation, pred: Delegation) -> float:
+    """Delegations pair by side; an unknown side (empty) pairs, at half weight, with the
+    delegation it shares a person with: unknown is not wrong."""
+    if gold.side is not None and pred.side is not None:
+        return float(gold.side == pred.side)
+    people = [(a, b) for a in _members(gold) for b in _members(pred)]
+    return 0.5 if any(same_person(a, b) for a, b in people) else 0.0
+
+
+def _members(delegation: Delegation) -> list[Participant]:
+    return ([delegation.head] if delegation.head else []) + delegation.members
 
 
 def _person_credit(gold: Participant, pred: Participant) -> float:
@@ -903,7 +940,7 @@ def _summary(record: Meeting | Position) -> str:
     if isinstance(record, Meeting):
         where = record.location.place if record.location and record.location.place else None
         people = ", ".join(p.name for p in _people(record))
-        sides = "/".join(d.side for d in record.delegations)
+        sides = "/".join(d.side or d.side_name or "?" for d in record.delegations)
         bits = [record.status, record.format, record.date and _show_date(record.date), where]
         bits += [sides or None, people or None]
         return " · ".join(str(b) for b in bits if b)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from llm_extract.aliases import alias_table, fold
@@ -41,3 +43,39 @@ def test_every_alias_names_one_person_only() -> None:
         for form in (person.name, person.name_en, *person.aliases):
             key = fold(form)
             assert seen.setdefault(key, person.name) == person.name, f"{form!r} is ambiguous"
+
+
+def test_a_user_alias_file_is_merged_over_the_shipped_table(tmp_path) -> None:
+    from llm_extract.aliases import use_aliases
+    from llm_extract.errors import ConfigError
+    from llm_extract.normalise import person_key, side_code
+
+    extra = tmp_path / "aliases.json"
+    extra.write_text(
+        json.dumps(
+            {
+                "people": [
+                    {"name": "Хакан Фидан", "name_en": "Hakan Fidan", "side": "TR",
+                     "aliases": ["Фидан", "Fidan"]},
+                    {"name_en": "Steve Witkoff", "aliases": ["Уиткоффф"]},
+                ],
+                "sides": {"UA": ["Банковая"]},
+            },
+            ensure_ascii=False,
+        )
+    )  # fmt: skip
+    try:
+        use_aliases(extra)
+        table = alias_table()
+        assert table.person("Фидана") is None and table.person("Фидан").name_en == "Hakan Fidan"
+        assert person_key("Хакана Фидана") == person_key("Hakan Fidan") == "hakan fidan"
+        assert table.person("Уиткоффф").name == "Стив Уиткофф"  # an alias added to a person
+        assert table.person("Виткофф").name_en == "Steve Witkoff"  # the shipped aliases stay
+        assert side_code("Банковая") == "UA" and side_code("Кремль") == "RU"
+        broken = tmp_path / "broken.json"
+        broken.write_text('{"people": [{"name": "X"}]}')
+        with pytest.raises(ConfigError, match=r"broken\.json"):
+            use_aliases(broken)
+    finally:
+        use_aliases(None)
+    assert alias_table().person("Хакан Фидан") is None

@@ -135,7 +135,7 @@ def test_evidence_with_line_breaks_and_quotes_survives_csv(tmp_path: Path) -> No
 
 
 def test_formats_are_looked_up_by_name() -> None:
-    assert list(WRITERS) == ["csv", "parquet", "duckdb"]
+    assert list(WRITERS) == ["csv", "parquet", "duckdb", "cameo", "plover"]
     from llm_extract.errors import ConfigError
 
     with pytest.raises(ConfigError, match="choose from csv, parquet, duckdb"):

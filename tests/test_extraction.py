@@ -56,7 +56,8 @@ def test_one_article_is_grounded_normalised_and_described(server, secret):
     position = result.extraction.positions[0]
     assert ARTICLE[position.quote.start : position.quote.end] == "Разговор был деловым"
     us = next(d for d in meeting.delegations if d.side == "US")
-    assert us.head.name == "Стив Уиткофф" and us.head.name_en == "Steve Witkoff"  # normalised
+    head = (us.head.name, us.head.name_en, us.head.person_id)  # the article's spelling, nominative
+    assert head == ("Стивен Уиткофф", "Steve Witkoff", "steve-witkoff")
     assert (result.article_id, result.model, result.mode) == ("geneva", "fixture-loopback", "tools")
     assert result.prompt == load_prompt().info and result.schema_hash == schema_hash()
     assert (result.usage.requests, result.usage.input_tokens, result.usage.output_tokens) == (

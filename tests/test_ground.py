@@ -363,3 +363,21 @@ def test_grounding_and_normalising_leave_their_input_unchanged(gold_path: Path) 
     grounded_before = grounded.model_dump()
     normalise_extraction(grounded, article)
     assert grounded.model_dump() == grounded_before
+
+
+def test_a_quote_differing_only_in_its_closing_mark_is_normalised_on_the_articles_characters() -> (
+    None
+):
+    text = "Сибіга заявив: «Ми готові до співпраці». Далі — інше."
+    evidence = ground_quote("Ми готові до співпраці.", text)
+    assert evidence.match is MatchKind.NORMALISED
+    assert evidence.text == "Ми готові до співпраці»."
+    assert text[evidence.start : evidence.end] == evidence.text
+    english = ground_quote("we don't accept it", 'He said: "We don’t accept it."')
+    assert english.match is MatchKind.NORMALISED
+    assert (
+        ground_quote(
+            "we do accept it here today", 'He said: "We don’t accept it here today."'
+        ).match
+        is None
+    )

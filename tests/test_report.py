@@ -187,7 +187,7 @@ def test_html_says_when_by_which_version_on_which_gold(runs: tuple[Run, Run]) ->
     assert f"by llm-extract {version('llm-extract')}" in html
     assert re.search(r"Made \d{4}-\d\d-\d\d \d\d:\d\d UTC", html)
     assert f"<code>{GOLD}</code> (digest {gold_digest(GOLD)})" in html
-    assert "5 articles, 17 gold meetings, 33 gold positions" in html
+    assert "5 articles, 17 gold meetings, 36 gold positions" in html
     gold_files = sorted(GOLD.glob("*.json"))
     assert len(gold_digest(GOLD)) == 12 and gold_files
     # Each run's prompt and schema hashes are listed (here: none, the gold has no prompt).

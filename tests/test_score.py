@@ -554,3 +554,27 @@ def test_alignment_ignores_pairs_below_the_threshold() -> None:
     pairs, missed, spurious = _align(["g0", "g1"], ["p0", "p1"], lambda g, p: sims[g, p], 0.4)
     assert [(i, j) for i, j, _ in pairs] == [(0, 0)]
     assert (missed, spurious) == ([1], [1])
+
+
+def test_an_unknown_side_is_unknown_not_wrong() -> None:
+    unknown = abu_dhabi_meeting(
+        delegations=[
+            Delegation(side="RU", head=person("Кирилл Дмитриев")),
+            Delegation(head=person("Стив Уиткофф")),  # the text does not say whose side
+        ]
+    )
+    result = score(ArticleExtraction(meetings=[kremlin_meeting(), unknown]))
+    sides = result["meetings"]["sides"]
+    assert sides["precision"] == 1.0  # the unknown side is no wrong or spurious value
+    assert result["meetings"]["head"]["f1"] == 1.0  # its head still pairs with his side's
+
+
+def test_people_match_on_the_alias_tables_id_across_scripts() -> None:
+    from llm_extract.schemas import Participant
+    from llm_extract.score import same_person
+
+    rubio = Participant(name="Марко Рубіо")
+    assert same_person(rubio, Participant(name="Марко Рубио"))
+    assert same_person(Participant(name="Рубіошко", name_en="Marco Rubio"), rubio)
+    assert same_person(Participant(name="X", person_id="marco-rubio"), rubio)
+    assert not same_person(Participant(name="Рубио", person_id="someone-else"), rubio)

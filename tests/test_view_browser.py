@@ -113,7 +113,7 @@ def test_gold_view_marks_the_missed_and_the_spurious(page: Any, review: Path) ->
     missed = pane.locator('.card[data-key="g:m2"]')
     assert "missed" in missed.locator(".badge").first.inner_text()
     assert "Абу-Даби" in missed.inner_text()
-    assert "Missed: in the gold, not in this run (2)" in pane.inner_text()
+    assert "Missed: in the gold, not in this run (4)" in pane.inner_text()
     # The missed record's gold spans are in the text, drawn as gold (a wavy underline).
     missed.click()
     marked = pane.locator(".text .seg.active")
@@ -127,7 +127,7 @@ def test_gold_view_marks_the_missed_and_the_spurious(page: Any, review: Path) ->
     )
     # The list says so too, and the filter finds articles with spurious records.
     row = page.locator(f'#list li[data-id="{KREMLIN}"]')
-    assert "2 missed" in row.inner_text() and "1 spurious" in row.inner_text()
+    assert "4 missed" in row.inner_text() and "1 spurious" in row.inner_text()
     page.select_option("#f-gold", "spurious")
     shown = page.locator("#list li:not([hidden])")
     assert KREMLIN in shown.all_inner_texts()[0] and "of 5 articles" in page.inner_text("#count")

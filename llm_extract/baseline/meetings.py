@@ -26,6 +26,7 @@ from llm_extract.baseline.mentions import (
     quote_speakers,
 )
 from llm_extract.baseline.nlp import Sentence
+from llm_extract.normalise import same_day
 from llm_extract.schemas import (
     Delegation,
     EventDate,
@@ -156,7 +157,7 @@ def find_meetings(
         for actor in meeting.actors:
             if actor.role.text is None:
                 actor.role = cast.first_role(actor.person.name) or actor.role
-    return [_record(m, text) for m in meetings]
+    return [_record(m, text, published) for m in meetings]
 
 
 def _follows(meeting: _Meeting, mention: MeetingMention) -> bool:
@@ -329,11 +330,16 @@ def _interval(date: EventDate) -> tuple[dt.date, dt.date]:
     return start, dt.date(last[0], month, day)
 
 
-def _record(meeting: _Meeting, text: str) -> Meeting:
+def _record(meeting: _Meeting, text: str, published: dt.date | None) -> Meeting:
+    """The record; a meeting with no date expression that a sentence reports as under way,
+    just finished or due later that day is dated on the publication day (`same_day`)."""
+    date = meeting.date
+    for mention in meeting.mentions if date is None else ():
+        date = date or same_day(mention.sentence.text, published, meeting.status)
     return Meeting(
         status=meeting.status,
         format=meeting.format,
-        date=meeting.date,
+        date=date,
         location=meeting.location,
         delegations=_delegations(meeting),
         topics=meeting.topics,

@@ -24,6 +24,7 @@ __all__ = [
     "MODEL_PANEL",
     "OUTPUT_PANEL",
     "RUN_PANEL",
+    "AliasFile",
     "ApiKeyEnv",
     "AsJson",
     "BaseUrl",
@@ -297,6 +298,17 @@ ReportFormat = Annotated[
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]  # fmt: skip
+AliasFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--aliases",
+        help="Alias file (JSON: people, sides, places) merged over the shipped table "
+        "(default $LLM_EXTRACT_ALIASES).",
+        exists=True,
+        dir_okay=False,
+        rich_help_panel=MODEL_PANEL,
+    ),
+]
 
 
 def open_cache(choice: CacheChoice, store: Path | None) -> Cache:

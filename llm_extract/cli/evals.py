@@ -9,10 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from llm_extract.aliases import use_aliases
 from llm_extract.cli._common import (
     DEFAULT_CONCURRENCY,
     MODEL_PANEL,
     OUTPUT_PANEL,
+    AliasFile,
     ApiKeyEnv,
     AsJson,
     BaseUrl,
@@ -206,11 +208,13 @@ def eval_models(
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
+    aliases: AliasFile = None,
 ) -> None:
     """Run models over each gold set, store the runs, print a leaderboard per set, write reports."""
     announce_to_stderr()
     as_json = as_json or output_format is TableOrJson.json
     with user_errors():
+        use_aliases(aliases)
         sets = gold_sets(gold, articles)
         calls = model_calls(
             cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens,
@@ -315,10 +319,12 @@ def score(
     output_format: ReportFormat = TableOrJson.table,
     as_json: AsJson = False,
     report: Report = None,
+    aliases: AliasFile = None,
 ) -> None:
     """Score predictions already on disk against the gold."""
     as_json = as_json or output_format is TableOrJson.json
     with user_errors():
+        use_aliases(aliases)
         chosen = gold_set(gold, articles)
         run = load_run(
             predictions, gold=chosen.gold, articles=chosen.articles, prices=PriceTable.load(prices)

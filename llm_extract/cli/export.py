@@ -22,13 +22,17 @@ def export(
         str,
         typer.Option(
             "--to",
-            help=f"Format: {', '.join(WRITERS)} (csv and parquet: a folder; duckdb: a file).",
+            help=(
+                f"Format: {', '.join(WRITERS)} (csv and parquet: a folder; duckdb: a file; "
+                "cameo: a TSV file; plover: a JSON lines file)."
+            ),
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder or file to write.")],
 ) -> None:
     """Write tidy tables that join (articles, meetings, delegations, participants, positions,
-    evidence, events, event_mentions) with a data dictionary beside them."""
+    evidence, events, event_mentions) with a data dictionary beside them, or the events and
+    positions as CAMEO or PLOVER event data."""
     with user_errors():
         found = read_for_cli(paths)
         corpus = Corpus(

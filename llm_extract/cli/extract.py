@@ -10,12 +10,14 @@ from typing import Annotated
 
 import typer
 
+from llm_extract.aliases import use_aliases
 from llm_extract.articles import read_dates
 from llm_extract.cli._common import (
     DEFAULT_CONCURRENCY,
     MODEL_PANEL,
     OUTPUT_PANEL,
     RUN_PANEL,
+    AliasFile,
     ApiKeyEnv,
     AsJson,
     BaseUrl,
@@ -157,10 +159,12 @@ def extract(
             rich_help_panel=RUN_PANEL,
         ),
     ] = None,
+    aliases: AliasFile = None,
 ) -> None:
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()
     with user_errors():
+        use_aliases(aliases)
         results = run_extract(
             paths,
             model=model,

@@ -71,7 +71,7 @@ def ray_command(
     max_tokens: MaxTokens = None,
     timeout: Timeout = None,
 ) -> None:
-    """Extract on Ray Data (ray.data.llm's HTTP processor); needs the [ray] extra."""
+    """Extract on Ray Data (ray.data.llm's HTTP processor); needs the optional 'ray' extra."""
     announce_to_stderr()
 
     def progress(result: ExtractionResult) -> None:

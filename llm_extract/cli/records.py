@@ -96,8 +96,10 @@ def _place(meeting: Meeting) -> str:
 
 
 def _side(delegation: Delegation) -> str:
+    """`RU: Владимир Путин`; a side the text leaves unnamed reads as its words, or `?`."""
+    side = delegation.side or delegation.side_name or "?"
     head = delegation.head.name if delegation.head is not None else None
-    return f"{delegation.side}: {head}" if head else delegation.side
+    return f"{side}: {head}" if head else side
 
 
 def _positions(positions: Sequence[Position]) -> Table:

@@ -9,6 +9,7 @@ import typer
 
 from llm_extract.cli.batch import batch_app
 from llm_extract.cli.contract import schema
+from llm_extract.cli.distributed import ray_command
 from llm_extract.cli.evals import compare, eval_models, score
 from llm_extract.cli.events import events
 from llm_extract.cli.export import export
@@ -48,4 +49,5 @@ app.command()(compare)
 app.command()(view)
 app.command()(events)
 app.command()(export)
+batch_app.command("ray")(ray_command)
 app.add_typer(batch_app, name="batch")

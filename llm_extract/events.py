@@ -53,7 +53,7 @@ from llm_extract.schemas import (
     StanceReport,
     StatusReport,
 )
-from llm_extract.score import text_similarity
+from llm_extract.score import date_bounds, text_similarity
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -156,26 +156,6 @@ class _Mention:
     @property
     def anchor(self) -> bool:
         return self.day and len(self.sides) >= 2
-
-
-def date_bounds(date: EventDate) -> tuple[dt.date, dt.date]:
-    """First and last day a date can mean: 2026-01 is 1 to 31 January."""
-    return _first_day(date.start), _last_day(date.end or date.start)
-
-
-def _first_day(iso: str) -> dt.date:
-    parts = [int(p) for p in iso.split("-")]
-    return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-
-
-def _last_day(iso: str) -> dt.date:
-    parts = [int(p) for p in iso.split("-")]
-    if len(parts) == 3:
-        return dt.date(*parts)
-    if len(parts) == 2:
-        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
-    return dt.date(parts[0], 12, 31)
 
 
 def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting) -> _Mention:

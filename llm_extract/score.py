@@ -336,7 +336,8 @@ def _same_role(gold: Participant, pred: Participant, threshold: float) -> bool:
     return text_similarity(gold.role, pred.role) >= threshold
 
 
-def _interval(date: EventDate) -> tuple[dt.date, dt.date]:
+def date_bounds(date: EventDate) -> tuple[dt.date, dt.date]:
+    """First and last day a date can mean: 2026-01 is 1 to 31 January (scoring and events)."""
     return _first_day(date.start), _last_day(date.end or date.start)
 
 
@@ -361,8 +362,8 @@ def date_credit(
 ) -> float:
     """1 for the same interval; when one lies inside the other, `containment` for the two
     precisions (coarser, finer); else days shared / days covered (and at least that)."""
-    g0, g1 = _interval(gold)
-    p0, p1 = _interval(pred)
+    g0, g1 = date_bounds(gold)
+    p0, p1 = date_bounds(pred)
     if (g0, g1) == (p0, p1):
         return 1.0
     shared = (min(g1, p1) - max(g0, p0)).days + 1

@@ -35,6 +35,7 @@ import openai
 
 from llm_extract.articles import Article, load_article
 from llm_extract.cache import Cache, CacheMiss, CallLog
+from llm_extract.chunks import DEFAULT_CHUNK_CHARS
 from llm_extract.client import (
     DEFAULT_API_KEY_ENV,
     Client,
@@ -44,32 +45,29 @@ from llm_extract.client import (
     url_secrets,
 )
 from llm_extract.errors import ArticleError, ConfigError, TransportError
-from llm_extract.extraction import (
-    DEFAULT_CHUNK_CHARS,
-    DEFAULT_GROUNDING_REASKS,
-    DEFAULT_MAX_REASKS,
-    Extractor,
-    expand_sources,
-    lock_output,
-    open_output,
-    resume_output,
-    writable_output,
-)
+from llm_extract.models import DEFAULT_MAX_REASKS
+from llm_extract.output import lock_output, open_output, resume_output, writable_output
+from llm_extract.pipeline import DEFAULT_GROUNDING_REASKS, Extractor
 from llm_extract.prompts import DEFAULT_PROMPT
-from llm_extract.schemas import ExtractionResult, FailureKind
+from llm_extract.runner import Runner, Tally
+from llm_extract.schemas import ExtractionResult
+from llm_extract.sources import ArticleIds, DuplicateId, expand_sources
 
 __all__ = [
     "BATCH_MODE",
     "BATCH_URL",
     "MAX_FILE_BYTES",
     "MAX_FILE_REQUESTS",
+    "BatchAnswers",
     "BatchInfo",
     "CollectSummary",
     "PrepareSummary",
+    "answer_error",
     "batch_status",
     "collect",
     "collect_async",
     "download",
+    "offline_client",
     "prepare",
     "submit",
 ]
@@ -169,7 +167,7 @@ class _SplitWriter:
             self._tmp.unlink(missing_ok=True)
 
 
-def _offline_client(model: str, *, mode: str, config: ClientConfig | None) -> Client:
+def offline_client(model: str, *, mode: str, config: ClientConfig | None) -> Client:
     """A client that only renders requests (prepare never calls the endpoint)."""
     return Client(
         model,
@@ -221,22 +219,21 @@ def prepare(
     name (vLLM's run_batch needs a served model). A file is closed and the next
     one started before either limit would be passed.
     """
-    client = _offline_client(model, mode=BATCH_MODE, config=config)
+    client = offline_client(model, mode=BATCH_MODE, config=config)
     extractor = Extractor(client=client, prompt=prompt, chunking=chunking, chunk_chars=chunk_chars)
     writer = _SplitWriter(Path(out), max_requests=max_requests, max_bytes=max_bytes)
     summary = PrepareSummary()
-    seen: dict[str, str] = {}
+    ids = ArticleIds()
     try:
         for source, article in _articles(sources):
             if isinstance(article, str):
                 summary.skipped.append((source, article))
                 continue
-            if article.id in seen:
-                summary.skipped.append(
-                    (source, f"article id {article.id!r} is also {seen[article.id]}; rename one")
-                )
+            try:
+                ids.add(article.id, source)
+            except DuplicateId as twice:
+                summary.skipped.append((source, str(twice)))
                 continue
-            seen[article.id] = source
             try:
                 lines = _request_lines(extractor, article, body_model)
                 writer.write(lines)
@@ -320,6 +317,10 @@ class _BatchAnswers(Cache):
             self.inner.mark_failed(model, keys)
 
 
+BatchAnswers = _BatchAnswers
+"""The public name of the batch answers store (the Ray path files its answers in one)."""
+
+
 @dataclass
 class _Line:
     where: str
@@ -344,16 +345,12 @@ class _BadLine(ValueError):
     pass
 
 
-@dataclass
-class CollectSummary:
+@dataclass(kw_only=True)
+class CollectSummary(Tally):
     """What `collect` did with each line; the results themselves are in `out`."""
 
     out: Path
     lines: int = 0
-    ok: int = 0
-    failed: int = 0
-    reasked: int = 0
-    """Articles whose batch answer was re-asked through the live path."""
     batch_errors: int = 0
     """Articles the batch engine failed (kept as failed results with its reason)."""
     done_before: int = 0
@@ -363,6 +360,11 @@ class CollectSummary:
     """Lines not collected: unreadable, duplicate, or of no article among the sources."""
     problems: list[str] = field(default_factory=list)
     """The first reasons lines were skipped (at most `_PROBLEMS_KEPT`)."""
+
+    def __call__(self, result: ExtractionResult) -> None:
+        super().__call__(result)
+        if result.status != "ok" and result.error:
+            self.batch_errors += result.error.startswith("the batch request failed")
 
     def problem(self, message: str) -> None:
         self.skipped += 1
@@ -393,7 +395,7 @@ def _parse_line(raw: bytes, where: str) -> _Line:
     response = item.get("response") if isinstance(item.get("response"), dict) else {}
     body = response.get("body")
     status = response.get("status_code")
-    error = _line_error(item.get("error"), status, body)
+    error = answer_error(item.get("error"), status, body)
     return _Line(
         where=where,
         custom_id=cid,
@@ -405,7 +407,7 @@ def _parse_line(raw: bytes, where: str) -> _Line:
     )
 
 
-def _line_error(error: Any, status: Any, body: Any) -> str | None:
+def answer_error(error: Any, status: Any, body: Any) -> str | None:
     """Why the batch engine gave no usable answer for a line, or None."""
     if error:
         if isinstance(error, dict):
@@ -465,15 +467,12 @@ def _groups(files: Sequence[Path], summary: CollectSummary) -> Iterator[_Group]:
 
 def _source_map(sources: Iterable[str | Path | Article]) -> dict[str, str | Path | Article]:
     found: dict[str, str | Path | Article] = {}
+    ids = ArticleIds()
     for item in expand_sources(sources):
         if not isinstance(item, Article) and str(item) == "-":
             raise ConfigError("batch runs read article files: save stdin to a file first")
         key = item.id if isinstance(item, Article) else Path(item).stem
-        if key in found:
-            raise ConfigError(
-                f"two inputs share the article id {key!r} ({found[key]} and {item}); "
-                "results are keyed by id"
-            )
+        ids.add(key, item)
         found[key] = item
     return found
 
@@ -493,63 +492,40 @@ class _Collector:
         self.client = extractor.client
         self.answers = answers
 
-    def failed(
-        self,
-        article: Article | None,
-        source: str,
-        article_id: str,
-        reason: str,
-        failure: FailureKind,
-    ) -> ExtractionResult:
-        return ExtractionResult(
-            article_id=article.id if article else article_id,
-            source=article.source if article else source,
-            published=article.published if article else None,
-            model=self.extractor.model,
-            mode=self.extractor.mode,
-            status="failed",
-            error=reason,
-            failure=failure,
-            prompt=self.extractor.prompt.info,
-            schema_hash=self.extractor.schema_hash,
-        )
-
     async def one(self, source: str | Path | Article, group: _Group) -> ExtractionResult:
         article_id = group.article_id
         try:
             article = source if isinstance(source, Article) else load_article(Path(source))
         except ArticleError as err:
-            return self.failed(None, str(source), article_id, str(err), "input")
+            return self.extractor.failed(
+                None, str(err), "input", article_id=article_id, source=str(source)
+            )
         errors = [f"{line.custom_id}: {line.error}" for line in group.lines if line.error]
         if errors:
-            return self.failed(
-                article,
-                "",
-                article_id,
-                "the batch request failed: " + "; ".join(errors),
-                "transport",
+            return self.extractor.failed(
+                article, "the batch request failed: " + "; ".join(errors), "transport"
             )
         if len(group.lines) < group.count:
-            return self.failed(
-                article, "", article_id,
+            return self.extractor.failed(
+                article,
                 f"only {len(group.lines)} of {group.count} chunk answers are in the responses",
                 "transport",
-            )  # fmt: skip
+            )
         try:
             requests = self.extractor.first_requests(article)
         except ArticleError as err:
-            return self.failed(article, "", article_id, str(err), "input")
+            return self.extractor.failed(article, str(err), "input")
         keys = [self.client.request_key(request) for request in requests]
         if len(keys) != group.count or any(
             key[:_KEY_CHARS] != line.key for key, line in zip(keys, group.lines, strict=False)
         ):
-            return self.failed(
-                article, "", article_id,
+            return self.extractor.failed(
+                article,
                 "the batch answered a request that differs from what this run would send "
                 "(another prompt, schema, model, chunking or article text); collect with the "
                 "settings of prepare, or prepare and run the batch again",
                 "config",
-            )  # fmt: skip
+            )
         for key, line in zip(keys, group.lines, strict=True):
             assert line.body is not None
             self.answers.add(key, line.body)
@@ -634,48 +610,36 @@ async def _collect(
     concurrency: int,
 ) -> CollectSummary:
     """The collect run itself, under the results file's lock."""
-    done = resume_output(out_path, list(by_id), extractor=extractor, keep=False)
+    done = resume_output(out_path, list(by_id), identity=extractor.identity, keep=False)
     collector = _Collector(extractor, answers)
     summary = CollectSummary(out=out_path)
     seen: set[str] = set()
-    slots = asyncio.Semaphore(concurrency)
+
+    def jobs() -> Iterator[tuple[str | Path | Article, _Group]]:
+        for group in _groups(files, summary):
+            where = group.lines[0].where
+            if group.article_id in seen:
+                summary.problem(f"{where}: a second answer for {group.article_id!r}, skipped")
+                continue
+            seen.add(group.article_id)
+            if group.article_id in done:
+                summary.done_before += 1
+                continue
+            source = by_id.get(group.article_id)
+            if source is None:
+                summary.problem(
+                    f"{where}: no article {group.article_id!r} among the sources; pass "
+                    "the paths given to prepare"
+                )
+                continue
+            yield source, group
+
     sink = open_output(out_path)
-
-    async def run(source: str | Path | Article, group: _Group) -> None:
-        try:
-            result = await collector.one(source, group)
-        finally:
-            slots.release()
-        sink.write(result)
-        if result.status == "ok":
-            summary.ok += 1
-        else:
-            summary.failed += 1
-            summary.batch_errors += result.error.startswith("the batch request failed")
-        summary.reasked += result.reasks > 0
-
     try:
-        async with asyncio.TaskGroup() as tasks:
-            for group in _groups(files, summary):
-                where = group.lines[0].where
-                if group.article_id in seen:
-                    summary.problem(f"{where}: a second answer for {group.article_id!r}, skipped")
-                    continue
-                seen.add(group.article_id)
-                if group.article_id in done:
-                    summary.done_before += 1
-                    continue
-                source = by_id.get(group.article_id)
-                if source is None:
-                    summary.problem(
-                        f"{where}: no article {group.article_id!r} among the sources; pass "
-                        "the paths given to prepare"
-                    )
-                    continue
-                await slots.acquire()
-                tasks.create_task(run(source, group))
-    except ExceptionGroup as errors:  # a ConfigError (e.g. a refused key) stops the run
-        raise errors.exceptions[0] from None
+        runner: Runner[tuple[str | Path | Article, _Group]] = Runner(
+            sink, concurrency=concurrency, progress=summary
+        )
+        await runner.run(jobs(), lambda job: collector.one(*job))
     finally:
         sink.close()
         await extractor.aclose()

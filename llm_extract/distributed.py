@@ -32,29 +32,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_extract.articles import Article, load_article
-from llm_extract.batch import (
-    BATCH_MODE,
-    BATCH_URL,
-    _BatchAnswers,
-    _Collector,
-    _line_error,
-    _offline_client,
-)
+from llm_extract.batch import BATCH_MODE, BATCH_URL, BatchAnswers, answer_error, offline_client
+from llm_extract.chunks import DEFAULT_CHUNK_CHARS
 from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError
-from llm_extract.extraction import (
-    DEFAULT_CHUNK_CHARS,
-    DEFAULT_GROUNDING_REASKS,
-    DEFAULT_MAX_REASKS,
-    Extractor,
-    expand_sources,
-    open_output,
-    resume_output,
-    writable_output,
-)
+from llm_extract.models import DEFAULT_MAX_REASKS
+from llm_extract.output import open_output, resume_output, writable_output
+from llm_extract.pipeline import DEFAULT_GROUNDING_REASKS, Extractor
 from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.runlock import OutputLock
+from llm_extract.runner import Runner, Tally
 from llm_extract.schemas import ExtractionResult
+from llm_extract.sources import ArticleIds, expand_sources
 
 if TYPE_CHECKING:
     from ray.data import Dataset
@@ -118,7 +107,7 @@ class RaySettings:
 @functools.cache
 def _renderer(settings: RaySettings) -> Extractor:
     """One offline extractor per worker process: it renders requests and never calls."""
-    client = _offline_client(settings.model, mode=BATCH_MODE, config=settings.config)
+    client = offline_client(settings.model, mode=BATCH_MODE, config=settings.config)
     return Extractor(
         client=client,
         prompt=settings.prompt,
@@ -132,7 +121,7 @@ class _Finisher:
 
     def __init__(self, settings: RaySettings) -> None:
         self.loop = asyncio.new_event_loop()
-        self.answers = _BatchAnswers(None, live=True)
+        self.answers = BatchAnswers(None, live=True)
         client = Client(
             settings.model,
             base_url=settings.base_url,
@@ -151,8 +140,6 @@ class _Finisher:
             chunking=settings.chunking,
             chunk_chars=settings.chunk_chars,
         )
-        self.collector = _Collector(self.extractor, self.answers)
-        """Failed results, made as `batch collect` makes them."""
 
     def finish(self, article: Article, key: str, answer: dict[str, Any]) -> ExtractionResult:
         self.answers.add(key, answer)
@@ -269,19 +256,19 @@ def _postprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, 
     def postprocess(row: dict[str, Any]) -> dict[str, Any]:
         finisher = _finisher(settings)
         if row["error"]:
-            result = finisher.collector.failed(
-                None, row["source"], row["article_id"], row["error"], "input"
+            result = finisher.extractor.failed(
+                None, row["error"], "input", article_id=row["article_id"], source=row["source"]
             )
         else:
             article = Article.model_validate_json(row["article"])
             answer = row.get("http_response")
-            problem = _line_error(None, None, answer)
+            problem = answer_error(None, None, answer)
             if isinstance(answer, dict) and "error" in answer and "choices" not in answer:
                 inner = answer["error"]
                 problem = inner.get("message") if isinstance(inner, dict) else str(inner)
             if problem:
-                result = finisher.collector.failed(
-                    article, "", article.id, f"the request failed: {problem}", "transport"
+                result = finisher.extractor.failed(
+                    article, f"the request failed: {problem}", "transport"
                 )
             else:
                 result = finisher.finish(article, row["key"], answer)
@@ -332,23 +319,23 @@ def extract_dataset(
     return processor(dataset)
 
 
-@dataclass
-class RaySummary:
+@dataclass(kw_only=True)
+class RaySummary(Tally):
     out: Path
-    ok: int = 0
-    failed: int = 0
-    reasked: int = 0
     done_before: int = 0
 
 
 def _rows(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, dict[str, Any]]]:
+    ids = ArticleIds()
     for item in expand_sources(sources):
         if isinstance(item, Article):
+            ids.add(item.id, item)
             yield item.id, {"path": "", "id": item.id, "text": item.text,
                             "published": item.published, "source": item.source}  # fmt: skip
         elif str(item) == "-":
             raise ConfigError("Ray runs read article files: save stdin to a file first")
         else:
+            ids.add(Path(item).stem, item)
             yield Path(item).stem, {"path": str(Path(item).resolve()), "id": "", "text": None}
 
 
@@ -370,20 +357,20 @@ def extract_to_jsonl(
     rows = dict(_rows(sources))
     lock = OutputLock.acquire(out_path)  # one run writes a results file at a time
     try:
-        done = resume_output(out_path, list(rows), extractor=_renderer(settings), keep=False)
+        done = resume_output(
+            out_path, list(rows), identity=_renderer(settings).identity, keep=False
+        )
         summary = RaySummary(out=out_path, done_before=sum(key in done for key in rows))
         todo = [row for key, row in rows.items() if key not in done]
         if not todo:
             return summary
         results = extract_dataset(ray.data.from_items(todo), settings, **options)
         sink = open_output(out_path)
+        runner: Runner[Any] = Runner(sink, concurrency=1, progress=summary)
         try:
             for row in results.iter_rows():
                 result = ExtractionResult.model_validate_json(row["result"])
-                sink.write(result)
-                summary.ok += result.status == "ok"
-                summary.failed += result.status != "ok"
-                summary.reasked += result.reasks > 0
+                runner.emit(result)
                 if progress is not None:
                     progress(result)
         finally:

@@ -414,7 +414,7 @@ def test_baseline_latency_leaves_out_waiting_for_its_turn():
 
     async def run() -> ExtractionResult:
         await extractor.extract(article())  # loads the models: ~0.03 s a short article after
-        async with extractor._baseline_lock:  # another article's turn, as long as it takes
+        async with extractor.llm.lock:  # another article's turn, as long as it takes
             task = asyncio.create_task(extractor.extract(article()))
             await asyncio.sleep(held)
         return await task

@@ -3,7 +3,9 @@
 An article longer than a prompt takes is split into overlapping chunks cut at
 paragraph or sentence ends (`split_text`); each chunk's answer is grounded on
 its own text, its offsets moved back to the article (`shifted`), and the
-records found twice in an overlap merged (`merge_extractions`).
+records found twice in an overlap merged (`merge_extractions`). People are one
+person by `score.same_person`, the rule scoring uses: a shared surname is not
+enough when both give a first name («Иван Иванов» is not «Пётр Иванов»).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from llm_extract.aliases import fold
-from llm_extract.normalise import person_key
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -21,6 +22,7 @@ from llm_extract.schemas import (
     Participant,
     Position,
 )
+from llm_extract.score import same_person
 
 __all__ = ["CHUNK_OVERLAP", "DEFAULT_CHUNK_CHARS", "merge_extractions", "shifted", "split_text"]
 
@@ -127,13 +129,22 @@ def _overlap(a: Iterable[Evidence], b: Iterable[Evidence]) -> bool:
     return any(s1 < e2 and s2 < e1 for s1, e1 in _spans(a) for s2, e2 in _spans(b))
 
 
-def _people(meeting: Meeting) -> frozenset[str]:
-    names = []
+def _people(meeting: Meeting) -> list[Participant]:
+    people = []
     for delegation in meeting.delegations:
         if delegation.head is not None:
-            names.append(delegation.head.name)
-        names.extend(member.name for member in delegation.members)
-    return frozenset(person_key(name) for name in names)
+            people.append(delegation.head)
+        people.extend(delegation.members)
+    return people
+
+
+def _known(person: Participant, among: Iterable[Participant]) -> bool:
+    return any(same_person(person, other) for other in among)
+
+
+def _same_people(a: Sequence[Participant], b: Sequence[Participant]) -> bool:
+    """Every person of each list is someone in the other."""
+    return all(_known(p, b) for p in a) and all(_known(p, a) for p in b)
 
 
 def _same_meeting(a: Meeting, b: Meeting) -> bool:
@@ -142,25 +153,27 @@ def _same_meeting(a: Meeting, b: Meeting) -> bool:
     people = _people(a)
     return (
         bool(people)
-        and people == _people(b)
         and a.status == b.status
         and a.date == b.date
         and {d.side for d in a.delegations} == {d.side for d in b.delegations}
+        and _same_people(people, _people(b))
     )
 
 
-def _holder_key(position: Position) -> str | None:
-    return person_key(position.holder.name) if position.holder is not None else None
+def _same_holder(a: Position, b: Position) -> bool:
+    if a.holder is None or b.holder is None:
+        return a.holder is None and b.holder is None
+    return same_person(a.holder, b.holder)
 
 
 def _same_position(a: Position, b: Position) -> bool:
     if _overlap(a.evidence, b.evidence):
         return True
     return (
-        _holder_key(a) == _holder_key(b)
-        and a.side == b.side
+        a.side == b.side
         and a.stance == b.stance
         and fold(a.issue) == fold(b.issue)
+        and _same_holder(a, b)
     )
 
 
@@ -188,13 +201,11 @@ def _absorb_meeting(kept: Meeting, other: Meeting) -> None:
 
 
 def _add_people(delegation: Delegation, people: Iterable[Participant]) -> None:
-    known = {person_key(p.name) for p in delegation.members}
-    if delegation.head is not None:
-        known.add(person_key(delegation.head.name))
+    known = [*delegation.members, *([delegation.head] if delegation.head else [])]
     for person in people:
-        if person_key(person.name) not in known:
+        if not _known(person, known):
             delegation.members.append(person)
-            known.add(person_key(person.name))
+            known.append(person)
 
 
 def _absorb_position(kept: Position, other: Position) -> None:

@@ -23,7 +23,7 @@ from dataclasses import fields
 from typing import Any
 
 from llm_extract.articles import Article
-from llm_extract.cache import Cache, CallLog
+from llm_extract.cache import Cache, CacheMiss, CallLog
 from llm_extract.chunks import (
     CHUNK_OVERLAP,
     DEFAULT_CHUNK_CHARS,
@@ -368,6 +368,8 @@ def failure_kind(err: ExtractError) -> FailureKind | None:
     """`ExtractionResult.failure` for an error that failed an article."""
     if isinstance(err, ModelOutputError):
         return err.failure  # type: ignore[return-value]
+    if isinstance(err, CacheMiss):  # a TransportError, but no endpoint is at fault
+        return "not_recorded"
     if isinstance(err, TransportError):
         return "transport"
     if isinstance(err, ArticleError):

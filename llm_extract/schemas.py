@@ -403,7 +403,9 @@ class Usage(BaseModel):
         )
 
 
-FailureKind = Literal["transport", "parse", "schema", "grounding", "truncated", "input", "config"]
+FailureKind = Literal[
+    "transport", "not_recorded", "parse", "schema", "grounding", "truncated", "input", "config"
+]
 """Why an article failed, as a code (`ExtractionResult.failure`)."""
 
 
@@ -423,7 +425,8 @@ class ExtractionResult(BaseModel):
         default=None,
         description=(
             "What kind of failure, for scoring and triage: transport (no answer from the "
-            "endpoint, a replay-only cache miss, a failed batch line), parse (not JSON, no tool "
+            "endpoint, a failed batch line), not_recorded (replay only, a fixture model's or "
+            "--cache replay-only, and this request was never recorded), parse (not JSON, no tool "
             "call, a refusal), schema (JSON that fails the schema after every re-ask), "
             "grounding (evidence that cannot be found), truncated (cut off at the token limit), "
             "input (the article cannot be read or is too long), config (settings changed since "

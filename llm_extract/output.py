@@ -189,7 +189,7 @@ def resume_output(
         _mend_last_line(path)
     done: dict[str, ExtractionResult | None] = {}
     failed: set[str] = set()
-    kept: list[str] = []
+    kept: list[ExtractionResult] = []
     for result in iter_results(path):
         _check_resumable(path, result, identity)
         if result.status == "failed":
@@ -197,11 +197,17 @@ def resume_output(
             if retry_failed:
                 continue
         if retry_failed:
-            kept.append(result.model_dump_json())
+            kept.append(result)
         done[result.article_id] = result if keep else None
     if retry_failed and failed:
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        tmp.unlink(missing_ok=True)
+        sink = ResultSink(tmp)
+        try:
+            for result in kept:
+                sink.write(result)
+        finally:
+            sink.close()
         os.replace(tmp, path)
     finished = [key for key in ids if key in done]
     if finished:

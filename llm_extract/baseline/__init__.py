@@ -3,8 +3,10 @@
 `BaselineExtractor().extract(article)` needs no key and no network. natasha's
 models load once per process, on first use or on `BaselineExtractor.load()`.
 It reads Russian only; other languages get an `ArticleError` that says so.
-It imports `normalise` and `ground` because it is a model stage that emits records already
-normalised and grounded, using the project's own rules as libraries (they import nothing from it).
+It uses `normalise` and `ground` as libraries (they import nothing from it): its evidence is
+made at the offsets it knows, and its names are looked up in the alias table. As for every
+model, the pipeline grounds, normalises and checks its records once (`models.BaselineModel`
+runs it there, one article at a time).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from llm_extract.cache import Cache
 from llm_extract.cli import app
-from llm_extract.distributed import RaySettings, extract_dataset, extract_to_jsonl
+from llm_extract.distributed import RaySettings, extract_dataset, extract_to_file
 from llm_extract.extraction import extract, read_results
 
 
@@ -55,7 +55,7 @@ def test_the_seeds_give_the_results_and_requests_of_live_extraction(api, tmp_pat
     out = tmp_path / "results.jsonl"
     settings = RaySettings(model=MODEL, base_url=api.url, api_key=secret)
     assert secret not in repr(settings)
-    summary = extract_to_jsonl(SEEDS, settings, out=out)
+    summary = extract_to_file(SEEDS, settings, out=out)
 
     assert (summary.ok, summary.failed, summary.reasked) == (5, 0, 1)
     assert len(api.chat_requests()) == len(SEEDS) + 1  # one first ask each, one re-ask
@@ -84,13 +84,13 @@ def test_a_rerun_skips_finished_articles_and_a_bad_file_fails_alone(api, tmp_pat
     empty.write_text("", encoding="utf-8")
     out = tmp_path / "results.jsonl"
     settings = RaySettings(model=MODEL, base_url=api.url)
-    first = extract_to_jsonl([*SEEDS[1:3], empty], settings, out=out)
+    first = extract_to_file([*SEEDS[1:3], empty], settings, out=out)
     assert (first.ok, first.failed) == (2, 1)
     assert len(api.chat_requests()) == 2  # nothing is sent for the unreadable file
     bad = next(r for r in read_results(out) if r.article_id == "empty")
     assert bad.failure == "input" and bad.error
 
-    again = extract_to_jsonl(SEEDS[1:4], settings, out=out)
+    again = extract_to_file(SEEDS[1:4], settings, out=out)
     assert (again.done_before, again.ok, again.failed) == (2, 1, 0)
     assert len(api.chat_requests()) == 3
     assert sorted(r.article_id for r in read_results(out)) == sorted(

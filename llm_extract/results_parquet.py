@@ -75,13 +75,14 @@ def result_row(result: ExtractionResult) -> dict[str, Any]:
     prompt = data.pop("prompt")
     usage = data.pop("usage")
     extraction = data.pop("extraction")
-    return {
+    flat = {
         **data,
         "extraction": result.extraction.model_dump_json() if extraction is not None else None,
         "prompt_name": prompt["name"] if prompt else None,
         "prompt_hash": prompt["hash"] if prompt else None,
         **{f"usage_{name}": usage[name] for name in _USAGE},
     }
+    return {name: flat[name] for name in PARQUET_SCHEMA.names}
 
 
 def row_result(row: dict[str, Any]) -> ExtractionResult:
@@ -114,10 +115,7 @@ def parquet_results(folder: Path) -> pa_dataset.Dataset | None:
     parts = _parts(folder) if folder.exists() else []
     if not parts:
         return None
-    try:
-        return pa_dataset.dataset([str(p) for p in parts], schema=PARQUET_SCHEMA, format="parquet")
-    except (pa.ArrowInvalid, OSError) as err:
-        raise ConfigError(f"{folder} holds a part that is not results: {err}") from None
+    return pa_dataset.dataset([str(p) for p in parts], schema=PARQUET_SCHEMA, format="parquet")
 
 
 class ParquetSink:
@@ -164,10 +162,18 @@ def parquet_done(folder: Path, check: Callable[[ExtractionResult], None]) -> set
     if data is None:
         return set()
     kinds = ["model", "prompt_name", "prompt_hash", "schema_hash"]
-    table = data.to_table(columns=["article_id", *kinds])
-    first: dict[tuple[Any, ...], int] = {}
-    for index, kind in enumerate(zip(*(table[name].to_pylist() for name in kinds), strict=True)):
-        first.setdefault(kind, index)
-    for index in first.values():
-        check(row_result(data.take([index]).to_pylist()[0]))
+    try:
+        table = data.to_table(columns=["article_id", *kinds])
+        first: dict[tuple[Any, ...], int] = {}
+        for index, kind in enumerate(
+            zip(*(table[name].to_pylist() for name in kinds), strict=True)
+        ):
+            first.setdefault(kind, index)
+        samples = [data.take([index]).to_pylist()[0] for index in first.values()]
+    except (pa.ArrowException, OSError) as err:
+        raise ConfigError(
+            f"{folder} holds a part that is not llm-extract results ({err}); give another --out"
+        ) from None
+    for sample in samples:
+        check(row_result(sample))
     return set(table["article_id"].to_pylist())

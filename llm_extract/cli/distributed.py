@@ -148,6 +148,7 @@ def ray_command(
         )
         options = _engine_options(
             engine,
+            base_url,
             model_source or model,
             engine_arg or [],
             accelerator_type,
@@ -179,6 +180,7 @@ def _engine_arg(text: str) -> tuple[str, object]:
 
 def _engine_options(
     engine: str,
+    base_url: str | None,
     model_source: str,
     engine_args: list[str],
     accelerator_type: str | None,
@@ -187,8 +189,10 @@ def _engine_options(
     qps: int | None,
     batch_size: int | None,
 ) -> dict[str, object]:
-    """`extract_to_file`'s options for the chosen engine."""
+    """`extract_to_file`'s options for the chosen engine, checked before Ray starts."""
     if engine == "http":
+        if base_url is None:
+            raise ConfigError("--engine http needs --base-url, the OpenAI-compatible endpoint")
         if engine_args or accelerator_type:
             raise ConfigError("--engine-arg and --accelerator-type are for --engine vllm")
         return {"concurrency": concurrency, "qps": qps, "batch_size": batch_size or 1}

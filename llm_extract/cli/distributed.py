@@ -70,7 +70,7 @@ def ray_command(
         str,
         typer.Option(
             help="http: Ray's HTTP processor to --base-url; vllm: vLLM in the Ray workers "
-            "on the cluster's GPUs, loading --model-source (needs 'ray[llm]' there)."
+            "on the cluster's GPUs, loading --model-source (needs Ray's 'llm' extra there)."
         ),
     ] = "http",
     model_source: Annotated[

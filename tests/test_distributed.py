@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from llm_extract.cache import Cache
 from llm_extract.cli import app
 from llm_extract.cli.distributed import _engine_options
+from llm_extract.client import ClientConfig
 from llm_extract.distributed import (
     RaySettings,
     VLLMEngine,
@@ -367,3 +368,19 @@ def test_cli_engine_args_become_the_vllm_engine():
             accelerator_type="H100",
         )
     }
+
+
+def test_vllm_an_answer_at_max_tokens_is_read_as_cut_off():
+    settings = RaySettings(model=MODEL, config=ClientConfig(max_tokens=20), max_reasks=0)
+    row = _vllm_preprocess(settings)({"path": str(SEEDS[1])})
+    assert row["sampling_params"]["max_tokens"] == 20
+    engine = _engine([row])  # reports 20 generated tokens
+    result = ExtractionResult.model_validate_json(
+        _vllm_postprocess(settings)(engine(row))["result"]
+    )
+    assert (result.status, result.failure) == ("failed", "truncated")
+
+    roomy = RaySettings(model=MODEL, config=ClientConfig(max_tokens=21))
+    row = _vllm_preprocess(roomy)({"path": str(SEEDS[1])})
+    result = ExtractionResult.model_validate_json(_vllm_postprocess(roomy)(engine(row))["result"])
+    assert result.status == "ok"

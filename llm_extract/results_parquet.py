@@ -7,8 +7,8 @@ and the nested `extraction` as its JSON (one column a reader can parse, never
 rewritten by Arrow). `row_result` turns a row back into the same `ExtractionResult`.
 
 A Parquet file cannot be appended to and is unreadable until its footer is written,
-so the sink closes a part every `part_rows` results: it is written under a dot name
-(which readers skip) and renamed when whole. A killed run loses at most the open
+so the sink closes a part every `part_rows` results: it is written as `.<name>.partial`
+(which neither `*.parquet` globs nor pyarrow's listing match) and renamed when whole. A killed run loses at most the open
 part, whose articles the rerun does again; a rerun adds parts beside the old ones.
 Readers take the folder as one table (`pandas.read_parquet`, `pyarrow.dataset`,
 DuckDB's `read_parquet('out/*.parquet')`, `ray.data.read_parquet`).
@@ -140,7 +140,7 @@ class ParquetSink:
         if not self._rows:
             return
         name = f"part-{self._run}-{self._number:05d}.parquet"
-        partial = self.folder / f".{name}"
+        partial = self.folder / f".{name}.partial"  # no reader globs or lists it
         pq.write_table(pa.Table.from_pylist(self._rows, schema=PARQUET_SCHEMA), partial)
         os.replace(partial, self.folder / name)
         self._number += 1

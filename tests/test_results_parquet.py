@@ -8,6 +8,8 @@ pytest.importorskip(
     "pyarrow", reason="pyarrow comes with the [ray] extra: pip install -e '.[dev,ray]'"
 )
 
+import duckdb
+import pandas as pd
 import pyarrow.parquet as pq
 
 from llm_extract.errors import ConfigError
@@ -70,9 +72,16 @@ def test_the_sink_writes_whole_parts_and_a_rerun_reads_their_ids(results, tmp_pa
 def test_a_killed_runs_open_part_is_not_read(results, tmp_path):
     out = tmp_path / "results.parquet"
     out.mkdir()
-    (out / ".part-killed-00000.parquet").write_bytes(b"PAR1 half a part")
+    (out / ".part-killed-00000.parquet.partial").write_bytes(b"PAR1 half a part")
     assert parquet_results(out) is None
     assert parquet_done(out, lambda result: None) == set()
+    ParquetSink(out).close()  # nothing written: no part
+    sink = ParquetSink(out)
+    sink.write(results[0])
+    sink.close()
+    # the readers the README names see the whole part only
+    assert duckdb.sql(f"select count(*) from read_parquet('{out}/*.parquet')").fetchall() == [(1,)]
+    assert len(pd.read_parquet(out)) == 1
 
 
 def test_a_file_or_a_foreign_part_is_refused_clearly(tmp_path):

@@ -602,7 +602,11 @@ class ArticleScore:
     alignment: dict[str, Alignment] = field(default_factory=dict)
 
     def count(self, key: str) -> Counts:
-        return self.counts.setdefault(key, Counts())
+        """The counts of `key`, made on first use (not a new `Counts` per call to throw away)."""
+        counts = self.counts.get(key)
+        if counts is None:
+            counts = self.counts[key] = Counts()
+        return counts
 
 
 class _Scorer:

@@ -94,7 +94,7 @@ __all__ = [
     "writable_output",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 BASELINE = "baseline"
 DEFAULT_CHUNK_CHARS = 12_000

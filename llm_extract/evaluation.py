@@ -44,6 +44,14 @@ from llm_extract.score import (
     load_predictions,
     score_against_gold,
 )
+from llm_extract.settings import (
+    CallSettings,
+    EndpointSettings,
+    ExtractionSettings,
+    RunSettings,
+    engine_options,
+    model_slug,
+)
 
 __all__ = [
     "DEFAULT_ARTICLES",
@@ -217,11 +225,6 @@ def summarise(
     )
 
 
-def _slug(name: str) -> str:
-    """A folder name for a model name (`openai/gpt-4o-mini` -> `openai_gpt-4o-mini`)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
-
-
 def load_texts(gold: Mapping[str, ArticleExtraction], articles: Path) -> dict[str, str]:
     """Article texts by id from `<articles>/<id>.*`; the gold's offsets point into them."""
     return {article_id: article.text for article_id, article in _load(gold, articles).items()}
@@ -242,8 +245,8 @@ def _glob_escape(text: str) -> str:
 
 
 def store_run(run: Run, out: Path) -> Path:
-    """Write the run to `out/<slug of its name>/` and return that folder."""
-    folder = out / _slug(run.name)
+    """Write the run to `out/<its name's folder>/` (`model_slug`, as the cache names it)."""
+    folder = out / model_slug(run.name)
     predictions = folder / "predictions"
     predictions.mkdir(parents=True, exist_ok=True)
     for stale in predictions.glob("*.json"):
@@ -452,6 +455,10 @@ def evaluate(
     config: ScoreConfig | None = None,
     notify: Callable[[str], None] | None = None,
     client_config: Any = None,
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
+    run: RunSettings | None = None,
     **engine: Any,
 ) -> list[Run]:
     """Run each model over the gold articles through the engine, score, and store under `out`.
@@ -460,11 +467,22 @@ def evaluate(
     always replay from `fixtures/cache`, over the gold articles they have answers
     for: one with none for this gold is skipped, and `notify` is told so (a fixture
     is hand-written for given articles; a miss is no failure of a model).
-    `client_config` is the engine's `ClientConfig` (`config` is the scorer's). Other
-    keyword arguments go to `extract`.
+    The settings objects (`llm_extract.settings`) say which endpoint, how calls are made
+    and how each article is extracted; from `run`, the cache (unless `cache` is given),
+    the call log and the concurrency (its `out` does not apply: runs are stored under
+    `out`). `client_config` is the engine's `ClientConfig` (`config` is the scorer's).
+    Other keyword arguments go to `extract` and win over the objects.
     """
+    settings = engine_options(endpoint, call, extraction)
+    settings.pop("model", None)  # each run names its own
+    if run is not None:
+        cache = cache if cache is not None else run.open_cache()
+        settings.update(concurrency=run.concurrency, progress=run.progress)
+        if "call_log" not in engine:
+            settings["call_log"] = run.open_call_log()
     if client_config is not None:
-        engine["config"] = client_config
+        settings["config"] = client_config
+    engine = {**settings, **engine}
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
 

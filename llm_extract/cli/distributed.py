@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,13 +18,21 @@ from llm_extract.cli._common import (
     PromptName,
     Timeout,
     announce_to_stderr,
+    call_settings,
     user_errors,
 )
-from llm_extract.client import DEFAULT_API_KEY_ENV, ClientConfig
-from llm_extract.distributed import RaySettings, connect, extract_to_jsonl
-from llm_extract.extraction import DEFAULT_CHUNK_CHARS, DEFAULT_GROUNDING_REASKS, DEFAULT_MAX_REASKS
-from llm_extract.prompts import DEFAULT_PROMPT
-from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_CHUNK_CHARS,
+    DEFAULT_GROUNDING_REASKS,
+    DEFAULT_MAX_REASKS,
+    DEFAULT_PROMPT,
+    ExtractionSettings,
+    client_config,
+)
+
+if TYPE_CHECKING:
+    from llm_extract.schemas import ExtractionResult
 
 __all__ = ["ray_command"]
 
@@ -37,8 +45,15 @@ def ray_command(
     base_url: Annotated[
         str, typer.Option("--base-url", help="The OpenAI-compatible endpoint (…/v1).")
     ],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="JSONL results, as extract writes; resumable.")
+    results: Annotated[
+        Path,
+        typer.Option(
+            "--results",
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="The JSONL results file, as extract writes; resumable. --out is the old name.",
+        ),
     ],
     address: Annotated[
         str | None,
@@ -72,29 +87,38 @@ def ray_command(
     timeout: Timeout = None,
 ) -> None:
     """Extract on Ray Data (ray.data.llm's HTTP processor); needs the optional 'ray' extra."""
+    from llm_extract.distributed import RaySettings, connect, extract_to_jsonl
+
     announce_to_stderr()
 
     def progress(result: ExtractionResult) -> None:
         typer.echo(f"{result.article_id}: {result.status}", err=True)
 
     with user_errors():
-        settings = RaySettings(
-            model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
+        extraction = ExtractionSettings(
             prompt=prompt,
             max_reasks=max_reasks,
             grounding_reasks=grounding_reasks,
             chunking=not no_chunking,
             chunk_chars=chunk_chars,
-            config=ClientConfig.from_env(max_tokens=max_tokens, timeout=timeout),
+        )
+        settings = RaySettings(
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            prompt=extraction.prompt,
+            max_reasks=extraction.max_reasks,
+            grounding_reasks=extraction.grounding_reasks,
+            chunking=extraction.chunking,
+            chunk_chars=extraction.chunk_chars,
+            config=client_config(call_settings(max_tokens=max_tokens, timeout=timeout)),
             body_model=body_model,
         )
         connect(address)
         summary = extract_to_jsonl(
             paths,
             settings,
-            out=out,
+            out=results,
             progress=progress,
             concurrency=concurrency,
             qps=qps,

@@ -83,7 +83,7 @@ Articles = Annotated[
     typer.Option(
         metavar="FOLDER",
         help="Folder of the article texts (<article id>.txt) the gold points into.",
-        show_default="the set's own, or seeds/ for a folder",
+        show_default="the set's own, or the project's seeds/ for a folder",
         rich_help_panel="Gold",
     ),
 ]
@@ -100,6 +100,7 @@ Prices = Annotated[
     typer.Option(
         metavar="FILE",
         help="Price table (TOML), USD per million tokens.",
+        show_default="the project's evals/prices.toml",
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]
@@ -192,6 +193,7 @@ def eval_models(
         typer.Option(
             metavar="FOLDER",
             help="Fixture models' replies and recorded cache.",
+            show_default="the project's evals/fixtures",
             rich_help_panel=MODEL_PANEL,
         ),
     ] = DEFAULT_FIXTURES,

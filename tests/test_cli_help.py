@@ -48,7 +48,7 @@ def test_no_help_shows_a_type_placeholder(command: tuple[str, ...]) -> None:
     [
         (("extract",), "--results", "The JSONL results file"),
         (("batch", "collect"), "--results", "The JSONL results file"),
-        (("batch", "ray"), "--results", "The JSONL results file"),
+        (("batch", "ray"), "--results", "The results: a JSONL file"),
         (("batch", "prepare"), "--requests", "The request file to write"),
         (("eval",), "--runs", "The folder runs are stored in"),
     ],

@@ -149,6 +149,10 @@ def test_the_engine_defaults_are_the_settings_defaults() -> None:
         batch.MAX_FILE_BYTES,
     )
     assert get_args(cache.CacheMode) == settings.CACHE_MODES
+    from llm_extract import distributed
+    from llm_extract.cli import distributed as ray_cli
+
+    assert distributed.OUTPUT_FORMATS == ray_cli.OUTPUT_FORMATS
     assert dataclasses.asdict(CallSettings()) == dataclasses.asdict(client.ClientConfig())
 
 

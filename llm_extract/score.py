@@ -81,6 +81,7 @@ from llm_extract.aliases import derived, fold
 from llm_extract.errors import ConfigError
 from llm_extract.ground import ground_quote, iter_evidence
 from llm_extract.normalise import given_name, person_entry, person_key
+from llm_extract.results import iter_results
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -1207,15 +1208,13 @@ def gold_digest(directory: Path) -> str:
 def load_predictions(path: Path) -> dict[str, Prediction]:
     """A folder of `<article id>.json` (an ExtractionResult or a bare ArticleExtraction), or a JSONL of results.
 
-    A file that is not JSON or fits neither shape is kept as a failed prediction, never dropped.
+    In a folder, a file that is not JSON or fits neither shape is kept as a failed
+    prediction of the article its name gives, never dropped. A JSONL is read by
+    `results.iter_results`, with its one policy for a bad line (a torn last line skipped
+    with a warning, any other an error naming the line).
     """
     if path.is_file() and path.suffix == ".jsonl":
-        out = {}
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if line.strip():
-                prediction = _prediction(f"{path.stem}:{number}", line)
-                out[prediction.article_id] = prediction
-        return out
+        return {r.article_id: Prediction.from_result(r) for r in iter_results(path)}
     if not path.is_dir():
         raise ConfigError(
             f"{path}: expected a folder of <article id>.json predictions or a .jsonl file"

@@ -105,7 +105,8 @@ class _Run:
 
 
 def _read_run(path: Path) -> _Run:
-    """A results JSONL, a run folder or a folder of `<article id>.json`; bad lines kept as failed."""
+    """A results JSONL (its bad lines as `results.iter_results` says), a run folder or a
+    folder of `<article id>.json` (a bad file kept as a failed prediction)."""
     if not path.exists():
         raise ConfigError(f"{path}: no such results file or run folder")
     folder = path / "predictions" if (path / "predictions").is_dir() else path

@@ -545,9 +545,12 @@ def test_predictions_from_a_jsonl_of_results(tmp_path: Path) -> None:
     ]
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join([*lines, "{broken"]) + "\n", encoding="utf-8")
-    loaded = load_predictions(path)
-    assert sorted(loaded) == ["a", "b", "results:3"]
-    assert loaded["a"].valid and not loaded["results:3"].parsed
+    loaded = load_predictions(path)  # the one results reader: a torn last line is skipped
+    assert sorted(loaded) == ["a", "b"]
+    assert loaded["a"].valid
+    path.write_text("\n".join([lines[0], "{broken", lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"results\.jsonl:2: not JSON"):
+        load_predictions(path)  # a bad line inside is an error, never a made-up article
 
 
 def test_without_the_article_text_quotes_are_compared_by_their_words() -> None:

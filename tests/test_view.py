@@ -311,9 +311,9 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no results in it"):
         build_view(tmp_path / "empty")
-    (tmp_path / "r.jsonl").write_text("not json\n", "utf-8")
-    [shown] = build_view(tmp_path / "r.jsonl").articles  # kept, as a failed line
-    assert shown["runs"][0]["status"] == "failed" and "not JSON" in shown["runs"][0]["error"]
+    (tmp_path / "r.jsonl").write_text("not json\nnot json either\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"r\.jsonl:1: not JSON"):  # the one reader's policy
+        build_view(tmp_path / "r.jsonl")
 
 
 def test_the_garbage_collector_is_left_as_it_was(

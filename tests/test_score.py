@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from llm_extract.errors import ConfigError
+from llm_extract.normalise import with_side_codes
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -641,6 +642,25 @@ def test_roles_compare_country_names_as_their_codes_in_any_case_form() -> None:
     for key in ("meetings.role", "meetings.head_role", "meetings.participants_role"):
         assert (counts[key].correct, counts[key].wrong) == (2, 1), key
     assert counts["meetings.participants"].correct == 3
+
+
+@pytest.mark.parametrize(
+    ("title", "coded"),
+    [
+        ("президент России", ("президент RU", {"RU"})),
+        ("президента Росії", ("президента RU", {"RU"})),
+        ("Президент Соединённых Штатов Америки", ("Президент US", {"US"})),
+        ("президента Сполучених Штатів Америки", ("президента US", {"US"})),
+        ("міністр закордонних справ України", ("міністр закордонних справ UA", {"UA"})),
+        ("міністр закордонних справ Туреччини", ("міністр закордонних справ TR", {"TR"})),
+        ("envoy appointed by the UN", ("envoy appointed by the UN", {"UN"})),  # «by» is no BY
+        ("помощник президента", ("помощник президента", set())),
+    ],
+)
+def test_titles_read_each_country_of_the_alias_table_as_its_code(
+    title: str, coded: tuple[str, set[str]]
+) -> None:
+    assert with_side_codes(title) == (coded[0], frozenset(coded[1]))
 
 
 def test_a_side_only_position_pairs_with_a_persons_only_on_the_same_issue() -> None:

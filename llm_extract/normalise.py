@@ -614,6 +614,9 @@ def side_code(name: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+_LANGUAGES: tuple[Language, ...] = ("ru", "uk")
+
+
 @derived
 def _side_forms() -> dict[tuple[str, ...], str]:
     """Every form of the alias table's sides, as the lemmas of its words, to its code. Each
@@ -626,9 +629,6 @@ def _side_forms() -> dict[tuple[str, ...], str]:
                 if key := _side_key(_WORD.findall(form), lang):
                     index.setdefault(key, code)
     return index
-
-
-_LANGUAGES: tuple[Language, ...] = ("ru", "uk")
 
 
 def _side_key(words: list[str], lang: Language) -> tuple[str, ...]:

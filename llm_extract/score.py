@@ -41,7 +41,8 @@ Definitions (the README's "Scoring" section repeats them):
 - Free text (topics, outcomes, issue, role, place, venue) is compared by
   `text_similarity` and counts as the same at `text_threshold` or above. In a role,
   each country or body the alias table's `sides` lists, in any case form, is its code
-  first (`normalise.with_side_codes`): «президент США» is «Президент Соединенных Штатов Америки».
+  first (`normalise.with_side_codes`): «президент США» is «Президент Соединенных Штатов
+  Америки», and two roles naming different countries are different roles.
 - Status, format, stance and speech also get accuracy and a confusion matrix
   over matched pairs.
 - Quotes: a predicted quote is *faithful* when it stands verbatim in the

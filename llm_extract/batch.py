@@ -65,7 +65,7 @@ __all__ = [
     "submit",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 BATCH_MODE = "json_schema"
 """The schema as `response_format`: what the OpenAI Batch API and vLLM's run_batch both take."""
@@ -264,6 +264,13 @@ def _request_lines(extractor: Extractor, article: Article, body_model: str | Non
 # --- collect ----------------------------------------------------------------------------
 
 
+class ReaskNeedsEndpoint(CacheMiss):
+    """A batch answer needs a re-ask and there is no endpoint to send it to: a transport
+    failure (the answer was recorded; what is missing is the endpoint)."""
+
+    failure = "transport"
+
+
 class _BatchAnswers(Cache):
     """Batch answers as recorded answers to exactly the requests they answer.
 
@@ -295,7 +302,7 @@ class _BatchAnswers(Cache):
             self.hits += 1
             return {"key": key, "model": model, "response": slot[0], "spent": True}
         if not self.live:
-            raise CacheMiss(
+            raise ReaskNeedsEndpoint(
                 "this answer needs a re-ask and no endpoint is configured; pass --base-url "
                 "(or set OPENAI_BASE_URL / OPENAI_API_KEY) to re-ask through the live path"
             )

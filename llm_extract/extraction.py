@@ -22,9 +22,9 @@ from typing import Any
 
 from llm_extract.articles import Article, load_article
 from llm_extract.chunks import CHUNK_OVERLAP, DEFAULT_CHUNK_CHARS, merge_extractions, split_text
-from llm_extract.client import ClientConfig
+from llm_extract.client import DEFAULT_API_KEY_ENV, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError
-from llm_extract.models import BASELINE, DEFAULT_MAX_REASKS, resolve_model
+from llm_extract.models import BASELINE, DEFAULT_MAX_REASKS, choose_model
 from llm_extract.output import (
     ResultSink,
     iter_results,
@@ -70,7 +70,35 @@ __all__ = [
     "writable_output",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
+
+
+def resolve_model(
+    model: str | None, *, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV
+) -> str:
+    """The model to run: the one named, else $LLM_EXTRACT_MODEL, else the offline baseline.
+
+    The baseline is the default only when no endpoint or key is configured either;
+    it is announced in one line on stderr (this module's logger, under `llm_extract`).
+    """
+    name, default = choose_model(model, base_url=base_url, api_key_env=api_key_env)
+    if default:
+        log.warning(
+            "no model and no endpoint configured: using the offline baseline (--model baseline)"
+        )
+    return name
+
+
+def _extractor(options: dict[str, Any]) -> Extractor:
+    """The run's extractor; a default model is chosen (and announced) here."""
+    model = options.get("model")
+    if options.get("client") is None and (model is None or isinstance(model, str)):
+        options["model"] = resolve_model(
+            model,
+            base_url=options.get("base_url"),
+            api_key_env=options.get("api_key_env", DEFAULT_API_KEY_ENV),
+        )
+    return Extractor(**options)
 
 
 async def extract_async(
@@ -105,7 +133,7 @@ async def extract_async(
     lock = await lock_output(out_path, wait=wait_for_lock) if out_path is not None else None
     try:
         owned = extractor is None
-        extractor = extractor or Extractor(**settings)
+        extractor = extractor or _extractor(settings)
         try:
             return await _run(
                 items,
@@ -205,7 +233,7 @@ def extract_article(article: Article | str | Path, **options: Any) -> Extraction
     loaded = article if isinstance(article, Article) else load_article(article)
 
     async def run() -> ExtractionResult:
-        extractor = Extractor(**options)
+        extractor = _extractor(dict(options))
         try:
             return await extractor.extract(loaded)
         finally:

@@ -18,7 +18,6 @@ cache), or any other name, which `Client` resolves as a provider string
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
 from collections.abc import Sequence
@@ -42,12 +41,10 @@ __all__ = [
     "Passage",
     "ScriptedModel",
     "StructuredModel",
+    "choose_model",
     "model_kind",
     "open_model",
-    "resolve_model",
 ]
-
-log = logging.getLogger("llm_extract")
 
 BASELINE = BASELINE_MODEL
 """The offline baseline's model name (`--model baseline`)."""
@@ -114,26 +111,21 @@ def model_kind(name: str) -> ModelKind:
     return "fixture" if is_fixture_model(name) else "llm"
 
 
-def resolve_model(
+def choose_model(
     model: str | None, *, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV
-) -> str:
-    """The model to run: the one named, else $LLM_EXTRACT_MODEL, else the offline baseline.
-
-    The baseline is the default only when no endpoint or key is configured either;
-    it is announced in one line on stderr (the `llm_extract` logger).
-    """
+) -> tuple[str, bool]:
+    """The model to run and whether it is the offline default: the one named, else
+    $LLM_EXTRACT_MODEL, else the baseline, but only when no endpoint or key is configured
+    either (`extraction.resolve_model` announces that default)."""
     model = model or os.environ.get("LLM_EXTRACT_MODEL")
     if model:
-        return model
+        return model, False
     if base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get(api_key_env):
         raise ConfigError(
             "an endpoint or key is configured but no model is named: pass --model NAME "
             "(or set LLM_EXTRACT_MODEL), or --model baseline for the offline extractor"
         )
-    log.warning(
-        "no model and no endpoint configured: using the offline baseline (--model baseline)"
-    )
-    return BASELINE
+    return BASELINE, True
 
 
 def open_model(
@@ -148,7 +140,7 @@ def open_model(
     """The model a name (or a ready `client`) stands for; `client_options` go to `Client`."""
     if client is not None:
         return LLMModel(client, prompt, max_reasks=max_reasks)
-    name = resolve_model(name, base_url=client_options.get("base_url"), api_key_env=api_key_env)
+    name, _ = choose_model(name, base_url=client_options.get("base_url"), api_key_env=api_key_env)
     if model_kind(name) == "baseline":
         return BaselineModel()
     return LLMModel(

@@ -13,17 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from llm_extract.errors import ConfigError
+from llm_extract.results import iter_results  # the one results reader and its bad-line policy
 from llm_extract.runlock import OutputLock, OutputLocked
 from llm_extract.schemas import ExtractionResult, PromptInfo
 
 __all__ = [
     "ResultSink",
+    "ResultWriter",
     "RunIdentity",
+    "check_resumable",
     "iter_results",
     "lock_output",
     "open_output",
@@ -32,7 +36,7 @@ __all__ = [
     "writable_output",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,40 +48,16 @@ class RunIdentity:
     schema_hash: str
 
 
-def iter_results(path: str | Path) -> Iterator[ExtractionResult]:
-    """Results in a JSONL output, streamed; never changes the file.
-
-    An unparsable last line (a run killed mid-write) is skipped; one anywhere else
-    means the file is not an output of ours.
-    """
-    path = Path(path)
-    if not path.exists():
-        return
-    with path.open("rb") as lines:
-        broken: int | None = None
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            if broken is not None:
-                raise _not_results(path, broken)
-            try:  # bytes: a line cut inside a UTF-8 character is one more unfinished line
-                yield ExtractionResult.model_validate_json(line)
-            except ValueError:
-                broken = number
-        if broken is not None:
-            log.warning(
-                "%s:%d: skipping an unfinished last line (an interrupted run?)", path, broken
-            )
-
-
 def read_results(path: str | Path) -> list[ExtractionResult]:
     return list(iter_results(path))
 
 
-def _not_results(path: Path, number: int) -> ConfigError:
-    return ConfigError(
-        f"{path}:{number} is not an extraction result; give another --out or remove the file"
-    )
+class ResultWriter(Protocol):
+    """Where a run files its results: the JSONL `ResultSink`, or a Parquet folder's sink."""
+
+    def write(self, result: ExtractionResult) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class ResultSink:
@@ -191,7 +171,7 @@ def resume_output(
     failed: set[str] = set()
     kept: list[ExtractionResult] = []
     for result in iter_results(path):
-        _check_resumable(path, result, identity)
+        check_resumable(path, result, identity)
         if result.status == "failed":
             failed.add(result.article_id)
             if retry_failed:
@@ -219,7 +199,9 @@ def resume_output(
     return done
 
 
-def _check_resumable(path: Path, result: ExtractionResult, run: RunIdentity) -> None:
+def check_resumable(path: Path, result: ExtractionResult, identity: RunIdentity) -> None:
+    """Refuse `result` in `path` unless this run could have made it (model, prompt, schema)."""
+    run = identity
     if result.model != run.model:
         raise ConfigError(
             f"{path} holds results of {result.model}, not {run.model}; give another --out"

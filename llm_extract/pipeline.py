@@ -36,7 +36,6 @@ from llm_extract.errors import (
     ArticleError,
     ConfigError,
     ExtractError,
-    ModelOutputError,
     TransportError,
 )
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, iter_evidence
@@ -62,7 +61,7 @@ from llm_extract.undated import leave_open
 
 __all__ = ["DEFAULT_GROUNDING_REASKS", "Extractor", "failure_kind"]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 DEFAULT_GROUNDING_REASKS = 1
 """Re-asks per article for quotes not found in the text."""
@@ -365,9 +364,11 @@ def _grounding_warnings(report: GroundingReport) -> list[str]:
 
 
 def failure_kind(err: ExtractError) -> FailureKind | None:
-    """`ExtractionResult.failure` for an error that failed an article."""
-    if isinstance(err, ModelOutputError):
-        return err.failure  # type: ignore[return-value]
+    """`ExtractionResult.failure` for an error that failed an article: the kind the error
+    names (`ModelOutputError.failure`, or a class's own), else one by its class."""
+    named = getattr(err, "failure", None)
+    if named is not None:
+        return named  # type: ignore[no-any-return]
     if isinstance(err, CacheMiss):  # a TransportError, but no endpoint is at fault
         return "not_recorded"
     if isinstance(err, TransportError):

@@ -38,7 +38,7 @@ from rich.text import Text
 
 from llm_extract.client import Client
 from llm_extract.errors import ConfigError
-from llm_extract.output import ResultSink
+from llm_extract.output import ResultWriter
 from llm_extract.schemas import ExtractionResult
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
     "interrupted",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 STATUS_EVERY = 30.0
 """Seconds between the one-line status a run prints when stderr is not a terminal."""
@@ -64,7 +64,7 @@ class Runner(Generic[J]):
 
     def __init__(
         self,
-        sink: ResultSink | None,
+        sink: ResultWriter | None,
         *,
         concurrency: int,
         progress: Callable[[ExtractionResult], None] | None = None,

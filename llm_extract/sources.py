@@ -19,7 +19,7 @@ from llm_extract.errors import ArticleError, ConfigError
 
 __all__ = ["ArticleIds", "DuplicateId", "Source", "Unread", "expand_sources", "load", "source_id"]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 
 def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from llm_extract.errors import ResultsError
 from llm_extract.schemas import ExtractionResult
 
-__all__ = ["ResultSet", "gc_paused", "read_results"]
+__all__ = ["ResultSet", "gc_paused", "read_results", "read_slim"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,17 +63,24 @@ def read_results(paths: Iterable[Path]) -> ResultSet:
     An article met twice (a re-run, two files) keeps its last reading, with a warning:
     two readings of one article would report every meeting twice.
     """
-    out = ResultSet()
-    by_article: dict[str, ExtractionResult] = {}
+    kept, warnings = read_slim(paths, lambda result: result)
+    return ResultSet(results=list(kept.values()), warnings=warnings)
+
+
+def read_slim(
+    paths: Iterable[Path], slim: Callable[[ExtractionResult], T]
+) -> tuple[dict[str, T], list[str]]:
+    """`slim(result)` of each result read as `read_results` reads them, by article id, and the
+    warnings: a corpus pass that needs a few fields keeps those, not a million validated
+    records. Each result is validated whole, then only its slim form is kept."""
+    warnings: list[str] = []
+    by_article: dict[str, T] = {}
     for path in paths:
-        for where, result in _read(path, out.warnings):
+        for where, result in _read(path, warnings):
             if result.article_id in by_article:
-                out.warnings.append(
-                    f"{where}: article {result.article_id} read again; kept this one"
-                )
-            by_article[result.article_id] = result
-    out.results = list(by_article.values())
-    return out
+                warnings.append(f"{where}: article {result.article_id} read again; kept this one")
+            by_article[result.article_id] = slim(result)
+    return by_article, warnings
 
 
 def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResult]]:
@@ -84,13 +93,13 @@ def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResu
         return
     if not path.is_file():
         raise ResultsError(f"{path}: no such results file")
-    text = path.read_text("utf-8", errors="replace")
     dropped: set[str] = set()
     try:
         if path.suffix == ".json":
+            text = path.read_text("utf-8", errors="replace")
             yield str(path), _result(f"{path}", _json(f"{path}", text), dropped)
         else:
-            yield from _lines(path, text, dropped, warnings)
+            yield from _lines(path, dropped, warnings)
     finally:
         if dropped:
             warnings.append(
@@ -99,25 +108,24 @@ def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResu
 
 
 def _lines(
-    path: Path, text: str, dropped: set[str], warnings: list[str]
+    path: Path, dropped: set[str], warnings: list[str]
 ) -> Iterator[tuple[str, ExtractionResult]]:
-    lines = text.split("\n")
-    torn = not text.endswith("\n") and bool(lines[-1].strip())
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        last = number == len(lines)
-        try:
-            data = json.loads(line)
-        except ValueError as err:
-            if last and torn:
-                warnings.append(f"{where}: torn last line (a killed run?) skipped")
-                return
-            raise ResultsError(
-                f"{where}: not JSON ({err}); every line must be one result"
-            ) from None
-        yield where, _result(where, data, dropped)
+    """Line by line, never the whole file in memory: a corpus file can hold millions."""
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                data = json.loads(line)
+            except ValueError as err:
+                if not line.endswith("\n"):  # a torn last line: the run was killed writing it
+                    warnings.append(f"{where}: torn last line (a killed run?) skipped")
+                    return
+                raise ResultsError(
+                    f"{where}: not JSON ({err}); every line must be one result"
+                ) from None
+            yield where, _result(where, data, dropped)
 
 
 def _json(where: str, text: str) -> Any:

@@ -265,7 +265,8 @@ def mentions_of(result: ExtractionResult) -> ArticleMentions:
 
 @dataclass
 class MentionSet:
-    """Every result read, as mentions, and what reading noticed (as `ResultSet` has it)."""
+    """Every result read, as mentions, and what reading noticed (as `ResultSet` has it);
+    `ok`, `failed` and `mentions` are counts."""
 
     articles: list[ArticleMentions]
     warnings: list[str]

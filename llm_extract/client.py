@@ -82,7 +82,7 @@ __all__ = [
     "url_secrets",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 """The environment variable a key is read from unless another is named."""

@@ -1,16 +1,24 @@
-"""Reading stored results back: the corpus-level code starts here, never in the engine.
+"""Reading stored results back: the one reader of results JSONL, for resume, scoring,
+review and the corpus code alike.
 
 Results come from `extract --out`, `batch collect` or an eval run's `predictions/`.
-Files written by older or newer versions are accepted while the fields we use
-validate: keys this version does not know are dropped (and counted), anything
-else is an error naming the file and line. A killed run leaves a torn last line;
-it is skipped with a warning, the whole lines before it are kept.
+The policy for a bad line, everywhere:
+
+- A last line that is not JSON is what a killed run leaves (cut anywhere, inside a
+  UTF-8 character too, with or without a newline after it): it is skipped with a
+  warning, and the whole lines before it are kept.
+- Any other line that is not a result is an error naming the file and line
+  (`ResultsError`): the file is not a results file, or was damaged, and guessing
+  would lose or invent an article.
+- Files written by older or newer versions are read while the fields we use
+  validate: keys this version does not know are dropped, with a warning naming them.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,9 +30,11 @@ from pydantic import ValidationError
 from llm_extract.errors import ResultsError
 from llm_extract.schemas import ExtractionResult
 
-__all__ = ["ResultSet", "gc_paused", "read_results", "read_slim"]
+__all__ = ["ResultSet", "gc_paused", "iter_results", "read_results", "read_slim"]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -93,39 +103,65 @@ def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResu
         return
     if not path.is_file():
         raise ResultsError(f"{path}: no such results file")
-    dropped: set[str] = set()
+    if path.suffix == ".json":
+        dropped: set[str] = set()
+        text = path.read_text("utf-8", errors="replace")
+        yield str(path), _result(f"{path}", _json(f"{path}", text), dropped)
+        _report_dropped(path, dropped, warnings)
+    else:
+        yield from _lines(path, warnings)
+
+
+def iter_results(path: str | Path, warnings: list[str] | None = None) -> Iterator[ExtractionResult]:
+    """The results in one JSONL file, streamed; the file is never changed, and one not
+    yet written holds none. A bad line is handled as the module says; what reading
+    noticed goes to `warnings`, or without a list to the log."""
+    path = Path(path)
+    if not path.exists():
+        return
+    noticed: list[str] = [] if warnings is None else warnings
     try:
-        if path.suffix == ".json":
-            text = path.read_text("utf-8", errors="replace")
-            yield str(path), _result(f"{path}", _json(f"{path}", text), dropped)
-        else:
-            yield from _lines(path, dropped, warnings)
+        for _, result in _lines(path, noticed):
+            yield result
     finally:
-        if dropped:
-            warnings.append(
-                f"{path}: fields this version does not know ignored: {', '.join(sorted(dropped))}"
-            )
+        if warnings is None:
+            for warning in noticed:
+                log.warning("%s", warning)
 
 
-def _lines(
-    path: Path, dropped: set[str], warnings: list[str]
-) -> Iterator[tuple[str, ExtractionResult]]:
-    """Line by line, never the whole file in memory: a corpus file can hold millions."""
-    with path.open(encoding="utf-8", errors="replace", newline="\n") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
+def _lines(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResult]]:
+    dropped: set[str] = set()
+    broken: tuple[str, ValueError] | None = None
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
                 continue
+            if broken is not None:
+                raise _not_json(*broken)
             where = f"{path}:{number}"
-            try:
-                data = json.loads(line)
+            try:  # a cut inside a UTF-8 character is one more unfinished line
+                data = json.loads(raw.decode("utf-8"))
             except ValueError as err:
-                if not line.endswith("\n"):  # a torn last line: the run was killed writing it
-                    warnings.append(f"{where}: torn last line (a killed run?) skipped")
-                    return
-                raise ResultsError(
-                    f"{where}: not JSON ({err}); every line must be one result"
-                ) from None
+                broken = (where, err)
+                continue
             yield where, _result(where, data, dropped)
+    if broken is not None:
+        warnings.append(f"{broken[0]}: torn last line (a killed run?) skipped")
+    _report_dropped(path, dropped, warnings)
+
+
+def _not_json(where: str, err: ValueError) -> ResultsError:
+    return ResultsError(
+        f"{where}: not JSON ({err}); {where} is not an extraction result, and every line "
+        "of a results file must be one"
+    )
+
+
+def _report_dropped(path: Path, dropped: set[str], warnings: list[str]) -> None:
+    if dropped:
+        warnings.append(
+            f"{path}: fields this version does not know ignored: {', '.join(sorted(dropped))}"
+        )
 
 
 def _json(where: str, text: str) -> Any:

@@ -434,6 +434,23 @@ def test_shorter_evidence_overlaps_by_characters() -> None:
     assert overlap["recall"] == pytest.approx((len(short) + len(QUOTE_B)) / gold_chars, abs=1e-4)
 
 
+def test_overlapping_evidence_counts_each_character_once() -> None:
+    """Spans that overlap, nest or touch count the characters they cover, once each."""
+
+    def spans(*offsets: tuple[int, int]) -> list[Evidence]:
+        return [Evidence(text=TEXT[a:b], start=a, end=b) for a, b in offsets]
+
+    gold_spans = spans((0, 20), (10, 30), (30, 35))  # one run of 0-35
+    pred_spans = spans((5, 15), (12, 40), (0, 2), (6, 9))  # 0-2 and 5-40
+    article = score_article(
+        ArticleExtraction(meetings=[kremlin_meeting(evidence=gold_spans)]),
+        Prediction("a", ArticleExtraction(meetings=[kremlin_meeting(evidence=pred_spans)])),
+        TEXT,
+    )
+    overlap = article.counts["meetings.evidence_overlap"]
+    assert (overlap.gold, overlap.predicted, overlap.credit) == (35, 37, 2 + 30)
+
+
 def test_alignment_pairs_the_right_meetings_despite_order() -> None:
     wrong_status = abu_dhabi_meeting(status="held")
     result = score(ArticleExtraction(meetings=[wrong_status, kremlin_meeting()], positions=[]))
@@ -528,9 +545,12 @@ def test_predictions_from_a_jsonl_of_results(tmp_path: Path) -> None:
     ]
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join([*lines, "{broken"]) + "\n", encoding="utf-8")
-    loaded = load_predictions(path)
-    assert sorted(loaded) == ["a", "b", "results:3"]
-    assert loaded["a"].valid and not loaded["results:3"].parsed
+    loaded = load_predictions(path)  # the one results reader: a torn last line is skipped
+    assert sorted(loaded) == ["a", "b"]
+    assert loaded["a"].valid
+    path.write_text("\n".join([lines[0], "{broken", lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"results\.jsonl:2: not JSON"):
+        load_predictions(path)  # a bad line inside is an error, never a made-up article
 
 
 def test_without_the_article_text_quotes_are_compared_by_their_words() -> None:
@@ -554,6 +574,18 @@ def test_alignment_ignores_pairs_below_the_threshold() -> None:
     pairs, missed, spurious = _align(["g0", "g1"], ["p0", "p1"], lambda g, p: sims[g, p], 0.4)
     assert [(i, j) for i, j, _ in pairs] == [(0, 0)]
     assert (missed, spurious) == ([1], [1])
+
+
+def test_alignment_without_competing_pairs_keeps_each_candidate() -> None:
+    from llm_extract.score import _align
+
+    # Each record has one candidate at or above the threshold: those are the pairs, in gold order.
+    sims = {("g0", "p1"): 0.9, ("g1", "p0"): 0.4, ("g2", "p2"): 0.39}
+    pairs, missed, spurious = _align(
+        ["g0", "g1", "g2"], ["p0", "p1", "p2"], lambda g, p: sims.get((g, p), 0.0), 0.4
+    )
+    assert pairs == [(0, 1, 0.9), (1, 0, 0.4)]
+    assert (missed, spurious) == ([2], [2])
 
 
 def test_an_unknown_side_is_unknown_not_wrong() -> None:

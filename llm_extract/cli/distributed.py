@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,20 +22,25 @@ from llm_extract.cli._common import (
     PromptName,
     Timeout,
     announce_to_stderr,
+    call_settings,
     user_errors,
 )
-from llm_extract.client import DEFAULT_API_KEY_ENV, ClientConfig
-from llm_extract.distributed import (
-    OUTPUT_FORMATS,
-    RaySettings,
-    VLLMEngine,
-    connect,
-    extract_to_file,
-)
 from llm_extract.errors import ConfigError
-from llm_extract.extraction import DEFAULT_CHUNK_CHARS, DEFAULT_GROUNDING_REASKS, DEFAULT_MAX_REASKS
-from llm_extract.prompts import DEFAULT_PROMPT
-from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_CHUNK_CHARS,
+    DEFAULT_GROUNDING_REASKS,
+    DEFAULT_MAX_REASKS,
+    DEFAULT_PROMPT,
+    ExtractionSettings,
+    client_config,
+)
+
+if TYPE_CHECKING:
+    from llm_extract.schemas import ExtractionResult
+
+OUTPUT_FORMATS = ("jsonl", "parquet")
+"""`--format`: `distributed.OUTPUT_FORMATS`, named here so the CLI loads no engine to show it."""
 
 __all__ = ["ray_command"]
 
@@ -45,13 +50,16 @@ def ray_command(
         list[str], typer.Argument(help="Article files or folders every Ray worker can read.")
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="The model to ask.")],
-    out: Annotated[
+    results: Annotated[
         Path,
         typer.Option(
+            "--results",
             "--out",
             "-o",
-            help="JSONL results as extract writes, or a Parquet folder (a name ending "
-            ".parquet, or --format parquet); a rerun skips the ids in it.",
+            metavar="PATH",
+            help="The results: a JSONL file as extract writes, or a Parquet folder (a name "
+            "ending .parquet, or --format parquet); a rerun skips the ids in it. --out is the "
+            "old name.",
         ),
     ],
     base_url: Annotated[
@@ -64,7 +72,9 @@ def ray_command(
     ] = None,
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help=f"{' or '.join(OUTPUT_FORMATS)}; default by --out's name."),
+        typer.Option(
+            "--format", help=f"{' or '.join(OUTPUT_FORMATS)}; default by --results's name."
+        ),
     ] = None,
     engine: Annotated[
         str,
@@ -128,22 +138,31 @@ def ray_command(
     timeout: Timeout = None,
 ) -> None:
     """Extract on Ray Data (ray.data.llm's HTTP or vLLM processor); needs the 'ray' extra."""
+    from llm_extract.distributed import RaySettings, connect, extract_to_file
+
     announce_to_stderr()
 
     def progress(result: ExtractionResult) -> None:
         typer.echo(f"{result.article_id}: {result.status}", err=True)
 
     with user_errors():
-        settings = RaySettings(
-            model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
+        extraction = ExtractionSettings(
             prompt=prompt,
             max_reasks=max_reasks,
             grounding_reasks=grounding_reasks,
             chunking=not no_chunking,
             chunk_chars=chunk_chars,
-            config=ClientConfig.from_env(max_tokens=max_tokens, timeout=timeout),
+        )
+        settings = RaySettings(
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            prompt=extraction.prompt,
+            max_reasks=extraction.max_reasks,
+            grounding_reasks=extraction.grounding_reasks,
+            chunking=extraction.chunking,
+            chunk_chars=extraction.chunk_chars,
+            config=client_config(call_settings(max_tokens=max_tokens, timeout=timeout)),
             body_model=body_model,
         )
         options = _engine_options(
@@ -158,7 +177,7 @@ def ray_command(
         )
         connect(address)
         summary = extract_to_file(
-            paths, settings, out=out, format=output_format, progress=progress, **options
+            paths, settings, out=results, format=output_format, progress=progress, **options
         )
     typer.echo(
         f"{summary.out}: {summary.ok} ok, {summary.failed} failed, {summary.reasked} re-asked, "
@@ -200,6 +219,8 @@ def _engine_options(
         raise ConfigError(f"--engine {engine!r}: use http or vllm")
     if qps is not None:
         raise ConfigError("--qps caps the HTTP workers; a vLLM engine takes --batch-size rows")
+    from llm_extract.distributed import VLLMEngine
+
     vllm = VLLMEngine(
         model_source=model_source,
         engine_kwargs=dict(map(_engine_arg, engine_args)),

@@ -7,7 +7,8 @@ Definitions (the README's "Scoring" section repeats them):
   record is *missed* and the prediction *spurious*.
   Meetings: participants (Jaccard over the people, over the sides when
   neither names anyone), date (graded), place, format. Positions: holder (the person when both name one, else the
-  side) and issue (text).
+  side; a position held by a side alone stands for a person's of that side only when the
+  issues agree, at `text_threshold`) and issue (text).
   Weights of components empty on both sides are dropped and the rest rescaled.
 - Each field of a matched pair is *correct*, *partial* (graded fields only),
   *wrong* (both have a value and they differ), *spurious* (only the prediction
@@ -38,7 +39,10 @@ Definitions (the README's "Scoring" section repeats them):
   day inside a multi-day range 0.5; other overlaps: days shared / days
   covered; disjoint: 0.
 - Free text (topics, outcomes, issue, role, place, venue) is compared by
-  `text_similarity` and counts as the same at `text_threshold` or above.
+  `text_similarity` and counts as the same at `text_threshold` or above. In a role,
+  each country or body the alias table's `sides` lists, in any case form, is its code
+  first (`normalise.with_side_codes`): «президент США» is «Президент Соединенных Штатов
+  Америки», and two roles naming different countries are different roles.
 - Status, format, stance and speech also get accuracy and a confusion matrix
   over matched pairs.
 - Quotes: a predicted quote is *faithful* when it stands verbatim in the
@@ -80,7 +84,7 @@ from rapidfuzz import fuzz
 from llm_extract.aliases import derived, fold
 from llm_extract.errors import ConfigError
 from llm_extract.ground import ground_quote, iter_evidence
-from llm_extract.normalise import given_name, person_entry, person_key
+from llm_extract.normalise import given_name, person_entry, person_key, with_side_codes
 from llm_extract.results import iter_results
 from llm_extract.schemas import (
     ArticleExtraction,
@@ -334,7 +338,18 @@ def _table_id(name: str, name_en: str | None) -> str | None:
 def _same_role(gold: Participant, pred: Participant, threshold: float) -> bool:
     if gold.role is None or pred.role is None:
         return gold.role is None and pred.role is None
-    return text_similarity(gold.role, pred.role) >= threshold
+    return _role_similarity(gold.role, pred.role) >= threshold
+
+
+def _role_similarity(a: str, b: str) -> float:
+    """`text_similarity` of two titles with every country named by its code: «президент США»
+    and «Президент Соединенных Штатов Америки» are one title as the article states it (§7).
+    Titles of different countries are different titles, however alike the rest: «президент
+    США» is not «президент России» (the text alone scores them 0.71)."""
+    (text_a, codes_a), (text_b, codes_b) = with_side_codes(a), with_side_codes(b)
+    if codes_a and codes_b and codes_a.isdisjoint(codes_b):
+        return 0.0
+    return text_similarity(text_a, text_b)
 
 
 def date_bounds(date: EventDate) -> tuple[dt.date, dt.date]:
@@ -479,13 +494,23 @@ def _place(meeting: Meeting) -> str | None:
     return meeting.location.place if meeting.location else None
 
 
-def _position_parts(gold: Position, pred: Position) -> dict[str, float | None]:
-    """Holder: the person when both name one, else the side they speak for; and the issue."""
+def _position_parts(
+    gold: Position, pred: Position, *, text_threshold: float
+) -> dict[str, float | None]:
+    """Holder: the person when both name one, else the side they speak for; and the issue.
+
+    A position held by a side alone (GUIDELINES §10: «Кремль скептически оценивает») stands
+    for a named person of that side only on the same issue (`text_threshold`): else the
+    side would pair it with any of its people's positions, whatever they are about.
+    """
+    issue = text_similarity(gold.issue, pred.issue)
     if gold.holder is not None and pred.holder is not None:
         holder: float | None = _person_credit(gold.holder, pred.holder)
+    elif (gold.holder is None) != (pred.holder is None) and issue < text_threshold:
+        holder = 0.0
     else:
         holder = _optional(gold.side, pred.side, _eq)
-    return {"holder": holder, "issue": text_similarity(gold.issue, pred.issue)}
+    return {"holder": holder, "issue": issue}
 
 
 _TEXT_PARTS = frozenset({"place", "issue"})
@@ -757,7 +782,8 @@ class _Scorer:
             weights, threshold = config.meeting_weights, config.meeting_threshold
             compare = self.meeting
         else:
-            parts_of, weights = _position_parts, config.position_weights
+            parts_of = partial(_position_parts, text_threshold=config.text_threshold)
+            weights = config.position_weights
             threshold, compare = config.position_threshold, self.position
         # Each pair's parts once: the alignment weighs them, the strict count reads them.
         parts = [[parts_of(g, p) for p in pred] for g in gold]
@@ -849,8 +875,15 @@ class _Scorer:
         missed or spurious, and two empty roles count for nothing (the `_role` levels
         count them right, so a model that never gives a role still scores there)."""
         pairs, missed, spurious = alignment
+        threshold = self.config.text_threshold
         for i, j, _ in pairs:
-            self.text("meetings.role", gold[i].role, pred[j].role, record)
+            self.slot(
+                "meetings.role",
+                gold[i].role,
+                pred[j].role,
+                lambda g, p: float(_role_similarity(g, p) >= threshold),
+                record=record,
+            )
         counts = self.out.count("meetings.role")
         counts.lack(sum(gold[i].role is not None for i in missed))
         counts.extra(sum(pred[j].role is not None for j in spurious))

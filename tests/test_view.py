@@ -372,7 +372,6 @@ def test_cli_writes_the_page(tmp_path: Path, fixture_results: dict[str, Path]) -
     assert "Traceback" not in missing.output
 
 
-
 def test_cli_takes_a_gold_set_by_name(tmp_path: Path, fixture_results: dict[str, Path]) -> None:
     """`--gold seeds` as `eval`, `score` and `compare` take it, not only a folder."""
     out = tmp_path / "review.html"

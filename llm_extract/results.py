@@ -1,7 +1,7 @@
 """Reading stored results back: the one reader of results JSONL, for resume, scoring,
 review and the corpus code alike.
 
-Results come from `extract --out`, `batch collect` or an eval run's `predictions/`.
+Results come from `extract --results`, `batch collect` or an eval run's `predictions/`.
 The policy for a bad line, everywhere:
 
 - A last line that is not JSON is what a killed run leaves (cut anywhere, inside a

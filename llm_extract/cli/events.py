@@ -22,7 +22,7 @@ __all__ = ["ResultPaths", "events", "read_for_cli"]
 ResultPaths = Annotated[
     list[Path],
     typer.Argument(
-        help="Results: JSONL from `extract --out` or `batch collect`, .json results or folders."
+        help="Results: JSONL from `extract --results` or `batch collect`, .json results or folders."
     ),
 ]
 

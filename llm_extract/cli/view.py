@@ -18,7 +18,7 @@ def view(
     results: Annotated[
         Path,
         typer.Argument(
-            help="Results to review: the JSONL of `extract --out`, or a run folder from `eval`."
+            help="Results to review: the JSONL of `extract --results`, or a run folder from `eval`."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(

@@ -54,9 +54,9 @@ from tenacity import (
 )
 
 from llm_extract.cache import (
-    Cache,
     CacheMiss,
     CallLog,
+    ReplayStore,
     SharedMessages,
     cache_key,
     encode_messages,
@@ -348,7 +348,7 @@ class Client:
         api_key_env: str = DEFAULT_API_KEY_ENV,
         mode: str | None = None,
         config: ClientConfig | None = None,
-        cache: Cache | None = None,
+        cache: ReplayStore | None = None,
         call_log: CallLog | None = None,
         http_client: httpx2.AsyncClient | None = None,
         response_model: type[BaseModel] = ArticleExtraction,
@@ -363,12 +363,7 @@ class Client:
         self.config = config or ClientConfig.from_env()
         self.cache = cache
         self.call_log = call_log
-        self._logged_is_recorded = (
-            cache is not None
-            and cache.log is not None
-            and call_log is not None
-            and cache.log.path.resolve() == call_log.path.resolve()
-        )
+        self._logged_is_recorded = cache is not None and cache.logged_by(call_log)
         """One store: the log row of a live call is its cache entry, so the cache writes nothing."""
         self.response_model = response_model
         self._api_key_env = api_key_env
@@ -757,7 +752,7 @@ class Client:
                 latency_s=latency,
                 shared=shared,
             )
-            if self.cache.log is None:
+            if self.cache.threaded:
                 await asyncio.to_thread(record)  # file system calls off the event loop
             else:
                 record()  # one insert, on the loop like the call log's

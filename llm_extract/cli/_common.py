@@ -190,7 +190,7 @@ NoLog = Annotated[
     typer.Option(
         "--no-log",
         metavar="",
-        help="Do not log calls to logs.db; a .db cache still records its successful calls.",
+        help="Write no call rows: a .db cache (its entries are log rows) only replays; a folder still records.",
         rich_help_panel=CACHE_PANEL,
     ),
 ]
@@ -311,9 +311,9 @@ AliasFile = Annotated[
 ]
 
 
-def open_cache(choice: CacheChoice, store: Path | None) -> Cache:
-    """`--cache` and `--cache-dir` as the library's cache."""
-    return Cache(store, mode=choice.value)
+def open_cache(choice: CacheChoice, store: Path | None, *, no_log: bool = False) -> Cache:
+    """`--cache`, `--cache-dir` and `--no-log` as the library's cache."""
+    return Cache(store, mode=choice.value, no_log=no_log)
 
 
 def model_calls(
@@ -331,7 +331,7 @@ def model_calls(
         "config": ClientConfig.from_env(
             timeout=timeout, rpm=rpm, max_tokens=max_tokens, temperature=temperature
         ),
-        "cache": open_cache(cache, store),
+        "cache": open_cache(cache, store, no_log=no_log),
         "call_log": None if no_log else CallLog(),
     }
 

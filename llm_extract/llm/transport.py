@@ -70,17 +70,19 @@ class Pacer:
 class HTTPStatusError(TransportError):
     """The server answered an error status: its code, body and message, as it sent them."""
 
-    def __init__(self, status: int, body: Any, message: str, *, tries: int) -> None:
+    def __init__(self, status: int, body: str, message: str, *, tries: int) -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.body = body
+        """The response body as the server sent it."""
         self.message = message
         """The server's own message (at most 300 characters), not yet redacted."""
         self.tries = tries
 
     @classmethod
     def of(cls, err: openai.APIStatusError, tries: int) -> HTTPStatusError:
-        return cls(err.status_code, err.body, _server_message(err), tries=tries)
+        body = err.response.text if err.response is not None else ""
+        return cls(err.status_code, body, _server_message(err), tries=tries)
 
 
 class _Malformed(Exception):

@@ -191,11 +191,14 @@ class ReplayStore(Protocol):
     """What the model client asks of a cache: one implementation per place answers live."""
 
     mode: CacheMode
-    threaded: bool
-    """`store` touches the file system: the client runs it off the event loop."""
 
     @property
-    def records(self) -> bool: ...
+    def threaded(self) -> bool:
+        """`store` touches the file system: the client runs it off the event loop."""
+
+    @property
+    def records(self) -> bool:
+        """Live answers are stored (and failed ones marked)."""
 
     def lookup(self, model: str, key: str) -> dict[str, Any] | None:
         """The recorded entry (`response`, and `spent` for an answer paid for on this run's

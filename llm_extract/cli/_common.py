@@ -190,7 +190,8 @@ NoLog = Annotated[
     typer.Option(
         "--no-log",
         metavar="",
-        help="Write no call rows: a .db cache (its entries are log rows) only replays; a folder still records.",
+        help="Write no call rows: a .db cache (its entries are log rows) only replays; "
+        "a folder cache still records.",
         rich_help_panel=CACHE_PANEL,
     ),
 ]

@@ -6,7 +6,7 @@
 Needs the `[ray]` extra. Both runs extract the same articles (made from the seeds)
 in json_schema mode against `benchmarks/server.py` in its own process, cache and
 call log off. The in-process row is `extract_async` at `--concurrency` articles in
-flight; the Ray row is `extract_to_jsonl` on a local Ray with 2 CPUs and
+flight; the Ray row is `extract_to_file` on a local Ray with 2 CPUs and
 `--concurrency` HTTP workers. In flight is the most requests the server saw within
 one latency of each other. Client CPU is this process and all its descendants (the
 Ray head, raylet and workers) but the server, read from /proc. Ray's start-up cost
@@ -40,7 +40,7 @@ from _common import (
 )
 
 from llm_extract.cache import Cache
-from llm_extract.distributed import RaySettings, connect, extract_to_jsonl
+from llm_extract.distributed import RaySettings, connect, extract_to_file
 from llm_extract.extraction import extract_async
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -139,12 +139,12 @@ def main() -> None:
         settings = RaySettings(model=BENCH_MODEL, base_url=url)
         options = {"concurrency": args.concurrency, "batch_size": args.batch_size}
         started = time.perf_counter()
-        extract_to_jsonl(paths[:1], settings, out=folder / "warm.jsonl", **options)
+        extract_to_file(paths[:1], settings, out=folder / "warm.jsonl", **options)
         first_s = time.perf_counter() - started
 
         server_stats(url, reset=True)
         cpu, started = _tree_cpu(server), time.perf_counter()
-        summary = extract_to_jsonl(paths, settings, out=folder / "ray.jsonl", **options)
+        summary = extract_to_file(paths, settings, out=folder / "ray.jsonl", **options)
         wall, cpu = time.perf_counter() - started, _tree_cpu(server) - cpu
         rows.append(_row("Ray Data pipeline", url, args.articles, wall, cpu, args.latency))
         assert summary.ok == args.articles, summary

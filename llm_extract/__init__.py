@@ -1,70 +1,160 @@
-"""llm-extract: meetings, delegations and positions from diplomatic news, grounded and scored."""
+"""llm-extract: meetings, delegations and positions from diplomatic news, grounded and scored.
 
-from llm_extract.aliases import alias_table
-from llm_extract.articles import Article, load_article, read_dates
-from llm_extract.compare import Comparison, compare_scorecards
-from llm_extract.errors import (
-    ArticleError,
-    ConfigError,
-    ExtractError,
-    ModelOutputError,
-    TransportError,
-)
-from llm_extract.evaluation import Run, evaluate, load_run
-from llm_extract.events import aggregate_positions, resolve_events
-from llm_extract.ground import GroundingReport, check_spans, ground_extraction, ground_quote
-from llm_extract.normalise import (
-    canonical_name,
-    english_name,
-    nominative_name,
-    normalise_extraction,
-    person_key,
-    resolve_date,
-    side_code,
-)
-from llm_extract.results import read_results
-from llm_extract.schemas import (
-    ArticleExtraction,
-    Delegation,
-    Event,
-    EventDate,
-    Evidence,
-    ExtractionResult,
-    Location,
-    Meeting,
-    MeetingFormat,
-    MeetingStatus,
-    Participant,
-    Position,
-    PositionTrack,
-    Speech,
-    Stance,
-    Usage,
-    json_schema,
-)
-from llm_extract.score import Scorecard, score_against_gold
+Every public name is imported on first use (PEP 562), so `import llm_extract` loads no
+model client, numpy, rapidfuzz or pycountry: a script that reads results or the schema
+pays only for what it touches, and `llm-extract --version` stays quick.
+"""
 
-_ENGINE = {
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llm_extract.articles import Article
+    from llm_extract.schemas import ExtractionResult
+    from llm_extract.settings import (
+        CallSettings,
+        EndpointSettings,
+        ExtractionSettings,
+        RunSettings,
+    )
+
+_LAZY = {
+    "Article": "llm_extract.articles",
+    "ArticleError": "llm_extract.errors",
+    "ArticleExtraction": "llm_extract.schemas",
     "BaselineExtractor": "llm_extract.baseline",
     "Cache": "llm_extract.cache",
     "CacheMiss": "llm_extract.cache",
     "CallLog": "llm_extract.cache",
+    "CallSettings": "llm_extract.settings",
     "Client": "llm_extract.client",
     "ClientConfig": "llm_extract.client",
+    "Comparison": "llm_extract.compare",
+    "ConfigError": "llm_extract.errors",
+    "Delegation": "llm_extract.schemas",
+    "EndpointSettings": "llm_extract.settings",
+    "Event": "llm_extract.schemas",
+    "EventDate": "llm_extract.schemas",
+    "Evidence": "llm_extract.schemas",
+    "ExtractError": "llm_extract.errors",
+    "ExtractionResult": "llm_extract.schemas",
+    "ExtractionSettings": "llm_extract.settings",
     "Extractor": "llm_extract.extraction",
-    "extract": "llm_extract.extraction",
-    "extract_article": "llm_extract.extraction",
+    "GroundingReport": "llm_extract.ground",
+    "Location": "llm_extract.schemas",
+    "Meeting": "llm_extract.schemas",
+    "MeetingFormat": "llm_extract.schemas",
+    "MeetingStatus": "llm_extract.schemas",
+    "ModelOutputError": "llm_extract.errors",
+    "Participant": "llm_extract.schemas",
+    "Position": "llm_extract.schemas",
+    "PositionTrack": "llm_extract.schemas",
+    "Run": "llm_extract.evaluation",
+    "RunSettings": "llm_extract.settings",
+    "Scorecard": "llm_extract.score",
+    "Speech": "llm_extract.schemas",
+    "Stance": "llm_extract.schemas",
+    "TransportError": "llm_extract.errors",
+    "Usage": "llm_extract.schemas",
+    "aggregate_positions": "llm_extract.events",
+    "alias_table": "llm_extract.aliases",
+    "canonical_name": "llm_extract.normalise",
+    "check_spans": "llm_extract.ground",
+    "compare_scorecards": "llm_extract.compare",
+    "english_name": "llm_extract.normalise",
+    "evaluate": "llm_extract.evaluation",
+    "ground_extraction": "llm_extract.ground",
+    "ground_quote": "llm_extract.ground",
+    "json_schema": "llm_extract.schemas",
+    "load_article": "llm_extract.articles",
+    "load_run": "llm_extract.evaluation",
+    "nominative_name": "llm_extract.normalise",
+    "normalise_extraction": "llm_extract.normalise",
+    "person_key": "llm_extract.normalise",
+    "read_dates": "llm_extract.articles",
+    "read_results": "llm_extract.results",
     "record_conversation": "llm_extract.fixtures",
+    "resolve_date": "llm_extract.normalise",
+    "resolve_events": "llm_extract.events",
+    "score_against_gold": "llm_extract.score",
+    "side_code": "llm_extract.normalise",
 }
-"""The engine loads openai and instructor (about a second): imported on first use."""
+"""Each public name and the module that defines it."""
 
 
 def __getattr__(name: str) -> object:
-    if name in _ENGINE:
-        from importlib import import_module
+    if name not in _LAZY:
+        raise AttributeError(f"module 'llm_extract' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
-        return getattr(import_module(_ENGINE[name]), name)
-    raise AttributeError(f"module 'llm_extract' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+def extract(
+    sources: Iterable[str | Path | Article],
+    *,
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
+    run: RunSettings | None = None,
+    **options: Any,
+) -> list[ExtractionResult]:
+    """Extract every source (paths, folders, '-' for stdin, or `Article`s); results in input order.
+
+    The settings objects (`llm_extract.settings`; build them with their `from_env()` to
+    read the environment as the CLI does) say which endpoint, how calls are made, how each
+    article is extracted and how the run goes; keyword `options` are those of
+    `llm_extract.extraction.extract` and win over the objects. `extraction.aliases`, when
+    set, becomes the process's alias file, as `--aliases` does.
+    """
+    from llm_extract.extraction import extract as run_extract
+
+    return run_extract(sources, **_options(endpoint, call, extraction, run, options))
+
+
+def extract_article(
+    article: Article | str | Path,
+    *,
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
+    **options: Any,
+) -> ExtractionResult:
+    """One article's result (a path, the text itself, or an `Article`); settings as `extract`."""
+    from llm_extract.articles import Article, load_article
+    from llm_extract.extraction import extract_article as run_one
+
+    settings = _options(endpoint, call, extraction, None, options)
+    published, dates = settings.pop("published", None), settings.pop("dates", None)
+    if published or dates:  # as a run dates its articles: by id, else the one date given
+        loaded = article if isinstance(article, Article) else load_article(article)
+        given = (dates or {}).get(loaded.id) or published
+        article = loaded.model_copy(update={"published": given}) if given else loaded
+    return run_one(article, **settings)
+
+
+def _options(
+    endpoint: EndpointSettings | None,
+    call: CallSettings | None,
+    extraction: ExtractionSettings | None,
+    run: RunSettings | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    from llm_extract.settings import engine_options
+
+    if extraction is not None and extraction.aliases is not None:
+        from llm_extract.aliases import use_aliases
+
+        use_aliases(extraction.aliases)
+    return {**engine_options(endpoint, call, extraction, run), **options}
 
 
 __all__ = [
@@ -75,16 +165,19 @@ __all__ = [
     "Cache",
     "CacheMiss",
     "CallLog",
+    "CallSettings",
     "Client",
     "ClientConfig",
     "Comparison",
     "ConfigError",
     "Delegation",
+    "EndpointSettings",
     "Event",
     "EventDate",
     "Evidence",
     "ExtractError",
     "ExtractionResult",
+    "ExtractionSettings",
     "Extractor",
     "GroundingReport",
     "Location",
@@ -96,6 +189,7 @@ __all__ = [
     "Position",
     "PositionTrack",
     "Run",
+    "RunSettings",
     "Scorecard",
     "Speech",
     "Stance",

@@ -74,7 +74,7 @@ __all__ = [
     "submit",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 BATCH_URL = "/v1/chat/completions"
 BATCH_MODE = "json_schema"

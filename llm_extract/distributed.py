@@ -12,12 +12,25 @@ from the postprocess worker through the live client, with the same limits as
 `--max-reasks`) are the code `extract` runs, not a copy. The further chunks of
 an article longer than `chunk_chars` are sent by that worker too.
 
+With a `VLLMEngine` the requests go instead to vLLM inside the Ray workers on the
+cluster's GPUs (`vLLMEngineProcessorConfig`): the preprocess hands Ray the same
+rendered request's messages, whose chat template Ray applies with the model's
+tokenizer as vLLM's server does, and our JSON Schema as the structured-output
+constraint (`sampling_params.structured_outputs.json`, vLLM's form of the server's
+`response_format`). The engine's row is turned into the chat completion the server
+would have answered, and the same postprocess finishes it. Re-asks and further
+chunks are new requests known only once an answer is checked, which a one-pass Ray
+pipeline cannot send back through the engine: they go to `base_url` (a vLLM server,
+say) through the live client, and without one they fail as `batch collect` fails
+them without an endpoint.
+
 Between the steps a row is Arrow, which would rewrite the JSON Schema in the
 request (a `null` for every key one `anyOf` branch lacks, `0` as `0.0`); so the
 payload travels as one JSON string and `_ExactBody` posts that string as it is.
 Rows out hold the article id, its status and the result as `ExtractionResult`
-JSON (Arrow would rewrite a nested model; JSON keeps it exact). `extract_to_jsonl`
-streams them into the `extract` output and skips ids already there on a rerun.
+JSON (Arrow would rewrite a nested model; JSON keeps it exact). `extract_to_file`
+streams them into the `extract` JSONL or a Parquet folder (`results_parquet`) and
+skips ids already there on a rerun.
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ import asyncio
 import functools
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +61,7 @@ from llm_extract.extraction import (
     DEFAULT_GROUNDING_REASKS,
     DEFAULT_MAX_REASKS,
     Extractor,
+    _check_resumable,
     expand_sources,
     open_output,
     resume_output,
@@ -60,12 +75,16 @@ if TYPE_CHECKING:
     from ray.data import Dataset
 
 __all__ = [
+    "OUTPUT_FORMATS",
     "RaySettings",
     "RaySummary",
+    "VLLMEngine",
     "connect",
     "extract_dataset",
-    "extract_to_jsonl",
+    "extract_to_file",
+    "http_processor_config",
     "require_ray",
+    "vllm_processor_config",
 ]
 
 RAY_EXTRA = "pip install 'llm-extract[ray]'"
@@ -96,7 +115,9 @@ class RaySettings:
     """What every worker needs to render requests and finish results (pickled to them)."""
 
     model: str
-    base_url: str
+    base_url: str | None = None
+    """The OpenAI-compatible endpoint: of every request on the HTTP path, of the re-asks
+    and further chunks on the vLLM path (None there: those fail, naming the fix)."""
     api_key_env: str = DEFAULT_API_KEY_ENV
     prompt: str = DEFAULT_PROMPT
     max_reasks: int = DEFAULT_MAX_REASKS
@@ -132,7 +153,7 @@ class _Finisher:
 
     def __init__(self, settings: RaySettings) -> None:
         self.loop = asyncio.new_event_loop()
-        self.answers = _BatchAnswers(None, live=True)
+        self.answers = _BatchAnswers(None, live=settings.base_url is not None)
         client = Client(
             settings.model,
             base_url=settings.base_url,
@@ -295,25 +316,33 @@ def _postprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, 
     return postprocess
 
 
-def extract_dataset(
-    dataset: Dataset,
+@dataclass(frozen=True)
+class VLLMEngine:
+    """vLLM inside the Ray workers, one engine per replica on the cluster's GPUs."""
+
+    model_source: str
+    """The weights: a Hugging Face id or a path every GPU node can read."""
+    engine_kwargs: dict[str, Any] = field(default_factory=dict)
+    """vLLM engine arguments (`max_model_len`, `tensor_parallel_size`, ...)."""
+    replicas: int = 1
+    batch_size: int = 32
+    accelerator_type: str | None = None
+    """The GPU type the engines need ("A100", "H100"), or any."""
+
+
+def http_processor_config(
     settings: RaySettings,
     *,
     concurrency: int = 2,
     qps: int | None = None,
     batch_size: int = 1,
-    api_key: str | None = None,
-) -> Dataset:
-    """A Dataset of results (`article_id`, `status`, `reasks`, `result` as JSON) per article row.
-
-    Rows carry a `path` every worker can read, or an `id` and `text`. `concurrency`
-    HTTP workers send the requests, at most `qps` per second each.
-    """
+) -> Any:
+    """`HttpRequestProcessorConfig` posting our exact bodies to `settings.base_url`."""
     llm = require_ray()
-    key = api_key or settings.api_key or os.environ.get(settings.api_key_env)
-    settings = replace(settings, api_key=key)
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    config = llm.HttpRequestProcessorConfig(
+    if not settings.base_url:
+        raise ConfigError("the HTTP path needs --base-url, the OpenAI-compatible endpoint")
+    headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
+    return llm.HttpRequestProcessorConfig(
         url=settings.base_url.rstrip("/") + BATCH_URL.removeprefix("/v1"),
         headers=headers,
         qps=qps,
@@ -326,10 +355,154 @@ def extract_dataset(
         # postprocess (our CPU work) none on a small node.
         http_request_stage={"num_cpus": _HTTP_WORKER_CPUS},
     )
-    processor = llm.build_processor(
-        config, preprocess=_preprocess(settings), postprocess=_postprocess(settings)
+
+
+def vllm_processor_config(engine: VLLMEngine) -> Any:
+    """`vLLMEngineProcessorConfig` for `engine`; a failed row becomes a failed result."""
+    llm = require_ray()
+    return llm.vLLMEngineProcessorConfig(
+        model_source=engine.model_source,
+        engine_kwargs=dict(engine.engine_kwargs),
+        concurrency=engine.replicas,
+        batch_size=engine.batch_size,
+        accelerator_type=engine.accelerator_type,
+        # One bad article never stops the run: Ray marks the row and `_settle` files it.
+        should_continue_on_error=True,
     )
-    return processor(dataset)
+
+
+_BODY_KEYS = {"model", "messages", "response_format", "temperature", "max_tokens"}
+_PLACEHOLDER = [{"role": "user", "content": "."}]
+"""The engine stage takes every row: one whose article could not be read asks for one
+token, which postprocess drops (it files the reading error)."""
+
+
+def _sampling(settings: RaySettings, schema: str, max_tokens: int | None) -> dict[str, Any]:
+    """vLLM sampling params. The schema travels as JSON text (vLLM takes a string or a
+    dict; Arrow would rewrite a dict). No max_tokens means up to the context's end, as
+    vLLM's server does; vLLM's own default would be 16 tokens."""
+    sampling: dict[str, Any] = {"max_tokens": max_tokens, "structured_outputs": {"json": schema}}
+    if settings.config.temperature is not None:
+        sampling["temperature"] = settings.config.temperature
+    return sampling
+
+
+def _vllm_preprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    render = _preprocess(settings)
+
+    def preprocess(row: dict[str, Any]) -> dict[str, Any]:
+        rendered = render(row)
+        text = rendered.pop("payload")[_BODY]
+        if not text:
+            return {**rendered, "messages": _PLACEHOLDER, "sampling_params": _sampling(settings, "{}", 1)}  # fmt: skip
+        body = json.loads(text)
+        extra = set(body) - _BODY_KEYS
+        if extra or body["response_format"].get("type") != "json_schema":
+            raise ConfigError(
+                f"the vLLM engine path cannot carry {sorted(extra) or body['response_format']} "
+                "of the request body (it takes json_schema mode's messages and schema)"
+            )
+        schema = json.dumps(body["response_format"]["json_schema"]["schema"], ensure_ascii=False)
+        return {
+            **rendered,
+            "messages": body["messages"],
+            "sampling_params": _sampling(settings, schema, settings.config.max_tokens),
+        }
+
+    return preprocess
+
+
+def _completion(row: dict[str, Any], settings: RaySettings) -> dict[str, Any]:
+    """The chat completion vLLM's server would answer for an engine row. The row has no
+    finish reason: reaching a set `max_tokens` is read as cut off ("length")."""
+    generated = int(row.get("num_generated_tokens") or 0)
+    cap = settings.config.max_tokens
+    prompt = int(row.get("num_input_tokens") or 0)
+    return {
+        "id": f"vllm-{row.get('batch_uuid', '')}-{row.get('request_id', '')}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": settings.body_model or settings.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": row["generated_text"]},
+                "finish_reason": "length" if cap is not None and generated >= cap else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": generated,
+            "total_tokens": prompt + generated,
+        },
+    }
+
+
+def _vllm_postprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    finish = _postprocess(settings)
+
+    def postprocess(row: dict[str, Any]) -> dict[str, Any]:
+        return finish({**row, "http_response": None if row["error"] else _completion(row, settings)})  # fmt: skip
+
+    return postprocess
+
+
+_RESULT_COLUMNS = ("article_id", "status", "reasks", "result")
+
+
+def _settle(settings: RaySettings) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A row the engine failed skips Ray's postprocess: file it as a failed request."""
+    finish = _postprocess(settings)
+
+    def settle(row: dict[str, Any]) -> dict[str, Any]:
+        failure = row.get("__inference_error__")
+        if failure:
+            row = finish({**row, "http_response": {"error": {"message": f"vLLM: {failure}"}}})
+        return {name: row[name] for name in _RESULT_COLUMNS}
+
+    return settle
+
+
+def extract_dataset(
+    dataset: Dataset,
+    settings: RaySettings,
+    *,
+    engine: VLLMEngine | None = None,
+    concurrency: int = 2,
+    qps: int | None = None,
+    batch_size: int = 1,
+    api_key: str | None = None,
+) -> Dataset:
+    """A Dataset of results (`article_id`, `status`, `reasks`, `result` as JSON) per article row.
+
+    Rows carry a `path` every worker can read, or an `id` and `text`. Without
+    `engine`, `concurrency` HTTP workers send the requests to `settings.base_url`,
+    at most `qps` per second each, `batch_size` rows at a time; with one, vLLM
+    engines on the cluster's GPUs answer them.
+    """
+    llm = require_ray()
+    key = api_key or settings.api_key or os.environ.get(settings.api_key_env)
+    settings = replace(settings, api_key=key)
+    if engine is None:
+        config = http_processor_config(
+            settings, concurrency=concurrency, qps=qps, batch_size=batch_size
+        )
+        processor = llm.build_processor(
+            config, preprocess=_preprocess(settings), postprocess=_postprocess(settings)
+        )
+        return processor(dataset)
+    try:
+        processor = llm.build_processor(
+            vllm_processor_config(engine),
+            preprocess=_vllm_preprocess(settings),
+            postprocess=_vllm_postprocess(settings),
+        )
+    except ImportError as err:
+        raise ConfigError(
+            f"the vLLM engine path needs Ray's LLM extra ({err}): pip install 'ray[llm]' "
+            "(vLLM, transformers) on the driver and the GPU nodes"
+        ) from None
+    return processor(dataset).map(_settle(settings))
 
 
 @dataclass
@@ -352,31 +525,68 @@ def _rows(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, dict[s
             yield Path(item).stem, {"path": str(Path(item).resolve()), "id": "", "text": None}
 
 
-def extract_to_jsonl(
+OUTPUT_FORMATS = ("jsonl", "parquet")
+
+
+def _output_format(out: Path, format: str | None) -> str:
+    """`format`, else "parquet" for an `--out` ending in .parquet, else "jsonl"."""
+    chosen = format or ("parquet" if out.suffix == ".parquet" else "jsonl")
+    if chosen not in OUTPUT_FORMATS:
+        raise ConfigError(f"--format {chosen!r}: use one of {', '.join(OUTPUT_FORMATS)}")
+    return chosen
+
+
+def _open_results(
+    out: Path, format: str, ids: list[str], settings: RaySettings, part_rows: int | None
+) -> tuple[set[str], Any]:
+    """The ids already in `out` (refusing another model, prompt or schema) and a sink."""
+    extractor = _renderer(settings)
+    if format == "jsonl":
+        return set(resume_output(out, ids, extractor=extractor, keep=False)), None
+    from llm_extract.results_parquet import DEFAULT_PART_ROWS, ParquetSink, parquet_done
+
+    prompt = extractor.prompt.info if extractor.prompt is not None else None
+    check = functools.partial(
+        _check_resumable, out, model=extractor.model, prompt=prompt, schema=extractor.schema_hash
+    )
+    done = parquet_done(out, check)
+    return done, functools.partial(ParquetSink, out, part_rows=part_rows or DEFAULT_PART_ROWS)
+
+
+def extract_to_file(
     sources: Iterable[str | Path | Article],
     settings: RaySettings,
     *,
     out: str | Path,
+    format: str | None = None,
+    part_rows: int | None = None,
     progress: Callable[[ExtractionResult], None] | None = None,
     **options: Any,
 ) -> RaySummary:
     """Run `extract_dataset` over files (or Articles) and stream the results into `out`.
 
+    `format` "jsonl" appends to the `extract` JSONL; "parquet" adds parts of
+    `part_rows` results to a folder (`results_parquet`); default by `out`'s suffix.
     Needs Ray initialised (`ray.init(address=...)`); a rerun skips ids in `out`.
     """
     import ray.data
 
-    out_path = writable_output(out)
+    out_path = Path(out)
+    chosen = _output_format(out_path, format)
+    if chosen == "jsonl":
+        out_path = writable_output(out_path)
+    else:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
     rows = dict(_rows(sources))
     lock = OutputLock.acquire(out_path)  # one run writes a results file at a time
     try:
-        done = resume_output(out_path, list(rows), extractor=_renderer(settings), keep=False)
+        done, parquet_sink = _open_results(out_path, chosen, list(rows), settings, part_rows)
         summary = RaySummary(out=out_path, done_before=sum(key in done for key in rows))
         todo = [row for key, row in rows.items() if key not in done]
         if not todo:
             return summary
         results = extract_dataset(ray.data.from_items(todo), settings, **options)
-        sink = open_output(out_path)
+        sink = open_output(out_path) if parquet_sink is None else parquet_sink()
         try:
             for row in results.iter_rows():
                 result = ExtractionResult.model_validate_json(row["result"])

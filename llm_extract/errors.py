@@ -24,8 +24,9 @@ class ConfigError(ExtractError):
     """A setting, model name, endpoint or path is wrong: the user must fix it."""
 
 
-class ResultsError(ExtractError):
-    """A stored results file cannot be read: the message names the file and line to fix."""
+class ResultsError(ConfigError):
+    """A stored results file cannot be read: the message names the file and line to fix
+    (a path the user gave, so a `ConfigError` too: a run does not start on it)."""
 
 
 class ModelOutputError(ExtractError):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import importlib.util
 import json
 import re
 import shutil
@@ -34,7 +33,7 @@ from llm_extract.cache import Cache
 from llm_extract.compare import Comparison, compare_scorecards
 from llm_extract.coref import EventGold, EventScores, load_event_gold, score_events
 from llm_extract.errors import ArticleError, ConfigError
-from llm_extract.goldsets import DEFAULT_ARTICLES, DEFAULT_GOLD
+from llm_extract.goldsets import DEFAULT_ARTICLES, DEFAULT_GOLD, PROJECT_DIR
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, Usage
 from llm_extract.score import (
     Prediction,
@@ -44,6 +43,14 @@ from llm_extract.score import (
     load_predictions,
     score_against_gold,
 )
+from llm_extract.settings import (
+    CallSettings,
+    EndpointSettings,
+    ExtractionSettings,
+    RunSettings,
+    engine_options,
+    model_slug,
+)
 
 __all__ = [
     "DEFAULT_ARTICLES",
@@ -52,6 +59,7 @@ __all__ = [
     "DEFAULT_OUT",
     "DEFAULT_PRICES",
     "IN_SAMPLE",
+    "SEED_IDS",
     "SHIPPED_SEEDS",
     "PriceTable",
     "Run",
@@ -69,9 +77,10 @@ __all__ = [
     "summarise",
 ]
 
-DEFAULT_PRICES = Path("evals/prices.toml")
+DEFAULT_PRICES = PROJECT_DIR / "evals" / "prices.toml"
 DEFAULT_OUT = Path("runs")
-DEFAULT_FIXTURES = Path("evals/fixtures")
+"""Where runs are stored: under the working directory, like every output."""
+DEFAULT_FIXTURES = PROJECT_DIR / "evals" / "fixtures"
 """Holds `replies/<model>/<article id>.json` (hand-written) and `cache/` (recorded from them)."""
 
 
@@ -169,8 +178,19 @@ class Run:
         return bool(self.results) and all(r.status == "failed" for r in self.results)
 
 
-SHIPPED_SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-"""The seed articles shipped with the project: the baseline's rules were written reading them."""
+SHIPPED_SEEDS = DEFAULT_ARTICLES
+"""The seed articles shipped with the project (in its checkout, like the gold)."""
+SEED_IDS = frozenset(
+    {
+        "000_5fadb3ca50ee0a75",
+        "001_072b93646ec39602",
+        "002_6fcc6f4572df1a85",
+        "003_f9a86f3078cf3c0b",
+        "004_1ccdb289d609ce85",
+    }
+)
+"""The seed articles the baseline's rules were written reading: part of the package, so the
+in-sample note holds wherever the package is installed and whatever folder is scored."""
 
 IN_SAMPLE = (
     "in-sample: the baseline's rules were written while reading these seed articles, "
@@ -179,11 +199,10 @@ IN_SAMPLE = (
 
 
 def in_sample_note(run: Run) -> str | None:
-    """`IN_SAMPLE` for the baseline scored on any shipped seed article, else None."""
-    if run.meta.model != "baseline" or not SHIPPED_SEEDS.is_dir():
+    """`IN_SAMPLE` for the baseline scored on any seed article (`SEED_IDS`), else None."""
+    if run.meta.model != BASELINE_MODEL:
         return None
-    seeds = {p.stem for p in SHIPPED_SEEDS.glob("*.txt")}
-    return IN_SAMPLE if any(a.article_id in seeds for a in run.card.articles) else None
+    return IN_SAMPLE if any(a.article_id in SEED_IDS for a in run.card.articles) else None
 
 
 def summarise(
@@ -217,11 +236,6 @@ def summarise(
     )
 
 
-def _slug(name: str) -> str:
-    """A folder name for a model name (`openai/gpt-4o-mini` -> `openai_gpt-4o-mini`)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
-
-
 def load_texts(gold: Mapping[str, ArticleExtraction], articles: Path) -> dict[str, str]:
     """Article texts by id from `<articles>/<id>.*`; the gold's offsets point into them."""
     return {article_id: article.text for article_id, article in _load(gold, articles).items()}
@@ -242,8 +256,8 @@ def _glob_escape(text: str) -> str:
 
 
 def store_run(run: Run, out: Path) -> Path:
-    """Write the run to `out/<slug of its name>/` and return that folder."""
-    folder = out / _slug(run.name)
+    """Write the run to `out/<its name's folder>/` (`model_slug`, as the cache names it)."""
+    folder = out / model_slug(run.name)
     predictions = folder / "predictions"
     predictions.mkdir(parents=True, exist_ok=True)
     for stale in predictions.glob("*.json"):
@@ -423,11 +437,9 @@ def fixture_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
 
 
 def default_models(fixtures: Path = DEFAULT_FIXTURES) -> list[str]:
-    """What `llm-extract eval` runs with no `--model`: the fixtures, and the baseline if installed."""
-    models = fixture_models(fixtures)
-    if importlib.util.find_spec("llm_extract.baseline") is not None:
-        models.append("baseline")
-    return models
+    """What `llm-extract eval` runs with no `--model`: the fixtures and the baseline (part of
+    the package, its natasha models a dependency: nothing to check for)."""
+    return [*fixture_models(fixtures), BASELINE_MODEL]
 
 
 def _source(article_id: str, articles: Path) -> Path:
@@ -452,6 +464,10 @@ def evaluate(
     config: ScoreConfig | None = None,
     notify: Callable[[str], None] | None = None,
     client_config: Any = None,
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
+    run: RunSettings | None = None,
     **engine: Any,
 ) -> list[Run]:
     """Run each model over the gold articles through the engine, score, and store under `out`.
@@ -460,11 +476,22 @@ def evaluate(
     always replay from `fixtures/cache`, over the gold articles they have answers
     for: one with none for this gold is skipped, and `notify` is told so (a fixture
     is hand-written for given articles; a miss is no failure of a model).
-    `client_config` is the engine's `ClientConfig` (`config` is the scorer's). Other
-    keyword arguments go to `extract`.
+    The settings objects (`llm_extract.settings`) say which endpoint, how calls are made
+    and how each article is extracted; from `run`, the cache (unless `cache` is given),
+    the call log and the concurrency (its `out` does not apply: runs are stored under
+    `out`). `client_config` is the engine's `ClientConfig` (`config` is the scorer's).
+    Other keyword arguments go to `extract` and win over the objects.
     """
+    settings = engine_options(endpoint, call, extraction)
+    settings.pop("model", None)  # each run names its own
+    if run is not None:
+        cache = cache if cache is not None else run.open_cache()
+        settings.update(concurrency=run.concurrency, progress=run.progress)
+        if "call_log" not in engine:
+            settings["call_log"] = run.open_call_log()
     if client_config is not None:
-        engine["config"] = client_config
+        settings["config"] = client_config
+    engine = {**settings, **engine}
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
 

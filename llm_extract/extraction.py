@@ -55,6 +55,7 @@ from llm_extract.errors import (
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, iter_evidence
 from llm_extract.normalise import normalise_extraction, person_key
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
+from llm_extract.results import iter_results  # the one results reader and its bad-line policy
 from llm_extract.runlock import OutputLock, OutputLocked
 from llm_extract.schemas import (
     ArticleExtraction,
@@ -93,7 +94,7 @@ __all__ = [
     "writable_output",
 ]
 
-log = logging.getLogger("llm_extract")
+log = logging.getLogger(__name__)
 
 BASELINE = "baseline"
 DEFAULT_CHUNK_CHARS = 12_000
@@ -574,40 +575,8 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
     return expanded
 
 
-def iter_results(path: str | Path) -> Iterator[ExtractionResult]:
-    """Results in a JSONL output, streamed; never changes the file.
-
-    An unparsable last line (a run killed mid-write) is skipped; one anywhere else
-    means the file is not an output of ours.
-    """
-    path = Path(path)
-    if not path.exists():
-        return
-    with path.open("rb") as lines:
-        broken: int | None = None
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            if broken is not None:
-                raise _not_results(path, broken)
-            try:  # bytes: a line cut inside a UTF-8 character is one more unfinished line
-                yield ExtractionResult.model_validate_json(line)
-            except ValueError:
-                broken = number
-        if broken is not None:
-            log.warning(
-                "%s:%d: skipping an unfinished last line (an interrupted run?)", path, broken
-            )
-
-
 def read_results(path: str | Path) -> list[ExtractionResult]:
     return list(iter_results(path))
-
-
-def _not_results(path: Path, number: int) -> ConfigError:
-    return ConfigError(
-        f"{path}:{number} is not an extraction result; give another --out or remove the file"
-    )
 
 
 class ResultSink:

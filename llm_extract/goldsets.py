@@ -6,6 +6,10 @@ were written reading), `dev` (real articles to read and tune rules and prompts o
 (real articles kept for reporting only: nobody reads them while writing rules or prompts, so their
 scores are the honest out-of-sample figures). Every `--gold` option takes a set's name or any
 folder of `<article id>.json` files.
+
+The shipped sets live in the project checkout the package runs from (the editable install the
+README sets up; a wheel carries no gold), so their paths are anchored there, not to the working
+directory: `llm-extract eval` finds them from any folder.
 """
 
 from __future__ import annotations
@@ -16,10 +20,20 @@ from pathlib import Path
 
 from llm_extract.errors import ConfigError
 
-__all__ = ["DEFAULT_ARTICLES", "DEFAULT_GOLD", "SHIPPED_SETS", "GoldSet", "gold_set", "gold_sets"]
+__all__ = [
+    "DEFAULT_ARTICLES",
+    "DEFAULT_GOLD",
+    "PROJECT_DIR",
+    "SHIPPED_SETS",
+    "GoldSet",
+    "gold_set",
+    "gold_sets",
+]
 
-DEFAULT_GOLD = Path("evals/gold")
-DEFAULT_ARTICLES = Path("seeds")
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+"""The checkout holding `evals/`, `seeds/` and `prompts/` (linked into the package)."""
+DEFAULT_GOLD = PROJECT_DIR / "evals" / "gold"
+DEFAULT_ARTICLES = PROJECT_DIR / "seeds"
 
 
 @dataclass(frozen=True)
@@ -39,10 +53,12 @@ class GoldSet:
 
 SHIPPED_SETS = (
     GoldSet("seeds", DEFAULT_GOLD, DEFAULT_ARTICLES, shipped=True),
-    GoldSet("dev", DEFAULT_GOLD / "dev", Path("evals/articles/dev"), shipped=True),
-    GoldSet("test", DEFAULT_GOLD / "test", Path("evals/articles/test"), shipped=True),
+    GoldSet("dev", DEFAULT_GOLD / "dev", PROJECT_DIR / "evals" / "articles" / "dev", shipped=True),
+    GoldSet(
+        "test", DEFAULT_GOLD / "test", PROJECT_DIR / "evals" / "articles" / "test", shipped=True
+    ),
 )
-"""Relative to the working directory, like every default path of the CLI (run it from the project)."""
+"""In the project checkout, wherever the command runs from."""
 
 
 def gold_set(value: str | Path, articles: Path | None = None) -> GoldSet:
@@ -69,7 +85,7 @@ def gold_sets(values: Sequence[str | Path] | None, articles: Path | None = None)
     present = [s for s in SHIPPED_SETS if s.present]
     if not present:
         raise ConfigError(
-            f"no shipped gold found under {DEFAULT_GOLD}/ (run from the project folder, "
-            "or pass --gold with a folder of <article id>.json)"
+            f"no shipped gold found under {DEFAULT_GOLD}/ (a wheel carries none: install the "
+            "project checkout, or pass --gold with a folder of <article id>.json)"
         )
     return present

@@ -61,6 +61,7 @@ __all__ = [
     "same_day",
     "side_code",
     "time_of_day",
+    "with_side_codes",
 ]
 
 Tense = Literal["past", "future"]
@@ -95,8 +96,8 @@ def name_language(name: str) -> Language:
 
 
 @lru_cache(maxsize=8192)
-def _lemma(word: str) -> str:
-    return _parses(word.lower())[0].normal_form if _CYRILLIC.search(word) else word.lower()
+def _lemma(word: str, lang: Language = "ru") -> str:
+    return _parses(word.lower(), lang)[0].normal_form if _CYRILLIC.search(word) else word.lower()
 
 
 def _lemma_key(text: str) -> str:
@@ -611,6 +612,56 @@ def side_code(name: str) -> str | None:
             if (code := lemmas.get(_lemma_key(" ".join(part)))) is not None:
                 found.add(code)
     return found.pop() if len(found) == 1 else None
+
+
+_LANGUAGES: tuple[Language, ...] = ("ru", "uk")
+
+
+@derived
+def _side_forms() -> dict[tuple[str, ...], str]:
+    """Every form of the alias table's sides, as the lemmas of its words, to its code. Each
+    form is read by both dictionaries: «Туреччина» has no letter that marks it Ukrainian, and a
+    Ukrainian title around it («міністр … Туреччини») is read by the Ukrainian one."""
+    index: dict[tuple[str, ...], str] = {}
+    for code, forms in alias_table().sides.items():
+        for form in (code, *forms):
+            for lang in _LANGUAGES:
+                if key := _side_key(_WORD.findall(form), lang):
+                    index.setdefault(key, code)
+    return index
+
+
+def _side_key(words: list[str], lang: Language) -> tuple[str, ...]:
+    return tuple(fold(_lemma(w, lang)) for w in words)
+
+
+@derived  # cleared with the alias table (`use_aliases`)
+def with_side_codes(text: str) -> tuple[str, frozenset[str]]:
+    """`text` with each side the alias table lists, in any case form, replaced by its code,
+    and the codes it names, so that titles compare as the same: «президент США», «Президент
+    Соединённых Штатов Америки» and «President of the United States» all read `US`;
+    «президента Росії», «главы России» `RU`. The longest form wins; a short lowercase word
+    («us», «by») is no side."""
+    words = _WORD.findall(text)
+    keys = _side_key(words, name_language(text))
+    index = _side_forms()
+    longest = max(map(len, index), default=0)
+    out: list[str] = []
+    codes: set[str] = set()
+    at = 0
+    while at < len(words):
+        for size in range(min(longest, len(words) - at), 0, -1):
+            code = index.get(keys[at : at + size])
+            short = size == 1 and words[at].islower() and len(words[at]) <= 3
+            if code is not None and not short:
+                out.append(code)
+                codes.add(code)
+                at += size
+                break
+        else:
+            out.append(words[at])
+            at += 1
+    return " ".join(out), frozenset(codes)
 
 
 def canonical_place(place: str) -> str:

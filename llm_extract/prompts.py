@@ -22,10 +22,9 @@ import jinja2
 
 from llm_extract.errors import ConfigError
 from llm_extract.schemas import ArticleExtraction, PromptInfo
+from llm_extract.settings import DEFAULT_PROMPT
 
 __all__ = ["DEFAULT_PROMPT", "Prompt", "load_prompt", "prompts_dir"]
-
-DEFAULT_PROMPT = "extract"
 
 
 def prompts_dir() -> Path:

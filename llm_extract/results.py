@@ -1,16 +1,24 @@
-"""Reading stored results back: the corpus-level code starts here, never in the engine.
+"""Reading stored results back: the one reader of results JSONL, for resume, scoring,
+review and the corpus code alike.
 
 Results come from `extract --out`, `batch collect` or an eval run's `predictions/`.
-Files written by older or newer versions are accepted while the fields we use
-validate: keys this version does not know are dropped (and counted), anything
-else is an error naming the file and line. A killed run leaves a torn last line;
-it is skipped with a warning, the whole lines before it are kept.
+The policy for a bad line, everywhere:
+
+- A last line that is not JSON is what a killed run leaves (cut anywhere, inside a
+  UTF-8 character too, with or without a newline after it): it is skipped with a
+  warning, and the whole lines before it are kept.
+- Any other line that is not a result is an error naming the file and line
+  (`ResultsError`): the file is not a results file, or was damaged, and guessing
+  would lose or invent an article.
+- Files written by older or newer versions are read while the fields we use
+  validate: keys this version does not know are dropped, with a warning naming them.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +30,9 @@ from pydantic import ValidationError
 from llm_extract.errors import ResultsError
 from llm_extract.schemas import ExtractionResult
 
-__all__ = ["ResultSet", "gc_paused", "read_results"]
+__all__ = ["ResultSet", "gc_paused", "iter_results", "read_results"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -84,40 +94,65 @@ def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResu
         return
     if not path.is_file():
         raise ResultsError(f"{path}: no such results file")
-    text = path.read_text("utf-8", errors="replace")
-    dropped: set[str] = set()
+    if path.suffix == ".json":
+        dropped: set[str] = set()
+        text = path.read_text("utf-8", errors="replace")
+        yield str(path), _result(f"{path}", _json(f"{path}", text), dropped)
+        _report_dropped(path, dropped, warnings)
+    else:
+        yield from _lines(path, warnings)
+
+
+def iter_results(path: str | Path, warnings: list[str] | None = None) -> Iterator[ExtractionResult]:
+    """The results in one JSONL file, streamed; the file is never changed, and one not
+    yet written holds none. A bad line is handled as the module says; what reading
+    noticed goes to `warnings`, or without a list to the log."""
+    path = Path(path)
+    if not path.exists():
+        return
+    noticed: list[str] = [] if warnings is None else warnings
     try:
-        if path.suffix == ".json":
-            yield str(path), _result(f"{path}", _json(f"{path}", text), dropped)
-        else:
-            yield from _lines(path, text, dropped, warnings)
+        for _, result in _lines(path, noticed):
+            yield result
     finally:
-        if dropped:
-            warnings.append(
-                f"{path}: fields this version does not know ignored: {', '.join(sorted(dropped))}"
-            )
+        if warnings is None:
+            for warning in noticed:
+                log.warning("%s", warning)
 
 
-def _lines(
-    path: Path, text: str, dropped: set[str], warnings: list[str]
-) -> Iterator[tuple[str, ExtractionResult]]:
-    lines = text.split("\n")
-    torn = not text.endswith("\n") and bool(lines[-1].strip())
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        last = number == len(lines)
-        try:
-            data = json.loads(line)
-        except ValueError as err:
-            if last and torn:
-                warnings.append(f"{where}: torn last line (a killed run?) skipped")
-                return
-            raise ResultsError(
-                f"{where}: not JSON ({err}); every line must be one result"
-            ) from None
-        yield where, _result(where, data, dropped)
+def _lines(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResult]]:
+    dropped: set[str] = set()
+    broken: tuple[str, ValueError] | None = None
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            if broken is not None:
+                raise _not_json(*broken)
+            where = f"{path}:{number}"
+            try:  # a cut inside a UTF-8 character is one more unfinished line
+                data = json.loads(raw.decode("utf-8"))
+            except ValueError as err:
+                broken = (where, err)
+                continue
+            yield where, _result(where, data, dropped)
+    if broken is not None:
+        warnings.append(f"{broken[0]}: torn last line (a killed run?) skipped")
+    _report_dropped(path, dropped, warnings)
+
+
+def _not_json(where: str, err: ValueError) -> ResultsError:
+    return ResultsError(
+        f"{where}: not JSON ({err}); {where} is not an extraction result, and every line "
+        "of a results file must be one"
+    )
+
+
+def _report_dropped(path: Path, dropped: set[str], warnings: list[str]) -> None:
+    if dropped:
+        warnings.append(
+            f"{path}: fields this version does not know ignored: {', '.join(sorted(dropped))}"
+        )
 
 
 def _json(where: str, text: str) -> Any:

@@ -241,7 +241,9 @@ class Delegation(_Record):
 class Location(_Record):
     place: str | None = Field(default=None, description="City, nominative.")
     country: CountryCode | None = Field(default=None, description="ISO alpha-2 code.")
-    venue: str | None = Field(default=None, description="A named building.")
+    venue: str | None = Field(
+        default=None, description="A named building (Кремль, Белый дом), not an unnamed one."
+    )
 
 
 class Precision(StrEnum):
@@ -266,7 +268,7 @@ class EventDate(_Record):
     start: IsoDate = Field(description="YYYY-MM-DD, YYYY-MM or YYYY.")
     end: IsoDate | None = Field(default=None, description="Last day of a range.")
     text: str | None = Field(
-        default=None, description="The date expression as written, or the cue for the date."
+        default=None, description="The date expression as written, or the same-day cue."
     )
     time: Annotated[str, AfterValidator(_time_of_day)] | None = Field(
         default=None, description="Time of day, 24-hour HH:MM."

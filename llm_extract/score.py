@@ -7,7 +7,8 @@ Definitions (the README's "Scoring" section repeats them):
   record is *missed* and the prediction *spurious*.
   Meetings: participants (Jaccard over the people, over the sides when
   neither names anyone), date (graded), place, format. Positions: holder (the person when both name one, else the
-  side) and issue (text).
+  side; a position held by a side alone stands for a person's of that side only when the
+  issues agree, at `text_threshold`) and issue (text).
   Weights of components empty on both sides are dropped and the rest rescaled.
 - Each field of a matched pair is *correct*, *partial* (graded fields only),
   *wrong* (both have a value and they differ), *spurious* (only the prediction
@@ -38,7 +39,10 @@ Definitions (the README's "Scoring" section repeats them):
   day inside a multi-day range 0.5; other overlaps: days shared / days
   covered; disjoint: 0.
 - Free text (topics, outcomes, issue, role, place, venue) is compared by
-  `text_similarity` and counts as the same at `text_threshold` or above.
+  `text_similarity` and counts as the same at `text_threshold` or above. In a role,
+  each country or body the alias table's `sides` lists, in any case form, is its code
+  first (`normalise.with_side_codes`): «президент США» is «Президент Соединенных Штатов
+  Америки», and two roles naming different countries are different roles.
 - Status, format, stance and speech also get accuracy and a confusion matrix
   over matched pairs.
 - Quotes: a predicted quote is *faithful* when it stands verbatim in the
@@ -68,7 +72,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -80,7 +84,8 @@ from rapidfuzz import fuzz
 from llm_extract.aliases import derived, fold
 from llm_extract.errors import ConfigError
 from llm_extract.ground import ground_quote, iter_evidence
-from llm_extract.normalise import given_name, person_entry, person_key
+from llm_extract.normalise import given_name, person_entry, person_key, with_side_codes
+from llm_extract.results import iter_results
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -333,7 +338,18 @@ def _table_id(name: str, name_en: str | None) -> str | None:
 def _same_role(gold: Participant, pred: Participant, threshold: float) -> bool:
     if gold.role is None or pred.role is None:
         return gold.role is None and pred.role is None
-    return text_similarity(gold.role, pred.role) >= threshold
+    return _role_similarity(gold.role, pred.role) >= threshold
+
+
+def _role_similarity(a: str, b: str) -> float:
+    """`text_similarity` of two titles with every country named by its code: «президент США»
+    and «Президент Соединенных Штатов Америки» are one title as the article states it (§7).
+    Titles of different countries are different titles, however alike the rest: «президент
+    США» is not «президент России» (the text alone scores them 0.71)."""
+    (text_a, codes_a), (text_b, codes_b) = with_side_codes(a), with_side_codes(b)
+    if codes_a and codes_b and codes_a.isdisjoint(codes_b):
+        return 0.0
+    return text_similarity(text_a, text_b)
 
 
 def date_bounds(date: EventDate) -> tuple[dt.date, dt.date]:
@@ -387,16 +403,24 @@ def _align(
     similarity: Callable[[T, T], float],
     threshold: float,
 ) -> tuple[list[tuple[int, int, float]], list[int], list[int]]:
-    """Optimal one-to-one pairs at or above `threshold`; then unmatched gold and predicted indices."""
+    """Optimal one-to-one pairs at or above `threshold`; then unmatched gold and predicted indices.
+
+    When no two candidate pairs (at or above a positive threshold) share a record, every
+    optimal assignment holds them all, and they are the answer without the solver: the
+    common case, which the solver's set-up would cost more than the scoring around it.
+    """
     pairs: list[tuple[int, int, float]] = []
     if gold and pred:
-        from scipy.optimize import linear_sum_assignment  # 0.7 s to import: only when scoring
-
-        sim = np.array([[similarity(g, p) for p in pred] for g in gold], dtype=float)
-        # Pairs below the threshold are no match, so they must not steer the assignment.
-        rows, cols = linear_sum_assignment(np.where(sim >= threshold, sim, 0.0), maximize=True)
-        pairs = [(int(i), int(j), float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
-        pairs = [p for p in pairs if p[2] >= threshold]
+        sim = [[float(similarity(g, p)) for p in pred] for g in gold]
+        pairs = [
+            (i, j, value)
+            for i, row in enumerate(sim)
+            for j, value in enumerate(row)
+            if value >= threshold
+        ]
+        rows_used, cols_used = {i for i, _, _ in pairs}, {j for _, j, _ in pairs}
+        if threshold <= 0 or len(rows_used) < len(pairs) or len(cols_used) < len(pairs):
+            pairs = _assign(np.array(sim, dtype=float), threshold)
     paired_g = {i for i, _, _ in pairs}
     paired_p = {j for _, j, _ in pairs}
     return (
@@ -404,6 +428,16 @@ def _align(
         [i for i in range(len(gold)) if i not in paired_g],
         [j for j in range(len(pred)) if j not in paired_p],
     )
+
+
+def _assign(sim: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """The optimal assignment over a similarity matrix, pairs below `threshold` dropped."""
+    from scipy.optimize import linear_sum_assignment  # 0.7 s to import: only when scoring
+
+    # Pairs below the threshold are no match, so they must not steer the assignment.
+    rows, cols = linear_sum_assignment(np.where(sim >= threshold, sim, 0.0), maximize=True)
+    pairs = [(int(i), int(j), float(sim[i, j])) for i, j in zip(rows, cols, strict=True)]
+    return [p for p in pairs if p[2] >= threshold]
 
 
 def _weighted(parts: Mapping[str, float | None], weights: Iterable[tuple[str, float]]) -> float:
@@ -434,8 +468,12 @@ def _optional(gold: T | None, pred: T | None, compare: Callable[[T, T], float]) 
     return compare(gold, pred)
 
 
-def _meeting_parts(gold: Meeting, pred: Meeting) -> dict[str, float | None]:
-    g_people, p_people = _people(gold), _people(pred)
+def _meeting_parts(
+    gold: Meeting, pred: Meeting, people: Callable[[Meeting], list[Participant]] = _people
+) -> dict[str, float | None]:
+    """The alignment's components; `people` lists a meeting's people (`_people`, or a
+    scorer's copy of it that lists each meeting once, not once per pair)."""
+    g_people, p_people = people(gold), people(pred)
     if g_people or p_people:
         shared = len(_align(g_people, p_people, _person_credit, 1.0)[0])
         participants = shared / (len(g_people) + len(p_people) - shared)
@@ -456,13 +494,23 @@ def _place(meeting: Meeting) -> str | None:
     return meeting.location.place if meeting.location else None
 
 
-def _position_parts(gold: Position, pred: Position) -> dict[str, float | None]:
-    """Holder: the person when both name one, else the side they speak for; and the issue."""
+def _position_parts(
+    gold: Position, pred: Position, *, text_threshold: float
+) -> dict[str, float | None]:
+    """Holder: the person when both name one, else the side they speak for; and the issue.
+
+    A position held by a side alone (GUIDELINES §10: «Кремль скептически оценивает») stands
+    for a named person of that side only on the same issue (`text_threshold`): else the
+    side would pair it with any of its people's positions, whatever they are about.
+    """
+    issue = text_similarity(gold.issue, pred.issue)
     if gold.holder is not None and pred.holder is not None:
         holder: float | None = _person_credit(gold.holder, pred.holder)
+    elif (gold.holder is None) != (pred.holder is None) and issue < text_threshold:
+        holder = 0.0
     else:
         holder = _optional(gold.side, pred.side, _eq)
-    return {"holder": holder, "issue": text_similarity(gold.issue, pred.issue)}
+    return {"holder": holder, "issue": issue}
 
 
 _TEXT_PARTS = frozenset({"place", "issue"})
@@ -580,7 +628,11 @@ class ArticleScore:
     alignment: dict[str, Alignment] = field(default_factory=dict)
 
     def count(self, key: str) -> Counts:
-        return self.counts.setdefault(key, Counts())
+        """The counts of `key`, made on first use (not a new `Counts` per call to throw away)."""
+        counts = self.counts.get(key)
+        if counts is None:
+            counts = self.counts[key] = Counts()
+        return counts
 
 
 class _Scorer:
@@ -591,6 +643,16 @@ class _Scorer:
         self.article = text
         self.config = config
         self._pair: tuple[int, int] | None = None
+        self._spans: dict[int, tuple[int, int] | None] = {}
+        """`span` by the evidence's id: overlap and faithfulness ask for the same quotes."""
+        self._cast: dict[int, list[Participant]] = {}
+        """`_people` by the meeting's id: every pair the alignment weighs asks again."""
+
+    def cast(self, meeting: Meeting) -> list[Participant]:
+        """A meeting's people (`_people`), listed once per scoring."""
+        if id(meeting) not in self._cast:
+            self._cast[id(meeting)] = _people(meeting)
+        return self._cast[id(meeting)]
 
     # -- helpers over values ------------------------------------------------
 
@@ -676,6 +738,11 @@ class _Scorer:
         Offsets that hold count unless grounding found them only fuzzily: the
         evidence then carries the article's words, not the model's.
         """
+        if id(evidence) not in self._spans:
+            self._spans[id(evidence)] = self._find(evidence)
+        return self._spans[id(evidence)]
+
+    def _find(self, evidence: Evidence) -> tuple[int, int] | None:
         assert self.article is not None
         start, end = evidence.start, evidence.end
         if start is not None and end is not None and self.article[start:end] == evidence.text:
@@ -695,31 +762,36 @@ class _Scorer:
 
     def overlap(self, key: str, gold: Sequence[Evidence], pred: Sequence[Evidence]) -> float:
         """Characters shared by the two unions of spans; adds them to `key` and returns the F1."""
-        g = _chars(s for s in map(self.span, gold) if s)
-        p = _chars(s for s in map(self.span, pred) if s)
+        g = _union(s for s in map(self.span, gold) if s)
+        p = _union(s for s in map(self.span, pred) if s)
+        g_chars, p_chars, shared = _length(g), _length(p), _shared(g, p)
         counts = self.out.count(key)
-        counts.credit += len(g & p)
-        counts.gold += len(g)
-        counts.predicted += len(p)
-        return 2 * len(g & p) / (len(g) + len(p)) if g or p else 1.0
+        counts.credit += shared
+        counts.gold += g_chars
+        counts.predicted += p_chars
+        return 2 * shared / (g_chars + p_chars) if g_chars or p_chars else 1.0
 
     # -- records ------------------------------------------------------------
 
     def records(self, rtype: str, gold: Sequence[Any], pred: Sequence[Any]) -> None:
         """Align, then count records three ways (found, exactly right, by similarity)."""
         config = self.config
+        parts_of: Callable[[Any, Any], dict[str, float | None]]
         if rtype == "meetings":
-            parts_of, weights, threshold = (
-                _meeting_parts,
-                config.meeting_weights,
-                config.meeting_threshold,
-            )
+            parts_of = partial(_meeting_parts, people=self.cast)
+            weights, threshold = config.meeting_weights, config.meeting_threshold
             compare = self.meeting
         else:
-            parts_of, weights = _position_parts, config.position_weights
+            parts_of = partial(_position_parts, text_threshold=config.text_threshold)
+            weights = config.position_weights
             threshold, compare = config.position_threshold, self.position
+        # Each pair's parts once: the alignment weighs them, the strict count reads them.
+        parts = [[parts_of(g, p) for p in pred] for g in gold]
         pairs, missed, spurious = _align(
-            gold, pred, lambda g, p: _weighted(parts_of(g, p), weights), threshold
+            range(len(gold)),
+            range(len(pred)),
+            lambda i, j: _weighted(parts[i][j], weights),
+            threshold,
         )
         self.out.alignment[rtype] = Alignment(pairs, missed, spurious)
         found, strict, soft = (
@@ -729,7 +801,7 @@ class _Scorer:
             found.pair(1.0)
             label = _STRICT_LABEL[rtype]
             same_label = getattr(gold[i], label) == getattr(pred[j], label)
-            strict.pair(float(same_label and _exact(parts_of(gold[i], pred[j]), config)))
+            strict.pair(float(same_label and _exact(parts[i][j], config)))
             soft.pair(sim)
             self._pair = (i, j)
             compare(gold[i], pred[j])
@@ -762,7 +834,7 @@ class _Scorer:
         self.text("meetings.place", gl and gl.place, pl and pl.place, record)
         self.slot("meetings.country", gl and gl.country, pl and pl.country, _eq, record=record)
         self.text("meetings.venue", gl and gl.venue, pl and pl.venue, record)
-        g_people, p_people = _people(gold), _people(pred)
+        g_people, p_people = self.cast(gold), self.cast(pred)
         pairs, missed, spurious = self.people("meetings.participants", g_people, p_people, record)
         self.roles(g_people, p_people, (pairs, missed, spurious), record)
         self.delegations(gold, pred, record)
@@ -803,8 +875,15 @@ class _Scorer:
         missed or spurious, and two empty roles count for nothing (the `_role` levels
         count them right, so a model that never gives a role still scores there)."""
         pairs, missed, spurious = alignment
+        threshold = self.config.text_threshold
         for i, j, _ in pairs:
-            self.text("meetings.role", gold[i].role, pred[j].role, record)
+            self.slot(
+                "meetings.role",
+                gold[i].role,
+                pred[j].role,
+                lambda g, p: float(_role_similarity(g, p) >= threshold),
+                record=record,
+            )
         counts = self.out.count("meetings.role")
         counts.lack(sum(gold[i].role is not None for i in missed))
         counts.extra(sum(pred[j].role is not None for j in spurious))
@@ -921,8 +1000,33 @@ def _listed(evidence: Evidence | None) -> list[Evidence]:
     return [evidence] if evidence is not None else []
 
 
-def _chars(spans: Iterable[tuple[int, int]]) -> set[int]:
-    return {i for start, end in spans for i in range(start, end)}
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The characters the spans cover, as sorted disjoint intervals: counting them as
+    intervals, not as a set of every character's offset, costs per span, not per character."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _length(intervals: Sequence[tuple[int, int]]) -> int:
+    return sum(end - start for start, end in intervals)
+
+
+def _shared(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> int:
+    """Characters in both of two `_union`s, walking them side by side."""
+    shared = i = j = 0
+    while i < len(a) and j < len(b):
+        shared += max(0, min(a[i][1], b[j][1]) - max(a[i][0], b[j][0]))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return shared
 
 
 def _show_person(person: Participant) -> str:
@@ -1137,15 +1241,13 @@ def gold_digest(directory: Path) -> str:
 def load_predictions(path: Path) -> dict[str, Prediction]:
     """A folder of `<article id>.json` (an ExtractionResult or a bare ArticleExtraction), or a JSONL of results.
 
-    A file that is not JSON or fits neither shape is kept as a failed prediction, never dropped.
+    In a folder, a file that is not JSON or fits neither shape is kept as a failed
+    prediction of the article its name gives, never dropped. A JSONL is read by
+    `results.iter_results`, with its one policy for a bad line (a torn last line skipped
+    with a warning, any other an error naming the line).
     """
     if path.is_file() and path.suffix == ".jsonl":
-        out = {}
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if line.strip():
-                prediction = _prediction(f"{path.stem}:{number}", line)
-                out[prediction.article_id] = prediction
-        return out
+        return {r.article_id: Prediction.from_result(r) for r in iter_results(path)}
     if not path.is_dir():
         raise ConfigError(
             f"{path}: expected a folder of <article id>.json predictions or a .jsonl file"

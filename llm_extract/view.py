@@ -20,10 +20,12 @@ scores count.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from importlib.resources import files
@@ -103,7 +105,8 @@ class _Run:
 
 
 def _read_run(path: Path) -> _Run:
-    """A results JSONL, a run folder or a folder of `<article id>.json`; bad lines kept as failed."""
+    """A results JSONL (its bad lines as `results.iter_results` says), a run folder or a
+    folder of `<article id>.json` (a bad file kept as a failed prediction)."""
     if not path.exists():
         raise ConfigError(f"{path}: no such results file or run folder")
     folder = path / "predictions" if (path / "predictions").is_dir() else path
@@ -466,6 +469,22 @@ def _published(prediction: Prediction | None) -> str | None:
     return result.published.isoformat() if result and result.published else None
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a view is built: the build makes hundreds of
+    thousands of long-lived objects and no cycles, and every full collection walked them all
+    again (a third of the time on 1,000 articles). Reference counting still frees what is
+    dropped; the collector is back on (if it was) when the build ends, however it ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_no_cycle_collection()
 def build_view(
     results: Path,
     *,

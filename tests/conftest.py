@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from loopback import LoopbackServer
 
+from llm_extract.settings import ENV_VARIABLES
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 FIXTURES = ROOT / "evals" / "fixtures"
@@ -53,19 +55,12 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LLM_EXTRACT_HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    for name in (
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "OPENAI_ORG_ID",
-        "OPENAI_PROJECT_ID",
-        "LLM_EXTRACT_MODEL",
-        "LLM_EXTRACT_CACHE_DIR",
-        "LLM_EXTRACT_PROMPTS",
-        "LLM_EXTRACT_RPM",
-        "LLM_EXTRACT_RETRIES",
-        "LLM_EXTRACT_MAX_TOKENS",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    # Every variable the package reads (settings.ENV_VARIABLES), so the developer's own
+    # LLM_EXTRACT_TEMPERATURE or LLM_EXTRACT_ALIASES never leaks into a test; and the
+    # openai SDK's organisation and project.
+    for name in (*ENV_VARIABLES, "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+        if name != "LLM_EXTRACT_HOME":
+            monkeypatch.delenv(name, raising=False)
     # Tiny backoff through configuration, the way a user would set it.
     monkeypatch.setenv("LLM_EXTRACT_BACKOFF", "0.01")
     monkeypatch.setenv("LLM_EXTRACT_BACKOFF_MAX", "0.02")

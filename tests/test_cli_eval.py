@@ -306,7 +306,11 @@ def test_score_with_no_prediction_for_any_gold_article_is_an_error(
         target.mkdir()
     else:
         target = tmp_path / "g.jsonl"
-        target.write_text('{"x": 1}\nnot json\n', "utf-8")
+        other = (
+            '{"article_id": "zzz", "source": "zzz.txt", "model": "m", "status": "failed", '
+            '"error": "x"}'
+        )
+        target.write_text(other + "\n", "utf-8")  # a bad line is its own error (results.py)
     code, stdout, stderr = invoke("score", target, "--gold", GOLD, "--articles", SEEDS)
     assert code == 1 and stdout == ""
     assert stderr.strip() == (

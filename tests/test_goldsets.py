@@ -49,8 +49,8 @@ def two_languages(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_set_name_resolves_to_its_gold_and_articles() -> None:
     dev = gold_set("dev")
     assert (dev.gold, dev.articles, dev.shipped) == (
-        Path("evals/gold/dev"),
-        Path("evals/articles/dev"),
+        ROOT / "evals" / "gold" / "dev",
+        ROOT / "evals" / "articles" / "dev",
         True,
     )
     assert gold_set("seeds", Path("elsewhere")).articles == Path("elsewhere")
@@ -59,7 +59,7 @@ def test_a_set_name_resolves_to_its_gold_and_articles() -> None:
 
 def test_a_folder_is_a_set_of_its_own_and_a_typo_is_one_clear_error(tmp_path: Path) -> None:
     folder = gold_set(GOLD)
-    assert (folder.gold, folder.articles, folder.shipped) == (GOLD, Path("seeds"), False)
+    assert (folder.gold, folder.articles, folder.shipped) == (GOLD, SEEDS, False)
     with pytest.raises(ConfigError, match=r"no such gold folder or gold set \(seeds, dev, test\)"):
         gold_set("tset")
     with pytest.raises(ConfigError, match="no such gold folder"):
@@ -67,9 +67,9 @@ def test_a_folder_is_a_set_of_its_own_and_a_typo_is_one_clear_error(tmp_path: Pa
 
 
 def test_with_no_set_named_every_shipped_set_present_is_scored(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(tmp_path)  # the shipped sets are the project's, wherever one runs from
     present = [s.name for s in gold_sets(None)]
     assert present[0] == "seeds"
     assert set(present) <= {"seeds", "dev", "test"}
@@ -128,3 +128,27 @@ def test_runs_of_a_shipped_set_are_stored_under_its_name(
     )
     assert scored.exit_code == 0, scored.stderr
     assert json.loads(scored.stdout)["validity"]["articles"] == 5
+
+
+def test_the_shipped_gold_fixtures_and_prices_are_found_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["eval", "-m", "fixture-careful", "--gold", "seeds", "--runs", "runs", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runs" / "seeds" / "fixture-careful" / "run.json").is_file()
+
+
+def test_the_in_sample_seeds_are_known_to_the_package() -> None:
+    from llm_extract.evaluation import SEED_IDS
+
+    assert {p.stem for p in (ROOT / "seeds").glob("*.txt")} == SEED_IDS
+
+
+def test_eval_with_no_model_runs_the_fixtures_and_the_baseline(tmp_path: Path) -> None:
+    from llm_extract.evaluation import default_models
+
+    assert default_models(tmp_path) == ["baseline"]
+    assert default_models(ROOT / "evals" / "fixtures")[-1] == "baseline"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from llm_extract.errors import ConfigError
+from llm_extract.normalise import with_side_codes
 from llm_extract.schemas import (
     ArticleExtraction,
     Delegation,
@@ -434,6 +435,23 @@ def test_shorter_evidence_overlaps_by_characters() -> None:
     assert overlap["recall"] == pytest.approx((len(short) + len(QUOTE_B)) / gold_chars, abs=1e-4)
 
 
+def test_overlapping_evidence_counts_each_character_once() -> None:
+    """Spans that overlap, nest or touch count the characters they cover, once each."""
+
+    def spans(*offsets: tuple[int, int]) -> list[Evidence]:
+        return [Evidence(text=TEXT[a:b], start=a, end=b) for a, b in offsets]
+
+    gold_spans = spans((0, 20), (10, 30), (30, 35))  # one run of 0-35
+    pred_spans = spans((5, 15), (12, 40), (0, 2), (6, 9))  # 0-2 and 5-40
+    article = score_article(
+        ArticleExtraction(meetings=[kremlin_meeting(evidence=gold_spans)]),
+        Prediction("a", ArticleExtraction(meetings=[kremlin_meeting(evidence=pred_spans)])),
+        TEXT,
+    )
+    overlap = article.counts["meetings.evidence_overlap"]
+    assert (overlap.gold, overlap.predicted, overlap.credit) == (35, 37, 2 + 30)
+
+
 def test_alignment_pairs_the_right_meetings_despite_order() -> None:
     wrong_status = abu_dhabi_meeting(status="held")
     result = score(ArticleExtraction(meetings=[wrong_status, kremlin_meeting()], positions=[]))
@@ -528,9 +546,12 @@ def test_predictions_from_a_jsonl_of_results(tmp_path: Path) -> None:
     ]
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join([*lines, "{broken"]) + "\n", encoding="utf-8")
-    loaded = load_predictions(path)
-    assert sorted(loaded) == ["a", "b", "results:3"]
-    assert loaded["a"].valid and not loaded["results:3"].parsed
+    loaded = load_predictions(path)  # the one results reader: a torn last line is skipped
+    assert sorted(loaded) == ["a", "b"]
+    assert loaded["a"].valid
+    path.write_text("\n".join([lines[0], "{broken", lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"results\.jsonl:2: not JSON"):
+        load_predictions(path)  # a bad line inside is an error, never a made-up article
 
 
 def test_without_the_article_text_quotes_are_compared_by_their_words() -> None:
@@ -556,6 +577,18 @@ def test_alignment_ignores_pairs_below_the_threshold() -> None:
     assert (missed, spurious) == ([1], [1])
 
 
+def test_alignment_without_competing_pairs_keeps_each_candidate() -> None:
+    from llm_extract.score import _align
+
+    # Each record has one candidate at or above the threshold: those are the pairs, in gold order.
+    sims = {("g0", "p1"): 0.9, ("g1", "p0"): 0.4, ("g2", "p2"): 0.39}
+    pairs, missed, spurious = _align(
+        ["g0", "g1", "g2"], ["p0", "p1", "p2"], lambda g, p: sims.get((g, p), 0.0), 0.4
+    )
+    assert pairs == [(0, 1, 0.9), (1, 0, 0.4)]
+    assert (missed, spurious) == ([2], [2])
+
+
 def test_an_unknown_side_is_unknown_not_wrong() -> None:
     unknown = abu_dhabi_meeting(
         delegations=[
@@ -578,3 +611,74 @@ def test_people_match_on_the_alias_tables_id_across_scripts() -> None:
     assert same_person(Participant(name="Рубіошко", name_en="Marco Rubio"), rubio)
     assert same_person(Participant(name="X", person_id="marco-rubio"), rubio)
     assert not same_person(Participant(name="Рубио", person_id="someone-else"), rubio)
+
+
+def _leaders(biden: str, putin: str, zelensky: str) -> ArticleExtraction:
+    return ArticleExtraction(
+        meetings=[
+            Meeting(
+                status="held",
+                format="video",
+                delegations=[
+                    Delegation(side="US", head=person("Джо Байден", biden)),
+                    Delegation(side="RU", head=person("Владимир Путин", putin)),
+                    Delegation(side="UA", head=person("Володимир Зеленський", zelensky)),
+                ],
+                evidence=[Evidence(text="Лидеры провели видеоконференцию")],
+            )
+        ]
+    )
+
+
+def test_roles_compare_country_names_as_their_codes_in_any_case_form() -> None:
+    # Issue 18 (dev ru_005): the same title spelled two ways, both as the article states it.
+    gold = _leaders("президент США", "президент Росії", "президент України")
+    pred = _leaders(
+        "Президент Соединённых Штатов Америки",  # the quoted communiqué's full name: 0.64 as text
+        "президент РФ",
+        "президент России",  # another country: another title, though the text scores 0.71
+    )
+    counts = score_article(gold, Prediction("a", pred)).counts
+    for key in ("meetings.role", "meetings.head_role", "meetings.participants_role"):
+        assert (counts[key].correct, counts[key].wrong) == (2, 1), key
+    assert counts["meetings.participants"].correct == 3
+
+
+@pytest.mark.parametrize(
+    ("title", "coded"),
+    [
+        ("президент России", ("президент RU", {"RU"})),
+        ("президента Росії", ("президента RU", {"RU"})),
+        ("Президент Соединённых Штатов Америки", ("Президент US", {"US"})),
+        ("президента Сполучених Штатів Америки", ("президента US", {"US"})),
+        ("міністр закордонних справ України", ("міністр закордонних справ UA", {"UA"})),
+        ("міністр закордонних справ Туреччини", ("міністр закордонних справ TR", {"TR"})),
+        ("envoy appointed by the UN", ("envoy appointed by the UN", {"UN"})),  # «by» is no BY
+        ("помощник президента", ("помощник президента", set())),
+    ],
+)
+def test_titles_read_each_country_of_the_alias_table_as_its_code(
+    title: str, coded: tuple[str, set[str]]
+) -> None:
+    assert with_side_codes(title) == (coded[0], frozenset(coded[1]))
+
+
+def test_a_side_only_position_pairs_with_a_persons_only_on_the_same_issue() -> None:
+    # Issue 18 (dev ru_022): the side must not stand in for a holder whose issue is another.
+    side_only = ushakov_position(holder=None, issue="создание координационного центра")
+    peskov = ushakov_position(holder=person("Дмитрий Песков"), issue="разъяснения по соглашению")
+    counts = score_article(
+        ArticleExtraction(positions=[side_only]),
+        Prediction("a", ArticleExtraction(positions=[peskov])),
+    ).counts["positions.record"]
+    assert (counts.correct, counts.missed, counts.spurious) == (0, 1, 1)
+    # The same issue (dev ru_009's sides): the side still pairs with its named speaker.
+    lavrov = ushakov_position(
+        holder=person("Сергей Лавров"), issue="создание координационного центра"
+    )
+    for gold_position, pred_position in ((side_only, lavrov), (lavrov, side_only)):
+        paired = score_article(
+            ArticleExtraction(positions=[gold_position]),
+            Prediction("a", ArticleExtraction(positions=[pred_position])),
+        ).counts["positions.record"]
+        assert (paired.correct, paired.missed, paired.spurious) == (1, 0, 0)

@@ -6,6 +6,7 @@ What the page does in a browser is tested in test_view_browser.py.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
@@ -310,9 +311,27 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no results in it"):
         build_view(tmp_path / "empty")
-    (tmp_path / "r.jsonl").write_text("not json\n", "utf-8")
-    [shown] = build_view(tmp_path / "r.jsonl").articles  # kept, as a failed line
-    assert shown["runs"][0]["status"] == "failed" and "not JSON" in shown["runs"][0]["error"]
+    (tmp_path / "r.jsonl").write_text("not json\nnot json either\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"r\.jsonl:1: not JSON"):  # the one reader's policy
+        build_view(tmp_path / "r.jsonl")
+
+
+def test_the_garbage_collector_is_left_as_it_was(
+    tmp_path: Path, fixture_results: dict[str, Path]
+) -> None:
+    """The build pauses the cyclic collector; it is back as it was, also after an error."""
+    assert gc.isenabled()
+    build_view(fixture_results["fixture-sloppy"], gold=GOLD)
+    assert gc.isenabled()
+    with pytest.raises(ConfigError):
+        build_view(tmp_path / "nope.jsonl")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_view(fixture_results["fixture-sloppy"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_moved_article_is_found_with_articles_or_said_missing(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from llm_extract.cli._common import PlainHelpCommand, PlainHelpGroup
 from llm_extract.cli.batch import batch_app
 from llm_extract.cli.contract import schema
 from llm_extract.cli.distributed import ray_command
@@ -23,6 +24,7 @@ app = typer.Typer(
     help="Extract meetings, delegations and positions from diplomatic news, grounded and scored.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=PlainHelpGroup,
 )
 
 
@@ -51,3 +53,8 @@ app.command()(events)
 app.command()(export)
 batch_app.command("ray")(ray_command)
 app.add_typer(batch_app, name="batch")
+
+for _typer in (app, batch_app):
+    _typer.info.cls = PlainHelpGroup
+    for _command in _typer.registered_commands:
+        _command.cls = PlainHelpCommand

@@ -12,11 +12,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
-from llm_extract.cache import Cache, CallLog
-from llm_extract.client import MODES, ClientConfig
 from llm_extract.errors import ExtractError
-from llm_extract.extraction import CHUNK_OVERLAP
+from llm_extract.settings import (
+    CHUNK_OVERLAP,
+    DEFAULT_CONCURRENCY,
+    MODES,
+    CallSettings,
+    RunSettings,
+)
 
 __all__ = [
     "CACHE_PANEL",
@@ -40,6 +45,8 @@ __all__ = [
     "ModeOption",
     "NoChunking",
     "NoLog",
+    "PlainHelpCommand",
+    "PlainHelpGroup",
     "PromptName",
     "ReportFormat",
     "Rpm",
@@ -49,15 +56,15 @@ __all__ = [
     "add_data_row",
     "announce_to_stderr",
     "at_least",
+    "call_settings",
     "choices",
-    "model_calls",
-    "open_cache",
+    "run_settings",
     "user_errors",
 ]
 
 
 class CacheChoice(StrEnum):
-    """`--cache`: the record/replay cache modes (`llm_extract.cache.CacheMode`)."""
+    """`--cache`: the record/replay cache modes (`llm_extract.settings.CACHE_MODES`)."""
 
     use = "use"
     refresh = "refresh"
@@ -66,14 +73,12 @@ class CacheChoice(StrEnum):
 
 
 ModeChoice = StrEnum("ModeChoice", {name: name for name in MODES})
-"""`--mode`: instructor's structured-output modes (`llm_extract.client.MODES`)."""
+"""`--mode`: instructor's structured-output modes (`llm_extract.settings.MODES`)."""
 
 MODEL_PANEL = "Model"
 RUN_PANEL = "Run"
 CACHE_PANEL = "Cache and call log"
 OUTPUT_PANEL = "Output"
-DEFAULT_CONCURRENCY = 8
-"""Articles in flight at once, for every command that runs a model."""
 
 
 class TableOrJson(StrEnum):
@@ -200,7 +205,7 @@ Concurrency = Annotated[
     typer.Option(
         "--concurrency",
         "-c",
-        min=1,
+        parser=at_least("--concurrency", 1),
         metavar="N",
         help="Articles in flight at once.",
         rich_help_panel=RUN_PANEL,
@@ -220,9 +225,9 @@ Timeout = Annotated[
     float | None,
     typer.Option(
         "--timeout",
-        parser=_positive("--timeout", "seconds", f"{ClientConfig.timeout:g} s"),
+        parser=_positive("--timeout", "seconds", f"{CallSettings.timeout:g} s"),
         metavar="SECONDS",
-        help=f"Seconds to wait for one answer (default: {ClientConfig.timeout:g}).",
+        help=f"Seconds to wait for one answer (default: {CallSettings.timeout:g}).",
         rich_help_panel=MODEL_PANEL,
     ),
 ]
@@ -312,29 +317,24 @@ AliasFile = Annotated[
 ]
 
 
-def open_cache(choice: CacheChoice, store: Path | None, *, no_log: bool = False) -> Cache:
-    """`--cache`, `--cache-dir` and `--no-log` as the library's cache."""
-    return Cache(store, mode=choice.value, no_log=no_log)
-
-
-def model_calls(
-    cache: CacheChoice,
-    store: Path | None,
+def call_settings(
     *,
-    no_log: bool,
     timeout: float | None = None,
     rpm: float | None = None,
     max_tokens: int | None = None,
     temperature: float | None = None,
-) -> dict[str, Any]:
-    """The `config`, `cache` and `call_log` settings that model-running commands build alike."""
-    return {
-        "config": ClientConfig.from_env(
-            timeout=timeout, rpm=rpm, max_tokens=max_tokens, temperature=temperature
-        ),
-        "cache": open_cache(cache, store, no_log=no_log),
-        "call_log": None if no_log else CallLog(),
-    }
+) -> CallSettings:
+    """`--timeout`, `--rpm`, `--max-tokens`, `--temperature` over the environment's."""
+    return CallSettings.from_env(
+        timeout=timeout, rpm=rpm, max_tokens=max_tokens, temperature=temperature
+    )
+
+
+def run_settings(
+    cache: CacheChoice, store: Path | None, *, no_log: bool, **run: Any
+) -> RunSettings:
+    """`--cache`, `--cache-dir`, `--no-log` and the other run options as `RunSettings`."""
+    return RunSettings.from_env(cache=cache.value, cache_dir=store, log=not no_log, **run)
 
 
 INTERRUPTED = 130
@@ -362,7 +362,8 @@ class _Stderr(logging.Handler):
 
 
 def announce_to_stderr() -> None:
-    """Show the `llm_extract` logger's notices on stderr (once, however often it is called)."""
+    """Show the package logger's notices on stderr: `llm_extract` is the parent of every
+    module's logger (`llm_extract.extraction`, ...). Once, however often it is called."""
     logger = logging.getLogger("llm_extract")
     if not any(isinstance(h, _Stderr) for h in logger.handlers):
         logger.addHandler(_Stderr(logging.INFO))
@@ -371,3 +372,60 @@ def announce_to_stderr() -> None:
 def add_data_row(table: Table, *cells: str) -> None:
     """A row of data, never markup: an error saying `[/b]` or `[redacted]` prints as it is."""
     table.add_row(*(Text(cell) for cell in cells))
+
+
+_WORDS = {
+    "str": "TEXT",
+    "int": "N",
+    "int range": "N",
+    "float": "NUMBER",
+    "float range": "NUMBER",
+    "path": "PATH",
+    "file": "FILE",
+    "directory": "FOLDER",
+}
+"""typer's type labels (`<int range>`) as placeholders in words."""
+
+
+def _plain_metavar(param: Any, ctx: Any) -> None:
+    """A placeholder in words (`N`, `PATH`, `TEXT...`), never typer's `<bool>` or
+    `<list[str]>`; a flag takes no value, so it shows none. An argument is shown by its
+    name, so its type column is left empty."""
+    if param.param_type_name == "argument":
+        param.display_type_rich = _no_type
+        return
+    if param.metavar is not None or not hasattr(param, "display_type"):
+        return
+    if getattr(param, "is_flag", False):
+        param.metavar = ""
+        return
+    label = param.display_type(ctx).removeprefix("<").removesuffix(">")
+    many = label.startswith("list[")
+    if many:
+        label = label.removeprefix("list[").removesuffix("]")
+    word = label if "|" in label else _WORDS.get(label.lower(), label.upper())
+    param.metavar = f"{word}..." if many else word
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+class PlainHelpCommand(TyperCommand):
+    """Every command's `--help` with placeholders in words (see `_plain_metavar`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            _plain_metavar(param, ctx)
+        return params
+
+
+class PlainHelpGroup(TyperGroup):
+    """The same for a command group (`llm-extract --help`, `llm-extract batch --help`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            _plain_metavar(param, ctx)
+        return params

@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from llm_extract.batch import (
-    MAX_FILE_BYTES,
-    MAX_FILE_REQUESTS,
-    BatchInfo,
-    batch_status,
-    collect,
-    download,
-    prepare,
-    submit,
-)
 from llm_extract.cli._common import (
-    DEFAULT_CONCURRENCY,
     ApiKeyEnv,
     AsJson,
     BaseUrl,
@@ -41,16 +30,26 @@ from llm_extract.cli._common import (
     Timeout,
     add_data_row,
     announce_to_stderr,
-    model_calls,
+    call_settings,
+    run_settings,
     user_errors,
 )
-from llm_extract.client import DEFAULT_API_KEY_ENV, ClientConfig
-from llm_extract.extraction import (
+from llm_extract.settings import (
+    BATCH_MAX_BYTES,
+    BATCH_MAX_REQUESTS,
+    DEFAULT_API_KEY_ENV,
     DEFAULT_CHUNK_CHARS,
+    DEFAULT_CONCURRENCY,
     DEFAULT_GROUNDING_REASKS,
     DEFAULT_MAX_REASKS,
+    DEFAULT_PROMPT,
+    EndpointSettings,
+    ExtractionSettings,
+    client_config,
 )
-from llm_extract.prompts import DEFAULT_PROMPT
+
+if TYPE_CHECKING:
+    from llm_extract.batch import BatchInfo
 
 __all__ = ["batch_app"]
 
@@ -74,8 +73,16 @@ _Model = Annotated[
 def prepare_command(
     paths: Annotated[list[str], typer.Argument(help="Article files or folders.")],
     model: _Model,
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Request file; further parts get .partN.")
+    requests: Annotated[
+        Path,
+        typer.Option(
+            "--requests",
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="The request file to write (JSONL, one request per line); further parts "
+            "get .partN. --out is the old name.",
+        ),
     ] = Path("requests.jsonl"),
     body_model: Annotated[
         str | None,
@@ -87,23 +94,28 @@ def prepare_command(
     chunk_chars: ChunkChars = DEFAULT_CHUNK_CHARS,
     max_requests: Annotated[
         int, typer.Option(min=1, help="Requests per file (Batch API limit).")
-    ] = MAX_FILE_REQUESTS,
+    ] = BATCH_MAX_REQUESTS,
     max_bytes: Annotated[
         int, typer.Option(min=1, help="Bytes per file (Batch API limit).")
-    ] = MAX_FILE_BYTES,
+    ] = BATCH_MAX_BYTES,
 ) -> None:
     """Write one Batch API request line per article (json_schema response format)."""
+    from llm_extract.batch import prepare
+
     announce_to_stderr()
     with user_errors():
+        extraction = ExtractionSettings(
+            prompt=prompt, chunking=not no_chunking, chunk_chars=chunk_chars
+        )
         summary = prepare(
             paths,
-            out=out,
+            out=requests,
             model=model,
             body_model=body_model,
-            prompt=prompt,
-            chunking=not no_chunking,
-            chunk_chars=chunk_chars,
-            config=ClientConfig.from_env(max_tokens=max_tokens),
+            prompt=extraction.prompt,
+            chunking=extraction.chunking,
+            chunk_chars=extraction.chunk_chars,
+            config=client_config(call_settings(max_tokens=max_tokens)),
             max_requests=max_requests,
             max_bytes=max_bytes,
         )
@@ -127,6 +139,8 @@ def submit_command(
     as_json: AsJson = False,
 ) -> None:
     """Upload request files to the OpenAI Batch API and start one batch per file."""
+    from llm_extract.batch import submit
+
     with user_errors():
         jobs = submit(files, base_url=base_url, api_key_env=api_key_env)
     _print_jobs(jobs, as_json)
@@ -140,6 +154,8 @@ def status_command(
     as_json: AsJson = False,
 ) -> None:
     """Show how far each batch has got."""
+    from llm_extract.batch import batch_status
+
     with user_errors():
         jobs = batch_status(ids, base_url=base_url, api_key_env=api_key_env)
     _print_jobs(jobs, as_json)
@@ -151,8 +167,15 @@ def collect_command(
         list[str], typer.Argument(help="The article files or folders given to prepare.")
     ],
     model: _Model,
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="JSONL results, as extract writes; resumable.")
+    results: Annotated[
+        Path,
+        typer.Option(
+            "--results",
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="The JSONL results file, as extract writes; resumable. --out is the old name.",
+        ),
     ],
     responses: Annotated[
         list[Path] | None,
@@ -164,7 +187,7 @@ def collect_command(
     ] = None,
     save_dir: Annotated[
         Path | None,
-        typer.Option(help="Where downloaded batch files go (default: beside --out)."),
+        typer.Option(help="Where downloaded batch files go (default: beside --results)."),
     ] = None,
     base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
@@ -182,28 +205,42 @@ def collect_command(
     as_json: AsJson = False,
 ) -> None:
     """Validate, ground and normalise batch answers into results; re-ask invalid ones live."""
+    from llm_extract.batch import collect, download
+
     announce_to_stderr()
     with user_errors():
+        endpoint = EndpointSettings.from_env(model, base_url=base_url, api_key_env=api_key_env)
+        extraction = ExtractionSettings(
+            prompt=prompt,
+            max_reasks=max_reasks,
+            grounding_reasks=grounding_reasks,
+            chunking=not no_chunking,
+            chunk_chars=chunk_chars,
+        )
+        run = run_settings(cache, cache_dir, no_log=no_log, concurrency=concurrency, out=results)
+        call = call_settings(timeout=timeout, rpm=rpm)
         files = list(responses or [])
         for batch_id in batch or []:
-            folder = save_dir or out.parent
+            folder = save_dir or results.parent
             files.extend(
                 download(batch_id, folder=folder, base_url=base_url, api_key_env=api_key_env)
             )
         summary = collect(
             files,
             paths,
-            out=out,
+            out=run.out,
             model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            prompt=prompt,
-            max_reasks=max_reasks,
-            grounding_reasks=grounding_reasks,
-            chunking=not no_chunking,
-            chunk_chars=chunk_chars,
-            concurrency=concurrency,
-            **model_calls(cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm),
+            base_url=endpoint.base_url,
+            api_key_env=endpoint.api_key_env,
+            prompt=extraction.prompt,
+            max_reasks=extraction.max_reasks,
+            grounding_reasks=extraction.grounding_reasks,
+            chunking=extraction.chunking,
+            chunk_chars=extraction.chunk_chars,
+            concurrency=run.concurrency,
+            config=client_config(call),
+            cache=run.open_cache(),
+            call_log=run.open_call_log(),
         )
     if as_json:
         typer.echo(json.dumps(asdict(summary), default=str, ensure_ascii=False, indent=2))

@@ -10,6 +10,8 @@ import typer
 
 from llm_extract.schemas import SCHEMAS, json_schema
 
+__all__ = ["schema"]
+
 
 def schema(
     name: Annotated[

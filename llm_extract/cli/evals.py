@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,10 +34,10 @@ from llm_extract.cli._common import (
     Temperature,
     Timeout,
     announce_to_stderr,
-    model_calls,
+    call_settings,
+    run_settings,
     user_errors,
 )
-from llm_extract.client import DEFAULT_API_KEY_ENV
 from llm_extract.evaluation import (
     DEFAULT_FIXTURES,
     DEFAULT_OUT,
@@ -49,9 +50,7 @@ from llm_extract.evaluation import (
     load_run,
     stored_runs,
 )
-from llm_extract.extraction import DEFAULT_MAX_REASKS
 from llm_extract.goldsets import GoldSet, gold_set, gold_sets
-from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.report import (
     comparison_table,
     differing_table,
@@ -61,6 +60,15 @@ from llm_extract.report import (
     leaderboard_rows,
     leaderboard_table,
     render_html,
+)
+from llm_extract.settings import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_MAX_REASKS,
+    DEFAULT_PROMPT,
+    CallSettings,
+    EndpointSettings,
+    ExtractionSettings,
+    RunSettings,
 )
 
 __all__ = ["compare", "eval_models", "score"]
@@ -75,7 +83,7 @@ Articles = Annotated[
     typer.Option(
         metavar="FOLDER",
         help="Folder of the article texts (<article id>.txt) the gold points into.",
-        show_default="the set's own, or seeds/ for a folder",
+        show_default="the set's own, or the project's seeds/ for a folder",
         rich_help_panel="Gold",
     ),
 ]
@@ -92,6 +100,7 @@ Prices = Annotated[
     typer.Option(
         metavar="FILE",
         help="Price table (TOML), USD per million tokens.",
+        show_default="the project's evals/prices.toml",
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]
@@ -155,12 +164,14 @@ def eval_models(
         ),
     ] = None,
     articles: Articles = None,
-    out: Annotated[
+    runs_dir: Annotated[
         Path,
         typer.Option(
+            "--runs",
+            "--out",
             metavar="FOLDER",
-            help="Runs are stored in OUT/<set>/<model>/ (OUT/<model>/ for a gold folder): "
-            "predictions, scores, metadata.",
+            help="The folder runs are stored in: RUNS/<set>/<model>/ (RUNS/<model>/ for a gold "
+            "folder), with predictions, scores, metadata. --out is the old name.",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = DEFAULT_OUT,
@@ -182,6 +193,7 @@ def eval_models(
         typer.Option(
             metavar="FOLDER",
             help="Fixture models' replies and recorded cache.",
+            show_default="the project's evals/fixtures",
             rich_help_panel=MODEL_PANEL,
         ),
     ] = DEFAULT_FIXTURES,
@@ -194,7 +206,7 @@ def eval_models(
             metavar="FILE",
             help="Where to write the HTML report (one per gold set: the set's name is added "
             "when several are scored).",
-            show_default="OUT/<set>/report.html",
+            show_default="RUNS/<set>/report.html",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
@@ -213,27 +225,25 @@ def eval_models(
     """Run models over each gold set, store the runs, print a leaderboard per set, write reports."""
     announce_to_stderr()
     as_json = as_json or output_format is TableOrJson.json
+    out = runs_dir
     with user_errors():
         use_aliases(aliases)
         sets = gold_sets(gold, articles)
-        calls = model_calls(
-            cache, cache_dir, no_log=no_log, timeout=timeout, rpm=rpm, max_tokens=max_tokens,
-            temperature=temperature,
-        )  # fmt: skip
-    engine = {
-        "base_url": base_url,
-        "api_key_env": api_key_env,
-        "mode": mode.value if mode else None,
-        "prompt": prompt,
-        "max_reasks": max_reasks,
-        "concurrency": concurrency,
-        "call_log": calls["call_log"],
-        "client_config": calls["config"],
-    }
+        settings = _Engine(
+            endpoint=EndpointSettings.from_env(
+                base_url=base_url, api_key_env=api_key_env, mode=mode.value if mode else None
+            ),
+            call=call_settings(
+                timeout=timeout, rpm=rpm, max_tokens=max_tokens, temperature=temperature
+            ),
+            extraction=ExtractionSettings(prompt=prompt, max_reasks=max_reasks),
+            run=run_settings(cache, cache_dir, no_log=no_log, concurrency=concurrency),
+        )
+        store, call_log = settings.run.open_cache(), settings.run.open_call_log()
     scored: dict[str, list[Run]] = {}
     for chosen in sets:
         folder = out / chosen.name if chosen.shipped else out
-        made = _eval_set(chosen, model, folder, calls["cache"], fixtures, prices, engine)
+        made = _eval_set(chosen, model, folder, fixtures, prices, settings, store, call_log)
         names = [run.name for run in made]
         with user_errors():
             others, notes = stored_runs(
@@ -265,15 +275,27 @@ def eval_models(
         raise typer.Exit(1)
 
 
+@dataclass(frozen=True)
+class _Engine:
+    """The settings every gold set's runs share."""
+
+    endpoint: EndpointSettings
+    call: CallSettings
+    extraction: ExtractionSettings
+    run: RunSettings
+
+
 def _eval_set(
     chosen: GoldSet,
     models: list[str] | None,
     out: Path,
-    store: Any,
     fixtures: Path,
     prices: Path,
-    engine: dict[str, Any],
+    settings: _Engine,
+    store: Any,
+    call_log: Any,
 ) -> list[Run]:
+    """One set's runs; the cache and call log are opened once for every set."""
     with user_errors():
         return evaluate(
             models or default_models(fixtures),
@@ -281,10 +303,14 @@ def _eval_set(
             articles=chosen.articles,
             out=out,
             prices=PriceTable.load(prices),
-            cache=store,
             fixtures=fixtures,
             notify=_warn,
-            **engine,
+            cache=store,
+            call_log=call_log,
+            endpoint=settings.endpoint,
+            call=settings.call,
+            extraction=settings.extraction,
+            run=settings.run,
         )
 
 

@@ -6,11 +6,11 @@ import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llm_extract.aliases import use_aliases
+import llm_extract
 from llm_extract.articles import read_dates
 from llm_extract.cli._common import (
     DEFAULT_CONCURRENCY,
@@ -37,20 +37,26 @@ from llm_extract.cli._common import (
     Temperature,
     Timeout,
     announce_to_stderr,
+    call_settings,
     choices,
-    model_calls,
+    run_settings,
     user_errors,
 )
 from llm_extract.cli.records import print_results
-from llm_extract.client import DEFAULT_API_KEY_ENV
-from llm_extract.extraction import (
+from llm_extract.settings import (
+    DEFAULT_API_KEY_ENV,
     DEFAULT_CHUNK_CHARS,
     DEFAULT_GROUNDING_REASKS,
     DEFAULT_MAX_REASKS,
+    DEFAULT_PROMPT,
+    EndpointSettings,
+    ExtractionSettings,
 )
-from llm_extract.extraction import extract as run_extract
-from llm_extract.prompts import DEFAULT_PROMPT
-from llm_extract.schemas import ExtractionResult
+
+if TYPE_CHECKING:
+    from llm_extract.schemas import ExtractionResult
+
+__all__ = ["extract"]
 
 
 class Format(StrEnum):
@@ -90,13 +96,15 @@ def extract(
     base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = DEFAULT_API_KEY_ENV,
     mode: ModeOption = None,
-    out: Annotated[
+    results_file: Annotated[
         Path | None,
         typer.Option(
+            "--results",
             "--out",
             "-o",
             metavar="FILE",
-            help="JSONL results, appended as articles finish; resumable.",
+            help="The JSONL results file, appended as articles finish; a re-run resumes it. "
+            "--out is the old name.",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
@@ -111,7 +119,7 @@ def extract(
         typer.Option(
             "--format",
             **choices(Format),
-            help="stdout: json (default), jsonl, or table (default with --out).",
+            help="stdout: json (default), jsonl, or table (default with --results).",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
@@ -126,7 +134,7 @@ def extract(
         bool,
         typer.Option(
             metavar="",
-            help="With --out: redo articles that failed before.",
+            help="With --results: redo articles that failed before.",
             rich_help_panel=RUN_PANEL,
         ),
     ] = False,
@@ -134,8 +142,9 @@ def extract(
         bool,
         typer.Option(
             "--wait-for-lock",
-            help="With --out: when another run is writing the file, wait for it to end "
+            help="With --results: when another run is writing the file, wait for it to end "
             "(then resume) instead of refusing.",
+            rich_help_panel=RUN_PANEL,
         ),
     ] = False,
     no_log: NoLog = False,
@@ -164,35 +173,37 @@ def extract(
     """Extract meetings, delegations and positions from articles with a model or the baseline."""
     announce_to_stderr()
     with user_errors():
-        use_aliases(aliases)
-        results = run_extract(
+        results = llm_extract.extract(
             paths,
-            model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            mode=mode.value if mode else None,
-            out=out,
-            concurrency=concurrency,
-            max_reasks=max_reasks,
-            grounding_reasks=grounding_reasks,
-            chunking=not no_chunking,
-            chunk_chars=chunk_chars,
-            prompt=prompt,
-            retry_failed=retry_failed,
-            wait_for_lock=wait_for_lock,
-            published=published,
-            dates=read_dates(dates) if dates else None,
-            **model_calls(
+            endpoint=EndpointSettings.from_env(
+                model, base_url=base_url, api_key_env=api_key_env, mode=mode.value if mode else None
+            ),
+            call=call_settings(
+                timeout=timeout, rpm=rpm, max_tokens=max_tokens, temperature=temperature
+            ),
+            extraction=ExtractionSettings.from_env(
+                prompt=prompt,
+                max_reasks=max_reasks,
+                grounding_reasks=grounding_reasks,
+                chunking=not no_chunking,
+                chunk_chars=chunk_chars,
+                published=published,
+                dates=read_dates(dates) if dates else None,
+                aliases=aliases,
+            ),
+            run=run_settings(
                 cache,
                 cache_dir,
                 no_log=no_log,
-                timeout=timeout,
-                rpm=rpm,
-                max_tokens=max_tokens,
-                temperature=temperature,
+                concurrency=concurrency,
+                out=results_file,
+                retry_failed=retry_failed,
+                wait_for_lock=wait_for_lock,
             ),
         )
-    chosen = Format.json if as_json else output_format or (Format.table if out else Format.json)
+    chosen = (
+        Format.json if as_json else output_format or (Format.table if results_file else Format.json)
+    )
     _print(results, chosen)
     failed = sum(r.status == "failed" for r in results)
     if failed:

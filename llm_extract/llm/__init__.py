@@ -7,3 +7,5 @@
 - `instructor_adapter`: the one module that imports instructor's internals,
 - `config` and `stats`: a run's call settings, and what an article's calls counted.
 """
+
+__all__: list[str] = []

@@ -70,6 +70,13 @@ _DATELINE = re.compile(
 """A dateline stands at the start of a line ("1 февраля 2026, 07:12", "GENEVA, March 5,
 2026 —", "КИЇВ, 5 березня 2026"); a date inside a sentence ("встретился 2 декабря 2025
 года") is an event's, not the article's."""
+_YEARLESS_DATELINE = re.compile(
+    r"^([A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ'.\- ]+(?:\s*\([^)\n]{1,40}\))?,\s*\d{1,2}\s+([^\W\d_]{3,}+))\.?"
+    r"(?!,?\s*\d{4})",
+    re.MULTILINE,
+)
+"""A news agency's dateline with a day and month but no year ("МОСКВА, 20 марта.", "МОСКВА, 20
+мар — РИА Новости"): it dates nothing on its own, but says why no date was found."""
 _LABELLED = re.compile(
     r"^[ \t]*(?:date|published|publication date|posted|дата|опубликовано|опубліковано)"
     r"[ \t]*:[ \t]*(" + _ANY_DATE + r")",
@@ -335,6 +342,15 @@ def find_published(text: str) -> dt.date | None:
             date = parse_date(match.group(1))
             if date is not None:
                 return date
+    return None
+
+
+def yearless_dateline(text: str) -> str | None:
+    """The top's dateline that names a day and month but no year, for a warning to quote."""
+    for match in _YEARLESS_DATELINE.finditer(text[:_DATELINE_WINDOW]):
+        month = match.group(2).lower()
+        if any(name.startswith(month) or month.startswith(name) for name in _MONTHS):
+            return match.group(1)
     return None
 
 

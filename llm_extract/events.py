@@ -21,6 +21,12 @@ Resolution is deterministic and explainable, and it never compares all pairs:
 
 Every link records its score and reasons. Positions are grouped per holder and
 issue into `PositionTrack`s: a holder who moves from support to oppose shows it.
+
+At corpus scale, results are read by `read_mentions`: each is validated whole and only
+its meetings are kept, as slim mentions (a third of the memory of the results), and
+`iter_events` builds the events one at a time as they are written. Resolution runs
+with the cyclic garbage collector paused: its heap holds no cycles, and each full
+collection would walk every mention.
 """
 
 from __future__ import annotations
@@ -29,24 +35,27 @@ import bisect
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from pathlib import Path
 from typing import TypeVar
 
 from llm_extract.aliases import fold
 from llm_extract.normalise import canonical_name, canonical_place, person_key, place_country
-from llm_extract.results import gc_paused
+from llm_extract.results import gc_paused, read_slim
 from llm_extract.schemas import (
     Event,
     EventDate,
     EventLink,
     EventMention,
     EventParticipant,
+    Evidence,
     ExtractionResult,
     Location,
     Meeting,
+    MeetingFormat,
     MeetingStatus,
     PositionTrack,
     Precision,
@@ -57,12 +66,18 @@ from llm_extract.score import date_bounds, text_similarity
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "ArticleMentions",
+    "MentionSet",
     "Thresholds",
     "aggregate_positions",
     "date_bounds",
+    "iter_events",
     "mention_id",
+    "mentions_of",
     "person_identity",
+    "read_mentions",
     "resolve_events",
+    "resolve_mentions",
 ]
 
 
@@ -130,7 +145,7 @@ def _place(place: str) -> tuple[str, str | None]:
     return fold(canonical_place(place)), place_country(place)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Person:
     key: str
     name: str
@@ -140,10 +155,20 @@ class _Person:
     role: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Mention:
-    order: int
-    record: EventMention
+    """What resolution keeps of one meeting: the fields it compares and the ones an event
+    reports (date, location, evidence and topics by reference), never the whole result."""
+
+    id: str
+    article_id: str
+    index: int
+    source: str
+    published: dt.date | None
+    status: MeetingStatus
+    format: MeetingFormat | None
+    date: EventDate | None
+    location: Location | None
     sides: frozenset[str]
     people: dict[str, _Person]
     start: dt.date | None
@@ -152,13 +177,32 @@ class _Mention:
     place: str | None
     country: str | None
     topics: list[str]
+    evidence: list[Evidence]
+    order: int = -1
+    """Place in the corpus (publication, then article id): set when the corpus is ordered."""
 
     @property
     def anchor(self) -> bool:
         return self.day and len(self.sides) >= 2
 
+    def record(self) -> EventMention:
+        return EventMention.model_construct(
+            id=self.id,
+            article_id=self.article_id,
+            meeting_index=self.index,
+            source=self.source,
+            published=self.published,
+            status=self.status,
+            format=self.format,
+            date=self.date,
+            location=self.location,
+            sides=sorted(self.sides),
+            people=[p.name for p in self.people.values()],
+            evidence=self.evidence,
+        )
 
-def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting) -> _Mention:
+
+def _mention(result: ExtractionResult, index: int, meeting: Meeting) -> _Mention:
     people: dict[str, _Person] = {}
     for delegation in meeting.delegations:
         named = ([(delegation.head, True)] if delegation.head else []) + [
@@ -175,24 +219,17 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
     if location is not None and (location.place or location.venue):
         place, found = _place(location.place or location.venue or "")
         country = location.country or found
-    record = EventMention.model_construct(
+    return _Mention(
         id=mention_id(result.article_id, index),
         article_id=result.article_id,
-        meeting_index=index,
+        index=index,
         source=result.source,
         published=result.published,
         status=meeting.status,
         format=meeting.format,
         date=date,
         location=location,
-        sides=sorted({d.side for d in meeting.delegations if d.side}),  # unknown is no side
-        people=[p.name for p in people.values()],
-        evidence=meeting.evidence,
-    )
-    return _Mention(
-        order=order,
-        record=record,
-        sides=frozenset(record.sides),
+        sides=frozenset(d.side for d in meeting.delegations if d.side),  # unknown is no side
         people=people,
         start=bounds[0],
         end=bounds[1],
@@ -200,26 +237,78 @@ def _mention(order: int, result: ExtractionResult, index: int, meeting: Meeting)
         place=place,
         country=country,
         topics=meeting.topics,
+        evidence=meeting.evidence,
     )
 
 
-def _mentions(results: Iterable[ExtractionResult]) -> list[_Mention]:
+@dataclass(frozen=True, slots=True)
+class ArticleMentions:
+    """One result as resolution keeps it: its meetings as mentions, nothing else."""
+
+    article_id: str
+    published: dt.date | None
+    ok: bool
+    mentions: tuple[_Mention, ...]
+
+
+def mentions_of(result: ExtractionResult) -> ArticleMentions:
+    """The slim form of `result` that `resolve_mentions` needs (a failed one has none)."""
+    ok = result.status == "ok" and result.extraction is not None
+    meetings = result.extraction.meetings if ok and result.extraction is not None else []
+    return ArticleMentions(
+        result.article_id,
+        result.published,
+        ok,
+        tuple(_mention(result, i, m) for i, m in enumerate(meetings)),
+    )
+
+
+@dataclass
+class MentionSet:
+    """Every result read, as mentions, and what reading noticed (as `ResultSet` has it);
+    `ok`, `failed` and `mentions` are counts."""
+
+    articles: list[ArticleMentions]
+    warnings: list[str]
+
+    @property
+    def ok(self) -> int:
+        return sum(a.ok for a in self.articles)
+
+    @property
+    def failed(self) -> int:
+        return sum(not a.ok for a in self.articles)
+
+    @property
+    def mentions(self) -> int:
+        return sum(len(a.mentions) for a in self.articles)
+
+
+def read_mentions(paths: Iterable[Path]) -> MentionSet:
+    """The meeting mentions of result files, read one result at a time: resolving a corpus
+    holds its mentions, not its validated results (a third of the memory)."""
+    with gc_paused():
+        kept, warnings = read_slim(paths, mentions_of)
+    return MentionSet(list(kept.values()), warnings)
+
+
+def _mentions(articles: Iterable[ArticleMentions]) -> list[_Mention]:
     ok = sorted(
-        (r for r in results if r.status == "ok" and r.extraction is not None),
-        key=lambda r: (r.published or dt.date.max, r.article_id),
+        (a for a in articles if a.ok),
+        key=lambda a: (a.published or dt.date.max, a.article_id),
     )
     out: list[_Mention] = []
-    for result in ok:
-        assert result.extraction is not None
-        for index, meeting in enumerate(result.extraction.meetings):
-            out.append(_mention(len(out), result, index, meeting))
+    for article in ok:
+        for mention in article.mentions:
+            mention.order = len(out)
+            out.append(mention)
     return out
 
 
 # --------------------------------------------------------------------------- clusters
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cluster:
     """What a merge must not contradict, kept up to date as mentions join."""
 
@@ -241,14 +330,14 @@ class _Cluster:
 
     def add(self, mention: _Mention) -> None:
         self.members.append(mention)
-        self.articles.add(mention.record.article_id)
+        self.articles.add(mention.article_id)
         self.sides |= mention.sides
         self.people |= mention.people.keys()
         if mention.start is not None and mention.end is not None:
             self.latest_start = max(self.latest_start or mention.start, mention.start)
             self.earliest_end = min(self.earliest_end or mention.end, mention.end)
-        if mention.record.format is not None:
-            self.formats.add(mention.record.format)
+        if mention.format is not None:
+            self.formats.add(mention.format)
         if mention.country is not None:
             self.countries.add(mention.country)
 
@@ -289,13 +378,13 @@ def _names(people: dict[str, _Person], keys: Iterable[str]) -> str:
 
 def _pair_score(a: _Mention, b: _Mention, t: Thresholds) -> tuple[float, list[str]] | None:
     """Score and reasons for two anchored mentions; None when they contradict."""
-    if a.record.article_id == b.record.article_id:
+    if a.article_id == b.article_id:
         return None
     assert a.start and a.end and b.start and b.end
     gap = max((b.start - a.end).days, (a.start - b.end).days, 0)
     if gap > t.date_slack_days:
         return None
-    fa, fb = a.record.format, b.record.format
+    fa, fb = a.format, b.format
     if fa and fb and fa != fb:
         return None
     if a.country and b.country and a.country != b.country:
@@ -316,7 +405,7 @@ def _pair_score(a: _Mention, b: _Mention, t: Thresholds) -> tuple[float, list[st
         reasons.append("people not named by both")
     if gap == 0:
         score += w_date
-        reasons.append(f"dates agree ({a.record.date.start}, {b.record.date.start})")  # type: ignore[union-attr]
+        reasons.append(f"dates agree ({a.date.start}, {b.date.start})")  # type: ignore[union-attr]
     else:
         score += w_date * (1 - gap / (t.date_slack_days + 1))
         reasons.append(f"dates {gap} day(s) apart")
@@ -349,15 +438,12 @@ def _attach_score(m: _Mention, cluster: _Cluster, t: Thresholds) -> tuple[float,
         return None
     first, last = cluster.span
     reasons = [f"people {_names(m.people, shared)} shared"]
-    if m.record.date is not None:
-        reasons.append(f"date {m.record.date.start} fits")
-    published = m.record.published
+    if m.date is not None:
+        reasons.append(f"date {m.date.start} fits")
+    published = m.published
     if published is None:
         return None
-    if m.record.status in _AFTER_PUBLICATION:
-        gap = (last - published).days
-    else:
-        gap = (published - first).days
+    gap = (last - published).days if m.status in _AFTER_PUBLICATION else (published - first).days
     if gap < -t.date_slack_days or gap > t.report_window_days:
         return None
     timing = 1 - max(gap, 0) / t.report_window_days
@@ -426,7 +512,7 @@ def _cluster_anchors(mentions: Sequence[_Mention], t: Thresholds) -> dict[int, _
             continue
         keep, gone = min(ra, rb), max(ra, rb)
         link = EventLink.model_construct(
-            source=by_order[a].record.id, target=by_order[b].record.id, score=score, reasons=reasons
+            source=by_order[a].id, target=by_order[b].id, score=score, reasons=reasons
         )
         clusters[keep].absorb(clusters.pop(gone), link)
         parent[gone] = keep
@@ -448,8 +534,8 @@ def _attach(
     for m in weak:
         if m.start is not None and m.end is not None:
             low, high = m.start - window, m.end + window
-        elif m.record.published is not None:
-            low, high = m.record.published - window, m.record.published + window
+        elif m.published is not None:
+            low, high = m.published - window, m.published + window
         else:
             alone.append(_Cluster.of(m))
             continue
@@ -474,8 +560,8 @@ def _attach(
             cluster = clusters[root]
             anchor = min(cluster.members, key=lambda c: c.order)
             link = EventLink.model_construct(
-                source=anchor.record.id,
-                target=m.record.id,
+                source=anchor.id,
+                target=m.id,
                 score=score,
                 reasons=[*reasons, f"attached: nothing contradicts, lead {score - runner_up:.2f}"],
             )
@@ -490,20 +576,40 @@ def resolve_events(
     results: Iterable[ExtractionResult], thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> list[Event]:
     """Events of the meetings in `results` (failed results are skipped), in date order."""
+    return resolve_mentions((mentions_of(r) for r in results), thresholds)
+
+
+def resolve_mentions(
+    articles: Iterable[ArticleMentions], thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> list[Event]:
+    """`resolve_events` on results already slimmed by `mentions_of` or `read_mentions`."""
+    return list(iter_events(articles, thresholds))
+
+
+def iter_events(
+    articles: Iterable[ArticleMentions], thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Iterator[Event]:
+    """The events of `resolve_mentions`, in the same order, built one at a time as they are
+    consumed: writing a corpus's events never holds them all (they weigh more than the
+    mentions they come from)."""
     with gc_paused():
-        mentions = _mentions(results)
+        mentions = _mentions(articles)
         clusters = _cluster_anchors(mentions, thresholds)
         alone = _attach([m for m in mentions if not m.anchor], clusters, thresholds)
-        events = [_event(c) for c in [*clusters.values(), *alone]]
-    events.sort(key=_chronological)
-    return events
+        ordered = sorted([*clusters.values(), *alone], key=_chronological)
+    del mentions, clusters, alone
+    for cluster in ordered:
+        yield _event(cluster)
 
 
-def _chronological(event: Event) -> tuple[str, str]:
-    if event.date is not None:
-        return event.date.start, event.id
-    published = min((m.published for m in event.mentions if m.published), default=None)
-    return (published.isoformat() if published else "9999"), event.id
+def _chronological(cluster: _Cluster) -> tuple[str, str]:
+    """The event's date (else its first report), then its id: the order events come in."""
+    members = sorted(cluster.members, key=_report_order)
+    date, _ = _date(members, [])
+    if date is not None:
+        return date.start, _event_id(members)
+    published = min((m.published for m in members if m.published), default=None)
+    return (published.isoformat() if published else "9999"), _event_id(members)
 
 
 # --------------------------------------------------------------------------- events
@@ -511,25 +617,30 @@ def _chronological(event: Event) -> tuple[str, str]:
 
 def _report_order(m: _Mention) -> tuple[dt.date, int, str, int]:
     return (
-        m.record.published or dt.date.min,
-        _FINALITY[m.record.status],
-        m.record.article_id,
-        m.record.meeting_index,
+        m.published or dt.date.min,
+        _FINALITY[m.status],
+        m.article_id,
+        m.index,
     )
+
+
+def _event_id(members: Sequence[_Mention]) -> str:
+    """Derived from the earliest mention: stable while the event keeps its first report."""
+    first = min(members, key=lambda m: (m.published or dt.date.max, m.id))
+    return "ev-" + hashlib.sha256(first.id.encode()).hexdigest()[:12]
 
 
 def _event(cluster: _Cluster) -> Event:
     members = sorted(cluster.members, key=_report_order)
-    first = min(members, key=lambda m: (m.record.published or dt.date.max, m.record.id))
     conflicts: list[str] = []
     date, date_conflict = _date(members, conflicts)
     place = _location(members, conflicts)
-    formats = [m.record.format for m in members if m.record.format]
+    formats = [m.format for m in members if m.format]
     if len(set(formats)) > 1:
         conflicts.append("format: " + ", ".join(sorted(set(formats))))
     history = [
         StatusReport.model_construct(
-            status=m.record.status, published=m.record.published, article_id=m.record.article_id
+            status=m.status, published=m.published, article_id=m.article_id
         )
         for m in members
     ]
@@ -538,7 +649,7 @@ def _event(cluster: _Cluster) -> Event:
         for topic in m.topics:
             topics.setdefault(fold(topic), topic)
     return Event.model_construct(
-        id="ev-" + hashlib.sha256(first.record.id.encode()).hexdigest()[:12],
+        id=_event_id(members),
         sides=sorted(cluster.sides),
         participants=_participants(members),
         date=date,
@@ -548,14 +659,14 @@ def _event(cluster: _Cluster) -> Event:
         status=history[-1].status,
         status_history=history,
         topics=list(topics.values()),
-        mentions=[m.record for m in members],
+        mentions=[m.record() for m in members],
         links=cluster.links,
         conflicts=conflicts,
     )
 
 
 def _date(members: Sequence[_Mention], conflicts: list[str]) -> tuple[EventDate | None, bool]:
-    dated = [m for m in members if m.record.date is not None and m.start and m.end]
+    dated = [m for m in members if m.date is not None and m.start and m.end]
     if not dated:
         return None, False
     latest_start = max(m.start for m in dated)  # type: ignore[type-var]
@@ -563,42 +674,38 @@ def _date(members: Sequence[_Mention], conflicts: list[str]) -> tuple[EventDate 
     if latest_start <= earliest_end:
         exact = [m for m in dated if (m.start, m.end) == (latest_start, earliest_end)]
         if exact:
-            return min(exact, key=_preferred).record.date, False
+            return min(exact, key=_preferred).date, False
         end = earliest_end.isoformat() if earliest_end != latest_start else None
         return EventDate(start=latest_start.isoformat(), end=end), False
     claims: dict[str, list[str]] = defaultdict(list)
     for m in dated:
-        d = m.record.date
+        d = m.date
         assert d is not None
-        claims[d.start + (f"..{d.end}" if d.end else "")].append(m.record.id)
+        claims[d.start + (f"..{d.end}" if d.end else "")].append(m.id)
     conflicts.append(
         "date: " + "; ".join(f"{when} ({', '.join(ids)})" for when, ids in sorted(claims.items()))
     )
-    return min(dated, key=_preferred).record.date, True
+    return min(dated, key=_preferred).date, True
 
 
 def _preferred(m: _Mention) -> tuple[int, int, int]:
     """A held report over a plan, then the most precise date, then the latest report."""
-    held = m.record.status == MeetingStatus.HELD
+    held = m.status == MeetingStatus.HELD
     assert m.start and m.end
-    published = (m.record.published or dt.date.min).toordinal()
+    published = (m.published or dt.date.min).toordinal()
     return (0 if held else 1, (m.end - m.start).days, -published)
 
 
 def _location(members: Sequence[_Mention], conflicts: list[str]) -> Location | None:
     placed = [m for m in members if m.place]
     if not placed:
-        countries = [
-            m.record.location.country
-            for m in members
-            if m.record.location and m.record.location.country
-        ]
+        countries = [m.location.country for m in members if m.location and m.location.country]
         return Location(country=_most_common(countries)) if countries else None
     places = [m.place for m in placed]
     if len(set(places)) > 1:
         conflicts.append("place: " + ", ".join(sorted({p for p in places if p})))
     best = _most_common(places)
-    chosen = [m.record.location for m in placed if m.place == best and m.record.location]
+    chosen = [m.location for m in placed if m.place == best and m.location]
     venue = next((loc.venue for loc in chosen if loc.venue), None)
     country = next((loc.country for loc in chosen if loc.country), None)
     country = country or next(m.country for m in placed if m.place == best)
@@ -619,7 +726,7 @@ def _participants(members: Sequence[_Mention]) -> list[EventParticipant]:
     for m in members:
         for key, person in m.people.items():
             seen[key].append(person)
-            articles[key].add(m.record.article_id)
+            articles[key].add(m.article_id)
     out = []
     for key, forms in seen.items():
         roles: dict[str, str] = {}

@@ -86,7 +86,8 @@ _NOTE_MARK = "†"
 _NA = "n/a"
 
 
-def leaderboard_table(runs: Sequence[Run]) -> Table:
+def leaderboard_table(runs: Sequence[Run], gold: str | None = None) -> Table:
+    """`gold` names the set in the title, so a saved table says what it was scored on."""
     rows = leaderboard_rows(runs)
     notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
     caption = (
@@ -95,7 +96,8 @@ def leaderboard_table(runs: Sequence[Run]) -> Table:
     )
     for n, note in enumerate(notes, 1):
         caption += f"\n{_NOTE_MARK * n} {escape(note)}"
-    table = Table(box=box.SIMPLE_HEAD, title="Leaderboard", caption=caption)
+    title = f"Leaderboard on {gold}" if gold else "Leaderboard"
+    table = Table(box=box.SIMPLE_HEAD, title=title, caption=caption)
     table.add_column("run", no_wrap=True)
     headers = (
         "valid", "re-ask", "meetings", "positions", "fields", "faithful", "tokens", "cost $",

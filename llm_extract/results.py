@@ -1,7 +1,7 @@
 """Reading stored results back: the one reader of results JSONL, for resume, scoring,
 review and the corpus code alike.
 
-Results come from `extract --out`, `batch collect` or an eval run's `predictions/`.
+Results come from `extract --results`, `batch collect` or an eval run's `predictions/`.
 The policy for a bad line, everywhere:
 
 - A last line that is not JSON is what a killed run leaves (cut anywhere, inside a
@@ -19,18 +19,20 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from llm_extract.errors import ResultsError
 from llm_extract.schemas import ExtractionResult
 
-__all__ = ["ResultSet", "gc_paused", "iter_results", "read_results"]
+__all__ = ["ResultSet", "gc_paused", "iter_results", "read_results", "read_slim"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +73,24 @@ def read_results(paths: Iterable[Path]) -> ResultSet:
     An article met twice (a re-run, two files) keeps its last reading, with a warning:
     two readings of one article would report every meeting twice.
     """
-    out = ResultSet()
-    by_article: dict[str, ExtractionResult] = {}
+    kept, warnings = read_slim(paths, lambda result: result)
+    return ResultSet(results=list(kept.values()), warnings=warnings)
+
+
+def read_slim(
+    paths: Iterable[Path], slim: Callable[[ExtractionResult], T]
+) -> tuple[dict[str, T], list[str]]:
+    """`slim(result)` of each result read as `read_results` reads them, by article id, and the
+    warnings: a corpus pass that needs a few fields keeps those, not a million validated
+    records. Each result is validated whole, then only its slim form is kept."""
+    warnings: list[str] = []
+    by_article: dict[str, T] = {}
     for path in paths:
-        for where, result in _read(path, out.warnings):
+        for where, result in _read(path, warnings):
             if result.article_id in by_article:
-                out.warnings.append(
-                    f"{where}: article {result.article_id} read again; kept this one"
-                )
-            by_article[result.article_id] = result
-    out.results = list(by_article.values())
-    return out
+                warnings.append(f"{where}: article {result.article_id} read again; kept this one")
+            by_article[result.article_id] = slim(result)
+    return by_article, warnings
 
 
 def _read(path: Path, warnings: list[str]) -> Iterator[tuple[str, ExtractionResult]]:

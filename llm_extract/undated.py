@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from llm_extract.articles import Article
+from llm_extract.articles import Article, yearless_dateline
 from llm_extract.normalise import resolve_date
 from llm_extract.schemas import ArticleExtraction
 
@@ -41,6 +41,9 @@ def leave_open(extraction: ArticleExtraction, article: Article) -> list[str]:
     if article.published is not None:
         return []
     warnings = []
+    hint = _HINT
+    if (dateline := yearless_dateline(article.text)) is not None:
+        hint = f"the dateline {dateline!r} names no year; {_HINT}"
     for number, meeting in enumerate(extraction.meetings, start=1):
         words: str | None = None
         if meeting.date is not None:
@@ -53,6 +56,6 @@ def leave_open(extraction: ArticleExtraction, article: Article) -> list[str]:
         if words:
             warnings.append(
                 f"meeting {number}: the date {words!r} is relative and the publication date "
-                f"is unknown, so it is left open; {_HINT}"
+                f"is unknown, so it is left open; {hint}"
             )
     return warnings

@@ -113,7 +113,7 @@ def _read_run(path: Path) -> _Run:
     predictions = load_predictions(folder)
     if not predictions:
         raise ConfigError(
-            f"{path}: no results in it; expected the JSONL of `llm-extract extract --out` "
+            f"{path}: no results in it; expected the JSONL of `llm-extract extract --results` "
             "or a run folder from `llm-extract eval`"
         )
     models = sorted({p.result.model for p in predictions.values() if p.result is not None})

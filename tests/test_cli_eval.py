@@ -66,6 +66,7 @@ def test_score_prints_tables_and_writes_a_report(tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert "Leaderboard" in out and "participants_role" in out
+    assert f"Leaderboard on gold set {GOLD.name}" in out  # a saved table says its gold
     html = report.read_text("utf-8")
     assert f"<h3>{victim.stem}</h3>" in html and "counted as all-missed" in html
     code, out, _ = invoke("score", predictions, "--gold", GOLD, "--articles", SEEDS, "--json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import random
 import sys
 from collections import defaultdict
@@ -14,8 +15,15 @@ import pytest
 
 from llm_extract.cache import Cache
 from llm_extract.coref import coref_scores
-from llm_extract.events import aggregate_positions, resolve_events
+from llm_extract.events import (
+    aggregate_positions,
+    iter_events,
+    read_mentions,
+    resolve_events,
+    resolve_mentions,
+)
 from llm_extract.extraction import extract
+from llm_extract.results import read_results
 from llm_extract.schemas import Event, ExtractionResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,6 +277,27 @@ def test_a_generated_corpus_of_thousands_resolves_to_its_known_events() -> None:
     assert {m.published for e in events for m in e.mentions} <= {
         dt.date.fromisoformat(r["published"]) for r in raw
     }
+
+
+def test_a_file_read_as_mentions_resolves_event_for_event_as_its_whole_results(
+    tmp_path: Path,
+) -> None:
+    """The slim path (`read_mentions`, `iter_events`) is what `events` runs on a corpus: it
+    must read, warn, skip and resolve exactly as whole results do."""
+    raw, _ = _corpus_module().generate(1500, seed=5)
+    raw[3] = {**raw[3], "status": "failed", "error": "boom", "extraction": None}
+    raw[7] = {**raw[7], "cost_usd": 0.1}  # another version's field
+    raw.append({**raw[20], "status": "failed", "error": "re-run failed", "extraction": None})
+    lines = [json.dumps(r, ensure_ascii=False) for r in raw]
+    path = tmp_path / "results.jsonl"
+    path.write_text("\n".join(lines) + "\n" + lines[0][:60], "utf-8")  # a killed run's tail
+    whole, slim = read_results([path]), read_mentions([path])
+    assert slim.warnings == whole.warnings and len(slim.warnings) == 3
+    assert slim.failed == whole.failed == 2 and slim.ok == len(whole.ok)
+    expected = [e.model_dump() for e in resolve_events(whole.results)]
+    assert [e.model_dump() for e in iter_events(slim.articles)] == expected
+    assert [e.model_dump() for e in resolve_mentions(slim.articles)] == expected
+    assert slim.mentions == sum(len(e["mentions"]) for e in expected) > 1000
 
 
 def test_a_delegation_whose_side_the_text_leaves_unnamed_is_no_side() -> None:

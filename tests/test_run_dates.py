@@ -67,6 +67,15 @@ def test_baseline_relative_date_without_publication_date_warns_and_stays_open():
     assert any("'Вчера' is relative" in w and "--published" in w for w in result.warnings)
 
 
+def test_a_dateline_without_a_year_is_named_in_the_warning():
+    """Agency datelines («МОСКВА, 20 марта.») give no year: the warning says so, not only
+    that the date is unknown."""
+    article = llm_extract.load_article("МОСКВА, 20 марта. " + YESTERDAY)
+    [result] = llm_extract.extract([article], model="baseline")
+    assert result.published is None and result.extraction.meetings[0].date is None
+    assert any("'МОСКВА, 20 марта' names no year" in w for w in result.warnings)
+
+
 def test_baseline_resolves_it_with_published_given_in_python():
     import datetime as dt
 

@@ -372,6 +372,17 @@ def test_cli_writes_the_page(tmp_path: Path, fixture_results: dict[str, Path]) -
     assert "Traceback" not in missing.output
 
 
+def test_cli_takes_a_gold_set_by_name(tmp_path: Path, fixture_results: dict[str, Path]) -> None:
+    """`--gold seeds` as `eval`, `score` and `compare` take it, not only a folder."""
+    out = tmp_path / "review.html"
+    args = ["view", str(fixture_results["fixture-sloppy"]), "--out", str(out), "--gold"]
+    result = CliRunner().invoke(app, [*args, "seeds"])
+    assert result.exit_code == 0, result.output
+    assert page_data(out.read_text("utf-8"))["gold"]["articles"] == 5
+    wrong = CliRunner().invoke(app, [*args, "sedes"])
+    assert wrong.exit_code == 1 and "seeds, dev, test" in wrong.stderr
+
+
 # --------------------------------------------------------------------------- events
 
 

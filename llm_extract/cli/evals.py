@@ -126,9 +126,9 @@ def _console() -> Console:
     return Console(width=max(Console().width, 120))
 
 
-def _show(runs: list[Run]) -> None:
+def _show(runs: list[Run], gold: str | None = None) -> None:
     console = _console()
-    console.print(leaderboard_table(runs))
+    console.print(leaderboard_table(runs, gold))
     if (events := events_table(runs)) is not None:
         console.print(events)
     console.print(fields_table(runs))
@@ -255,7 +255,7 @@ def eval_models(
         scored[chosen.name] = runs
         if not as_json:
             typer.echo(f"gold set {chosen.name}: {chosen.gold} ({len(runs)} runs)", err=True)
-            _show(runs)
+            _show(runs, f"gold set {chosen.name}")
         if runs:
             target = report or folder / "report.html"
             if report is not None and len(sets) > 1:
@@ -358,7 +358,7 @@ def score(
     if as_json:
         _print_json(_run_json(run))
     else:
-        _show([run])
+        _show([run], f"gold set {chosen.name}")
     if report is not None:
         _write_report(report, render_html([run], title=f"llm-extract score: {run.name}"))
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from llm_extract.cli._common import user_errors
-from llm_extract.events import aggregate_positions, resolve_events
+from llm_extract.events import aggregate_positions, iter_events, read_mentions
 from llm_extract.results import ResultSet, read_results
 from llm_extract.schemas import Event
 
@@ -22,7 +22,7 @@ __all__ = ["ResultPaths", "events", "read_for_cli"]
 ResultPaths = Annotated[
     list[Path],
     typer.Argument(
-        help="Results: JSONL from `extract --out` or `batch collect`, .json results or folders."
+        help="Results: JSONL from `extract --results` or `batch collect`, .json results or folders."
     ),
 ]
 
@@ -35,11 +35,15 @@ class EventFormat(StrEnum):
 def read_for_cli(paths: list[Path]) -> ResultSet:
     """Read results and say on stderr what was skipped."""
     found = read_results(paths)
-    for warning in found.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    if found.failed:
-        typer.echo(f"llm-extract: {found.failed} failed result(s) skipped", err=True)
+    _tell(found.warnings, found.failed)
     return found
+
+
+def _tell(warnings: list[str], failed: int) -> None:
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if failed:
+        typer.echo(f"llm-extract: {failed} failed result(s) skipped", err=True)
 
 
 def events(
@@ -61,31 +65,40 @@ def events(
 ) -> None:
     """Resolve the meetings of many results into events: one per real-world meeting."""
     with user_errors():
-        found = read_for_cli(paths)
-        resolved = resolve_events(found.results)
-        mentions = sum(len(e.mentions) for e in resolved)
-        typer.echo(
-            f"llm-extract: {mentions} meeting mention(s) from {len(found.ok)} result(s) "
-            f"resolved into {len(resolved)} event(s)",
-            err=True,
-        )
-        if out is not None:
-            _write_jsonl(out, (e.model_dump_json() for e in resolved))
-        if positions is not None:
-            tracks = aggregate_positions(found.results)
-            _write_jsonl(positions, (t.model_dump_json() for t in tracks))
+        found = read_mentions(paths)
+        _tell(found.warnings, found.failed)
+        resolved: Iterable[Event] = iter_events(found.articles)
         if output_format is EventFormat.table:
-            Console(width=max(Console().width, 120)).print(timeline_table(resolved))
-        elif out is None:
+            resolved = list(resolved)  # the timeline needs them all; lines are written as built
+        count = 0
+        if out is not None:
+            count = _write_jsonl(out, (e.model_dump_json() for e in resolved))
+        elif output_format is EventFormat.jsonl:
             for event in resolved:
                 typer.echo(event.model_dump_json())
+                count += 1
+        if positions is not None:
+            tracks = aggregate_positions(read_results(paths).results)
+            _write_jsonl(positions, (t.model_dump_json() for t in tracks))
+        if isinstance(resolved, list):
+            count = len(resolved)
+            Console(width=max(Console().width, 120)).print(timeline_table(resolved))
+        typer.echo(
+            f"llm-extract: {found.mentions} meeting mention(s) from {found.ok} result(s) "
+            f"resolved into {count} event(s)",
+            err=True,
+        )
 
 
-def _write_jsonl(path: Path, lines: Iterable[str]) -> None:
+def _write_jsonl(path: Path, lines: Iterable[str]) -> int:
+    """Write the lines as they come; returns how many."""
+    count = 0
     with path.open("w", encoding="utf-8") as handle:
         for line in lines:
             handle.write(line + "\n")
+            count += 1
     typer.echo(f"wrote {path}", err=True)
+    return count
 
 
 def timeline_table(resolved: list[Event]) -> Table:

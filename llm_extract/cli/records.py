@@ -147,7 +147,7 @@ def _summary(results: Sequence[ExtractionResult]) -> Group:
         for kind, count in kinds.most_common(10):
             add_data_row(table, str(count), kind)
         parts.append(table)
-    parts.append(Text("every record: --format json, or the --out file"))
+    parts.append(Text("every record: --format json, or the --results file"))
     return Group(*parts)
 
 

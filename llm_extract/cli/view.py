@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from llm_extract.cli._common import user_errors
+from llm_extract.goldsets import gold_set
 from llm_extract.view import build_view, write_view
 
 __all__ = ["view"]
@@ -17,15 +18,19 @@ def view(
     results: Annotated[
         Path,
         typer.Argument(
-            help="Results to review: the JSONL of `extract --out`, or a run folder from `eval`."
+            help="Results to review: the JSONL of `extract --results`, or a run folder from `eval`."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
         "review.html"
     ),
     gold: Annotated[
-        Path | None,
-        typer.Option(help="Gold folder (<article id>.json): mark matched, missed and spurious."),
+        str | None,
+        typer.Option(
+            metavar="SET|FOLDER",
+            help="A gold set (seeds, dev, test) or a folder of <article id>.json: mark "
+            "matched, missed and spurious.",
+        ),
     ] = None,
     against: Annotated[
         Path | None,
@@ -48,8 +53,17 @@ def view(
 ) -> None:
     """Write a self-contained HTML page: each article with its records highlighted."""
     with user_errors():
+        gold_folder = None
+        if gold is not None:
+            chosen = gold_set(gold)
+            gold_folder, articles = chosen.gold, articles or chosen.articles
         page = build_view(
-            results, gold=gold, against=against, events=events, articles=articles, title=title
+            results,
+            gold=gold_folder,
+            against=against,
+            events=events,
+            articles=articles,
+            title=title,
         )
         write_view(out, page)
     shown = len(page.articles)

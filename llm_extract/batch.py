@@ -34,7 +34,7 @@ from typing import Any
 
 from llm_extract.articles import Article, load_article
 from llm_extract.batch_api import BATCH_URL, BatchInfo, batch_status, download, submit
-from llm_extract.cache import Cache, CacheMiss, CallLog
+from llm_extract.cache import Cache, CacheMiss, CacheMode, CallLog
 from llm_extract.chunks import DEFAULT_CHUNK_CHARS
 from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
 from llm_extract.errors import ArticleError, ConfigError
@@ -271,19 +271,30 @@ class ReaskNeedsEndpoint(CacheMiss):
     failure = "transport"
 
 
-class _BatchAnswers(Cache):
-    """Batch answers as recorded answers to exactly the requests they answer.
+class _BatchAnswers:
+    """Batch answers as recorded answers to exactly the requests they answer: a replay
+    store (`llm_extract.cache.ReplayStore`) in front of the run's own cache.
 
     Everything else (the re-asks) goes to `inner`, the run's own cache, and then
     to the endpoint; without an endpoint (`live=False`) a request that is not a
     batch answer is a `CacheMiss` rather than a call.
     """
 
+    mode: CacheMode = "use"
+
     def __init__(self, inner: Cache | None, *, live: bool) -> None:
-        super().__init__(inner.directory if inner is not None else None, mode="use")
         self.inner = inner
         self.live = live
+        self.hits = 0
         self._answers: dict[str, list[Any]] = {}
+
+    @property
+    def records(self) -> bool:
+        return self.inner is not None and self.inner.records
+
+    @property
+    def threaded(self) -> bool:
+        return self.inner is not None and self.inner.threaded
 
     def add(self, key: str, body: dict[str, Any]) -> None:
         slot = self._answers.setdefault(key, [body, 0])
@@ -314,6 +325,9 @@ class _BatchAnswers(Cache):
     def mark_failed(self, model: str, keys: Iterable[str]) -> None:
         if self.inner is not None:
             self.inner.mark_failed(model, keys)
+
+    def logged_by(self, call_log: CallLog | None) -> bool:
+        return self.inner is not None and self.inner.logged_by(call_log)
 
 
 BatchAnswers = _BatchAnswers

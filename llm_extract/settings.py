@@ -250,7 +250,8 @@ class RunSettings:
     """The store: a `.db` file or a folder of JSON files (`$LLM_EXTRACT_CACHE_DIR`);
     None: the call log's `logs.db`."""
     log: bool = True
-    """Log every call to `logs.db`."""
+    """Log every call to `logs.db`; False writes no call rows at all (a `.db` cache then
+    only replays)."""
     retry_failed: bool = False
     wait_for_lock: bool = False
     """When another run writes `out`, wait for it to end (then resume) instead of refusing."""
@@ -277,7 +278,7 @@ class RunSettings:
         """The record/replay cache these settings name (`llm_extract.cache.Cache`)."""
         from llm_extract.cache import Cache
 
-        return Cache(self.cache_dir, mode=self.cache)
+        return Cache(self.cache_dir, mode=self.cache, no_log=not self.log)
 
     def open_call_log(self) -> Any:
         """The call log (`llm_extract.cache.CallLog`), or None with `log=False`."""

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from answers import INVALID, VALID
+from answers import INVALID, VALID, answer, article_of
 from loopback import completion
+from typer.testing import CliRunner
 
 from llm_extract.cache import (
     Cache,
@@ -20,10 +21,12 @@ from llm_extract.cache import (
     endpoint_identity,
     params_digest,
 )
+from llm_extract.cli import app
 from llm_extract.client import CallStats, Client, ClientConfig
 from llm_extract.errors import ConfigError
 from llm_extract.schemas import PromptInfo
 
+SEED = "seeds/000_5fadb3ca50ee0a75.txt"
 SYSTEM = "Extract meetings."
 TURNS = [{"role": "user", "content": "Статья."}]
 
@@ -330,3 +333,24 @@ def test_the_default_cache_is_the_call_log_database(tmp_path, monkeypatch):
     assert Cache(tmp_path / "folder.db").log is not None
     (tmp_path / "dir.db").mkdir()
     assert Cache(tmp_path / "dir.db").log is None and Cache(tmp_path / "x").log is None
+
+
+def test_no_log_writes_no_rows(server, tmp_path):
+    """`--no-log` with the default cache (the call log's database): it replays what the
+    log holds and adds nothing to it, and with no log yet it creates none."""
+    home = tmp_path / "llm-extract-home"  # conftest's $LLM_EXTRACT_HOME
+    server.responder = lambda request: completion(
+        tool=answer(evidence=[{"text": article_of(request).split(".")[0]}]) | {"positions": []}
+    )
+    extract = ["extract", SEED, "--model", "fixture-loopback", "--base-url", server.url]
+    ran = CliRunner().invoke(app, [*extract, "--no-log"])
+    assert ran.exit_code == 0, ran.output
+    assert not (home / "logs.db").exists()
+    ran = CliRunner().invoke(app, extract)
+    assert ran.exit_code == 0, ran.output
+    logged = CallLog(home / "logs.db").rows()
+    assert len(logged) == 1 and len(server.chat_requests()) == 2
+    ran = CliRunner().invoke(app, [*extract, "--no-log"])
+    assert ran.exit_code == 0, ran.output
+    assert len(server.chat_requests()) == 2, "the logged answer was not replayed"
+    assert CallLog(home / "logs.db").rows() == logged

@@ -195,7 +195,8 @@ NoLog = Annotated[
     typer.Option(
         "--no-log",
         metavar="",
-        help="Do not log calls to logs.db; a .db cache still records its successful calls.",
+        help="Write no call rows: a .db cache (its entries are log rows) only replays; "
+        "a folder cache still records.",
         rich_help_panel=CACHE_PANEL,
     ),
 ]

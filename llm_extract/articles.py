@@ -35,6 +35,7 @@ __all__ = [
     "load_article",
     "parse_date",
     "read_dates",
+    "text_hash",
 ]
 
 MAX_ARTICLE_BYTES = 5_000_000
@@ -191,6 +192,12 @@ def read_dates(path: str | Path) -> dict[str, dt.date]:
     return dates
 
 
+def text_hash(text: str) -> str:
+    """A short digest of an article's text: the id of text given directly, and what a
+    result records so a re-run can tell that its article changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def _read_file(path: Path) -> bytes:
     """The file's bytes, or an `ArticleError` saying why not: never an `OSError`, and
     never a wait on a FIFO that nobody writes to."""
@@ -269,7 +276,7 @@ def _from_bytes(
     if not text:
         raise ArticleError(f"{source}: the article has a header but no body")
     return Article(
-        id=article_id or f"text-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}",
+        id=article_id or f"text-{text_hash(text)}",
         text=text,
         published=published or found or find_published(text),
         source=source,

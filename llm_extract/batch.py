@@ -44,7 +44,7 @@ from llm_extract.pipeline import DEFAULT_GROUNDING_REASKS, Extractor
 from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.runner import Runner, Tally
 from llm_extract.schemas import ExtractionResult
-from llm_extract.sources import ArticleIds, DuplicateId, expand_sources
+from llm_extract.sources import ArticleIds, DuplicateId, article_states, expand_sources
 
 __all__ = [
     "BATCH_MODE",
@@ -623,7 +623,13 @@ async def _collect(
     concurrency: int,
 ) -> CollectSummary:
     """The collect run itself, under the results file's lock."""
-    done = resume_output(out_path, list(by_id), identity=extractor.identity, keep=False)
+    done = resume_output(
+        out_path,
+        list(by_id),
+        identity=extractor.identity,
+        keep=False,
+        current=article_states(by_id.values()),
+    )
     collector = _Collector(extractor, answers)
     summary = CollectSummary(out=out_path)
     seen: set[str] = set()

@@ -44,7 +44,16 @@ from llm_extract.runner import (
     interrupted,
 )
 from llm_extract.schemas import ExtractionResult
-from llm_extract.sources import ArticleIds, Source, expand_sources, load, read_stdin, source_id
+from llm_extract.sources import (
+    ArticleIds,
+    Source,
+    article_states,
+    check_dates,
+    expand_sources,
+    load,
+    read_stdin,
+    source_id,
+)
 
 __all__ = [
     "BASELINE",
@@ -125,6 +134,8 @@ async def extract_async(
         key = source_id(item)
         if key is not None:
             ids.add(key, item)  # type: ignore[arg-type]
+    if dates:
+        check_dates(dates, ids)
     if rpm is not None:
         if extractor is not None:
             raise ConfigError("set rpm on the extractor's ClientConfig, not on the run")
@@ -174,6 +185,7 @@ async def _run(
             [key for i in items if (key := source_id(i)) is not None],
             identity=extractor.identity,
             retry_failed=retry_failed,
+            current=article_states(items, published, dates),
         )
     results: list[ExtractionResult | None] = [done.get(source_id(i) or "") for i in items]
     todo = [(n, item) for n, item in enumerate(items) if results[n] is None]

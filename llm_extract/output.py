@@ -5,25 +5,30 @@ through `ResultSink`, each line in one write(2) to a file opened for appending,
 so a killed run leaves whole lines only, or one cut last line that the next run
 drops (`resume_output`). A file holds comparable results only: `RunIdentity`
 (model, prompt hash, schema hash) is checked against every line before a run
-resumes it. One run writes a file at a time (`lock_output`).
+resumes it. One run writes a file at a time (`lock_output`). A result whose
+article changed since it was written (its text, by `text_hash`, or its publication
+date) is not done: a resume drops its line and the run does it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from llm_extract.articles import Article, text_hash
 from llm_extract.errors import ConfigError
 from llm_extract.results import iter_results  # the one results reader and its bad-line policy
 from llm_extract.runlock import OutputLock, OutputLocked
 from llm_extract.schemas import ExtractionResult, PromptInfo
 
 __all__ = [
+    "ArticleState",
     "ResultSink",
     "ResultWriter",
     "RunIdentity",
@@ -46,6 +51,25 @@ class RunIdentity:
     model: str
     prompt: PromptInfo | None
     schema_hash: str
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What of an article its result depends on besides the run: its text and date."""
+
+    text_hash: str
+    published: dt.date | None
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleState:
+        return cls(text_hash(article.text), article.published)
+
+    def changed(self, result: ExtractionResult) -> bool:
+        """True when `result` was made from another text or publication date; results
+        written before `text_hash` existed compare on the date alone."""
+        if result.text_hash is not None and result.text_hash != self.text_hash:
+            return True
+        return result.published != self.published
 
 
 def read_results(path: str | Path) -> list[ExtractionResult]:
@@ -157,38 +181,48 @@ def resume_output(
     identity: RunIdentity,
     retry_failed: bool = False,
     keep: bool = True,
+    current: Callable[[str], ArticleState | None] | None = None,
 ) -> dict[str, ExtractionResult | None]:
     """Results already in `path` by article id (values None unless `keep`), for a re-run.
 
     Refuses a file made by another model, prompt or schema: one output holds
     comparable results only. With `retry_failed` the failures are removed first.
-    A last line left unfinished by a killed run is dropped first (with a warning).
+    With `current` (an article's state now, by id; None when it cannot be read),
+    the results of `ids` whose article changed are removed too, so the run redoes
+    them. A last line left unfinished by a killed run is dropped first (with a warning).
     It may rewrite `path`: call it holding the file's lock (`lock_output`).
     """
     if path.exists():
         _mend_last_line(path)
+    wanted = set(ids)
     done: dict[str, ExtractionResult | None] = {}
     failed: set[str] = set()
-    kept: list[ExtractionResult] = []
+    changed: set[str] = set()
+    states: dict[str, ArticleState | None] = {}
     for result in iter_results(path):
         check_resumable(path, result, identity)
+        key = result.article_id
         if result.status == "failed":
-            failed.add(result.article_id)
+            failed.add(key)
             if retry_failed:
                 continue
-        if retry_failed:
-            kept.append(result)
-        done[result.article_id] = result if keep else None
-    if retry_failed and failed:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.unlink(missing_ok=True)
-        sink = ResultSink(tmp)
-        try:
-            for result in kept:
-                sink.write(result)
-        finally:
-            sink.close()
-        os.replace(tmp, path)
+        if current is not None and key in wanted:
+            if key not in states:
+                states[key] = current(key)
+            state = states[key]
+            if key in changed or (state is not None and state.changed(result)):
+                changed.add(key)
+                done.pop(key, None)
+                continue
+        done[key] = result if keep else None
+    if (retry_failed and failed) or changed:
+        _drop(path, lambda r: r.article_id in changed or (retry_failed and r.status == "failed"))
+    if changed:
+        log.warning(
+            "%s: %d articles changed since their results were written (text or publication "
+            "date); their results are replaced",
+            path, len(changed),
+        )  # fmt: skip
     finished = [key for key in ids if key in done]
     if finished:
         left = sum(key in failed for key in finished)
@@ -197,6 +231,21 @@ def resume_output(
             "%s: resuming, %d of %d articles already done%s", path, len(finished), len(ids), note
         )
     return done
+
+
+def _drop(path: Path, dropped: Callable[[ExtractionResult], bool]) -> None:
+    """Rewrite `path` without the results `dropped` picks, through `ResultSink`, and put
+    the new file in place in one rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    sink = ResultSink(tmp)
+    try:
+        for result in iter_results(path):
+            if not dropped(result):
+                sink.write(result)
+    finally:
+        sink.close()
+    os.replace(tmp, path)
 
 
 def check_resumable(path: Path, result: ExtractionResult, identity: RunIdentity) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from llm_extract.articles import Article
+from llm_extract.articles import Article, text_hash
 from llm_extract.cache import Cache, CacheMiss, CallLog
 from llm_extract.chunks import (
     CHUNK_OVERLAP,
@@ -231,6 +231,7 @@ class Extractor:
             extraction=extraction,
             prompt=self.prompt_info,
             schema_hash=self.schema_hash,
+            text_hash=text_hash(article.text) if article is not None else None,
             warnings=list(warnings),
             ungrounded=[
                 path for path, evidence in iter_evidence(extraction) if not evidence.grounded

@@ -56,6 +56,7 @@ PARQUET_SCHEMA = pa.schema(
         ("prompt_name", _TEXT),
         ("prompt_hash", _TEXT),
         ("schema_hash", _TEXT),
+        ("text_hash", _TEXT),
         *((f"usage_{name}", pa.int64()) for name in _USAGE),
         ("attempts", pa.int64()),
         ("reasks", pa.int64()),

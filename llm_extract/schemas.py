@@ -440,6 +440,14 @@ class ExtractionResult(BaseModel):
     extraction: ArticleExtraction | None = None
     prompt: PromptInfo | None = None
     schema_hash: str | None = None
+    text_hash: str | None = Field(
+        default=None,
+        description=(
+            "The first 16 hex digits of the SHA-256 of the article text (UTF-8) the result "
+            "was made from, so a re-run into the same file redoes an article whose text changed. None when "
+            "the article could not be read, and in results written before this field existed."
+        ),
+    )
     usage: Usage = Field(default_factory=Usage)
     attempts: int = Field(default=0, description="Calls made, transport retries included.")
     reasks: int = Field(default=0, description="Re-asks after a validation or grounding failure.")

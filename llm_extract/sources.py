@@ -2,7 +2,7 @@
 
 Sources are paths, folders, '-' for stdin, or `Article`s. A folder's files that
 are not articles (by suffix, `ARTICLE_SUFFIXES`) are skipped with one line
-saying so. Results are keyed by article id, so two sources with one id are
+saying so, its subfolders with another. Results are keyed by article id, so two sources with one id are
 refused here, by `ArticleIds`, the one check every run uses.
 """
 
@@ -11,13 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from llm_extract.articles import ARTICLE_SUFFIXES, Article, load_article
 from llm_extract.errors import ArticleError, ConfigError
+from llm_extract.output import ArticleState
 
-__all__ = ["ArticleIds", "DuplicateId", "Source", "Unread", "expand_sources", "load", "source_id"]
+__all__ = [
+    "ArticleIds",
+    "DuplicateId",
+    "Source",
+    "Unread",
+    "article_states",
+    "check_dates",
+    "expand_sources",
+    "load",
+    "source_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +37,9 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
     """Folders become their article files (sorted); '-' is stdin; other items pass through.
 
     Files in a folder that are not articles (by suffix, see `ARTICLE_SUFFIXES`) are
-    skipped, and how many and which kinds is said in one line.
+    skipped, and how many and which kinds is said in one line. Subfolders are not
+    read (a folder of articles often holds other runs' data, such as dev/ and test/
+    splits, that a run must not take in unasked) and are named in another line.
     """
     expanded: list[str | Path | Article] = []
     for source in sources:
@@ -45,6 +58,7 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
             expanded.append(path)  # cannot be listed: a failed result says why
             continue
         found = [p for p in entries if p.suffix.lower() in ARTICLE_SUFFIXES]
+        folders = [p for p in entries if p.is_dir() and p not in found]  # x.txt/: a failed result
         files = [p for p in entries if not p.is_dir()]
         skipped = Counter(p.suffix.lower() or "no suffix" for p in files if p not in found)
         if skipped:
@@ -53,9 +67,16 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
                 "%s: skipped %d files that are not articles (%s); articles are %s files",
                 path, skipped.total(), kinds, "/".join(sorted(ARTICLE_SUFFIXES)),
             )  # fmt: skip
+        if folders:
+            log.warning(
+                "%s: skipped %d subfolders (%s): a folder's own files are read, not its "
+                "subfolders'; name them or use a glob",
+                path, len(folders), ", ".join(p.name for p in folders),
+            )  # fmt: skip
         if not found:
             raise ArticleError(
                 f"{path}: a folder with no {'/'.join(sorted(ARTICLE_SUFFIXES))} files"
+                + ("; its subfolders are not read: name them or use a glob" if folders else "")
             )
         expanded.extend(found)
     return expanded
@@ -106,6 +127,29 @@ def load(
     return load_article(source, published=given)
 
 
+def article_states(
+    sources: Iterable[Source],
+    published: dt.date | None = None,
+    dates: Mapping[str, dt.date] | None = None,
+) -> Callable[[str], ArticleState | None]:
+    """Each source's state now by article id, read when asked (for `resume_output`, which
+    asks only for the ids it has results of): reading and hashing, no model. None for an
+    id the run was not given and for an article that cannot be read now (its result
+    stands; the file may be back)."""
+    by_id = {key: source for source in sources if (key := source_id(source)) is not None}
+
+    def state(key: str) -> ArticleState | None:
+        source = by_id.get(key)
+        if source is None:
+            return None
+        try:
+            return ArticleState.of(load(source, published, dates))
+        except ArticleError:
+            return None
+
+    return state
+
+
 class DuplicateId(ConfigError):
     """Two sources share an article id: results are keyed by id, so one would be lost."""
 
@@ -128,3 +172,18 @@ class ArticleIds:
 
     def __contains__(self, key: str) -> bool:
         return key in self._where
+
+
+def check_dates(dates: Mapping[str, dt.date], ids: ArticleIds) -> None:
+    """Warn of the dates given for files that are not among the run's articles: a
+    typo in a dates file would otherwise lose that article's date without a word."""
+    unmatched = sorted(key for key in dates if key not in ids)
+    if unmatched:
+        shown = ", ".join(unmatched[:10]) + (
+            f" and {len(unmatched) - 10} more" if len(unmatched) > 10 else ""
+        )
+        log.warning(
+            "dates given for %d files that are not among this run's articles: %s "
+            "(a file is named by its path, name or stem)",
+            len(unmatched), shown,
+        )  # fmt: skip

@@ -494,3 +494,27 @@ def test_prepared_requests_are_strict_and_carry_no_default_temperature(tmp_path)
     [line] = _lines(tmp_path / "requests.jsonl")
     assert line["body"]["response_format"]["json_schema"]["strict"] is True
     assert "temperature" not in line["body"]
+
+
+def test_collect_again_redoes_an_article_edited_since_its_result(stand_in, tmp_path):
+    """The resume rule of `extract`: an article whose text changed is not done. Its old
+    answer was for the old text, so the redo says to prepare again, in its place."""
+    sources = []
+    for seed in SEEDS[1:3]:
+        copy = tmp_path / seed.name
+        copy.write_bytes(seed.read_bytes())
+        sources.append(copy)
+    requests = prepare(sources, out=tmp_path / "r.jsonl", model=MODEL).files[0]
+    output = _vllm_output(requests, stand_in, tmp_path / "fixture-vllm-output.jsonl")
+    out = tmp_path / "out.jsonl"
+    assert collect([output], sources, out=out, model=MODEL).ok == 2
+    assert collect([output], sources, out=out, model=MODEL).done_before == 2
+
+    sources[0].write_text(sources[0].read_text("utf-8") + "\nДополнено.", "utf-8")
+    summary = collect([output], sources, out=out, model=MODEL)
+    assert (summary.done_before, summary.failed) == (1, 1)
+    results = {r.article_id: r for r in read_results(out)}
+    assert len(results) == 2 == len(out.read_text("utf-8").splitlines())
+    edited = results[sources[0].stem]
+    assert edited.failure == "config" and "prepare and run the batch again" in edited.error
+    assert results[sources[1].stem].status == "ok"

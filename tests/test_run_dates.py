@@ -137,3 +137,39 @@ def test_status_line_when_not_a_terminal(tmp_path, caplog):
     assert lines[0].startswith("extract baseline: 1/2 done, 0 failed, ")
     assert lines[-1].startswith("extract baseline: 2/2 done, 0 failed, ")
     assert "articles/s, ETA " in lines[-1]
+
+
+def test_a_folder_run_names_the_subfolders_it_does_not_read(tmp_path):
+    folder = tmp_path / "articles"
+    for split in ("dev", "test"):
+        (folder / split).mkdir(parents=True)
+        (folder / split / "x.txt").write_text(YESTERDAY, "utf-8")
+    (folder / "README.md").write_text(YESTERDAY, "utf-8")
+    (folder / "index.csv").write_text("a,b\n", "utf-8")
+    result = runner.invoke(app, ["extract", str(folder), "-m", "baseline", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 files that are not articles (1 .csv)" in result.stderr
+    assert "skipped 2 subfolders (dev, test)" in result.stderr
+    assert "name them or use a glob" in result.stderr
+    assert [json.loads(line)["article_id"] for line in result.stdout.splitlines()] == ["README"]
+
+
+def test_a_folder_of_subfolders_only_says_they_are_not_read(tmp_path):
+    (tmp_path / "articles" / "dev").mkdir(parents=True)
+    (tmp_path / "articles" / "dev" / "x.txt").write_text(YESTERDAY, "utf-8")
+    result = runner.invoke(app, ["extract", str(tmp_path / "articles"), "-m", "baseline"])
+    assert result.exit_code != 0
+    said = " ".join(result.output.split())
+    assert "its subfolders are not read: name them or use a glob" in said
+
+
+def test_dates_rows_that_match_no_article_are_named(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(YESTERDAY, "utf-8")
+    dates = tmp_path / "dates.csv"
+    dates.write_text("file,published\nin/a.txt,2026-03-01\nin/aa.txt,2026-03-02\nb,2026-03-03\n")
+    result = runner.invoke(app, ["extract", str(folder), "-m", "baseline", "--dates", str(dates)])
+    assert result.exit_code == 0, result.output
+    assert "dates given for 2 files that are not among this run's articles: aa, b" in result.stderr
+    assert json.loads(result.stdout)[0]["published"] == "2026-03-01"

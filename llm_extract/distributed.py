@@ -515,7 +515,7 @@ OUTPUT_FORMATS = ("jsonl", "parquet")
 
 
 def _output_format(out: Path, format: str | None) -> str:
-    """`format`, else "parquet" for an `--out` ending in .parquet, else "jsonl"."""
+    """`format`, else "parquet" for a `--results` ending in .parquet, else "jsonl"."""
     chosen = format or ("parquet" if out.suffix == ".parquet" else "jsonl")
     if chosen not in OUTPUT_FORMATS:
         raise ConfigError(f"--format {chosen!r}: use one of {', '.join(OUTPUT_FORMATS)}")

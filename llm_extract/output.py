@@ -110,12 +110,14 @@ def writable_output(out: str | Path) -> Path:
     path = Path(out)
     if path.is_dir():
         raise ConfigError(
-            f"--out {path} is a folder; give a file path such as {path}/results.jsonl"
+            f"--results {path} is a folder; give a file path such as {path}/results.jsonl"
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(f"cannot create the folder for --out {path}: {err.strerror}") from None
+        raise ConfigError(
+            f"cannot create the folder for --results {path}: {err.strerror}"
+        ) from None
     return path
 
 
@@ -253,17 +255,17 @@ def check_resumable(path: Path, result: ExtractionResult, identity: RunIdentity)
     run = identity
     if result.model != run.model:
         raise ConfigError(
-            f"{path} holds results of {result.model}, not {run.model}; give another --out"
+            f"{path} holds results of {result.model}, not {run.model}; give another --results"
         )
     prompt = run.prompt
     if result.prompt is not None and (prompt is None or result.prompt.hash != prompt.hash):
         raise ConfigError(
             f"{path} holds results made with prompt {result.prompt.name} hash "
             f"{result.prompt.hash}, this run's is {prompt.hash if prompt else 'none'}: the prompt "
-            "changed; give a new --out so runs stay comparable"
+            "changed; give a new --results so runs stay comparable"
         )
     if result.schema_hash is not None and result.schema_hash != run.schema_hash:
         raise ConfigError(
             f"{path} holds results made with schema hash {result.schema_hash}, this run's is "
-            f"{run.schema_hash}: the schema changed; give a new --out so runs stay comparable"
+            f"{run.schema_hash}: the schema changed; give a new --results so runs stay comparable"
         )

@@ -110,8 +110,8 @@ def parquet_results(folder: Path) -> pa_dataset.Dataset | None:
     """The parts already in `folder` as one dataset; None when there are none."""
     if folder.exists() and not folder.is_dir():
         raise ConfigError(
-            f"--out {folder} is a file; Parquet results are a folder of parts: give a new "
-            "--out, or --format jsonl to append to a JSONL file"
+            f"--results {folder} is a file; Parquet results are a folder of parts: give a "
+            "new --results, or --format jsonl to append to a JSONL file"
         )
     parts = _parts(folder) if folder.exists() else []
     if not parts:
@@ -173,7 +173,7 @@ def parquet_done(folder: Path, check: Callable[[ExtractionResult], None]) -> set
         samples = [data.take([index]).to_pylist()[0] for index in first.values()]
     except (pa.ArrowException, OSError) as err:
         raise ConfigError(
-            f"{folder} holds a part that is not llm-extract results ({err}); give another --out"
+            f"{folder} holds a part that is not llm-extract results ({err}); give another --results"
         ) from None
     for sample in samples:
         check(row_result(sample))

@@ -25,7 +25,7 @@ class OutputLocked(ConfigError):
     def __init__(self, path: Path, pid: str) -> None:
         super().__init__(
             f"{path} is being written by another llm-extract run (pid {pid}); wait for it "
-            "or use another --out (--wait-for-lock queues behind it)"
+            "or use another --results (--wait-for-lock queues behind it)"
         )
         self.pid = pid
 

@@ -242,7 +242,7 @@ def interrupted(finished: int, todo: int, before: int, out: Path | None) -> str:
     """What an interrupted run says: how many finished, and where they are."""
     done = f"interrupted: {finished} of {todo} articles finished in this run"
     if out is None:
-        return f"{done}; nothing was kept (give --out to keep finished work)"
+        return f"{done}; nothing was kept (give --results to keep finished work)"
     earlier = f", {before} before it" if before else ""
     return (
         f"{done}{earlier}, all written to {out}; the articles in flight were dropped. "

@@ -283,7 +283,7 @@ def test_resume_refuses_output_of_another_prompt_or_schema(
     with pytest.raises(ConfigError, match=words) as refused:
         extract([article(ARTICLE, "a1")], out=out, **options(server, secret))
     now = load_prompt().info.hash if "prompt" in changes else schema_hash()
-    assert now in str(refused.value) and "new --out" in str(refused.value)
+    assert now in str(refused.value) and "new --results" in str(refused.value)
     assert out.read_text("utf-8") == before and len(server.chat_requests()) == 1
 
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import llm_extract
 from llm_extract.articles import text_hash
 from llm_extract.cli import app
+from llm_extract.runner import interrupted
 from llm_extract.schemas import ExtractionResult
 
 runner = CliRunner()
@@ -114,3 +115,16 @@ def test_a_changed_article_is_redone_with_retry_failed_too(tmp_path):
     lines = {r["article_id"]: r for r in _lines(out)}
     assert {k: r["status"] for k, r in lines.items()} == {"a": "ok", "b": "ok"}
     assert lines["a"]["text_hash"] == text_hash(YESTERDAY + " Ещё.")
+
+
+def test_messages_name_the_option_as_it_is_spelled_now(tmp_path):
+    """`--results` is the option (`--out` its old spelling, still taken): what a run says
+    names the one `--help` shows."""
+    (tmp_path / "a.txt").write_text(YESTERDAY, "utf-8")
+    result = runner.invoke(
+        app, ["extract", str(tmp_path / "a.txt"), "-m", "baseline", "--out", str(tmp_path)]
+    )
+    assert result.exit_code != 0
+    said = " ".join(result.output.replace("│", " ").split())
+    assert f"--results {tmp_path} is a folder" in said and "--out" not in said
+    assert "give --results to keep finished work" in interrupted(1, 2, 0, None)

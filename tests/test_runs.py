@@ -74,7 +74,7 @@ def test_a_second_run_on_the_same_out_is_refused_at_once(server, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"error: {out} is being written by another llm-extract run (pid {os.getpid()}); wait "
-        "for it or use another --out (--wait-for-lock queues behind it)"
+        "for it or use another --results (--wait-for-lock queues behind it)"
     )
     assert server.chat_requests() == [] and not out.exists()
 

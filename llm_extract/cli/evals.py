@@ -111,7 +111,7 @@ def _print_json(data: Any) -> None:
 
 
 def _write_report(path: Path, html: str) -> None:
-    """Into a folder made if missing, as `--out` does."""
+    """Into a folder made if missing, as `--results` and `--runs` do."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")

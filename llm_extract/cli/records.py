@@ -1,5 +1,5 @@
 """`--format table`: the records themselves, readable at 80 columns, and a summary for
-long runs (the full records are in `--out` or `--format json`)."""
+long runs (the full records are in `--results` or `--format json`)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import Callable, Collection
@@ -143,7 +144,8 @@ _LOCK_POLL_S = 0.2
 def _mend_last_line(path: Path) -> None:
     """Drop a last line a killed run left unfinished (cut anywhere, inside a UTF-8
     character too, with or without a newline after it), or end a whole one missing
-    its newline; only the last line, so any other bad line is still refused."""
+    its newline; only the last line, so any other bad line is still refused. A whole
+    line written by another version (fields this one does not know) is kept."""
     with path.open("r+b") as fh:
         size = fh.seek(0, os.SEEK_END)
         end = size
@@ -166,14 +168,15 @@ def _mend_last_line(path: Path) -> None:
                 break
             scan = start
         fh.seek(keep)
-        try:
-            ExtractionResult.model_validate_json(fh.read(end - keep))
+        try:  # a whole line is a JSON object; whether it is a result is `iter_results`'s call
+            whole = isinstance(json.loads(fh.read(end - keep)), dict)
         except ValueError:
+            whole = False
+        if not whole:
             log.warning("%s: dropping an unfinished last line left by an interrupted run", path)
             fh.truncate(keep)
-        else:
-            if end == size:
-                fh.write(b"\n")
+        elif end == size:
+            fh.write(b"\n")
 
 
 def resume_output(

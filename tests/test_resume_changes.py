@@ -128,3 +128,20 @@ def test_messages_name_the_option_as_it_is_spelled_now(tmp_path):
     said = " ".join(result.output.replace("│", " ").split())
     assert f"--results {tmp_path} is a folder" in said and "--out" not in said
     assert "give --results to keep finished work" in interrupted(1, 2, 0, None)
+
+
+def test_a_last_line_with_fields_of_another_version_is_kept_not_mended_away(tmp_path, caplog):
+    """A whole last line is not an interrupted run's, whatever fields it has: a file
+    written by a newer version (as `text_hash` once was new) keeps its last result."""
+    article = tmp_path / "a.txt"
+    article.write_text(YESTERDAY, "utf-8")
+    out = tmp_path / "r.jsonl"
+    llm_extract.extract([article], model="baseline", out=out, progress=False)
+    [line] = _lines(out)
+    out.write_text(json.dumps(line | {"a_later_field": 1}, ensure_ascii=False), "utf-8")
+    with caplog.at_level(logging.WARNING, logger="llm_extract"):
+        llm_extract.extract([article], model="baseline", out=out, progress=False)
+    said = [r.getMessage() for r in caplog.records]
+    assert not any("dropping an unfinished last line" in m for m in said), said
+    assert any("nothing to do, all 1 articles are done" in m for m in said), said
+    assert [r["article_id"] for r in _lines(out)] == ["a"]

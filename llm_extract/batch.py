@@ -44,6 +44,8 @@ from llm_extract.pipeline import DEFAULT_GROUNDING_REASKS, Extractor
 from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.runner import Runner, Tally
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import BATCH_MAX_BYTES as MAX_FILE_BYTES
+from llm_extract.settings import BATCH_MAX_REQUESTS as MAX_FILE_REQUESTS
 from llm_extract.sources import ArticleIds, DuplicateId, expand_sources
 
 __all__ = [
@@ -69,9 +71,6 @@ log = logging.getLogger(__name__)
 
 BATCH_MODE = "json_schema"
 """The schema as `response_format`: what the OpenAI Batch API and vLLM's run_batch both take."""
-MAX_FILE_REQUESTS = 50_000
-MAX_FILE_BYTES = 200_000_000
-"""The OpenAI Batch API's per-file limits (50,000 requests, 200 MB)."""
 
 _CUSTOM_ID = re.compile(
     r"^(?P<article>.+?)(?:#(?P<index>\d+)/(?P<count>\d+))?@(?P<key>[0-9a-f]{16})$"

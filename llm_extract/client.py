@@ -26,7 +26,6 @@ from pydantic import BaseModel
 
 from llm_extract.cache import CallLog, ReplayStore
 from llm_extract.errors import ConfigError
-from llm_extract.llm.config import ClientConfig
 from llm_extract.llm.endpoints import (
     COMPATIBLE_ENDPOINTS,
     DEFAULT_API_KEY_ENV,
@@ -50,6 +49,10 @@ from llm_extract.llm.recorder import Recorder
 from llm_extract.llm.stats import CallStats
 from llm_extract.llm.transport import HTTPStatusError, Pacer, Transport
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import CallSettings
+
+ClientConfig = CallSettings
+"""The call settings' old name (`settings.CallSettings`)."""
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",

@@ -57,6 +57,7 @@ from llm_extract.prompts import DEFAULT_PROMPT
 from llm_extract.runlock import OutputLock
 from llm_extract.runner import Runner, Tally
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import OUTPUT_FORMATS
 from llm_extract.sources import ArticleIds, expand_sources
 
 if TYPE_CHECKING:
@@ -509,9 +510,6 @@ def _rows(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, dict[s
         else:
             ids.add(Path(item).stem, item)
             yield Path(item).stem, {"path": str(Path(item).resolve()), "id": "", "text": None}
-
-
-OUTPUT_FORMATS = ("jsonl", "parquet")
 
 
 def _output_format(out: Path, format: str | None) -> str:

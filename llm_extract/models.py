@@ -30,6 +30,7 @@ from llm_extract.client import DEFAULT_API_KEY_ENV, CallStats, Client, is_fixtur
 from llm_extract.errors import ConfigError, ExtractError
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import DEFAULT_MAX_REASKS
 
 __all__ = [
     "BASELINE",
@@ -48,8 +49,6 @@ __all__ = [
 
 BASELINE = BASELINE_MODEL
 """The offline baseline's model name (`--model baseline`)."""
-DEFAULT_MAX_REASKS = 2
-"""Re-asks per call after an answer that does not validate."""
 
 ModelKind = Literal["baseline", "fixture", "llm"]
 

@@ -57,14 +57,12 @@ from llm_extract.schemas import (
     PromptInfo,
     schema_hash,
 )
+from llm_extract.settings import DEFAULT_GROUNDING_REASKS
 from llm_extract.undated import leave_open
 
 __all__ = ["DEFAULT_GROUNDING_REASKS", "Extractor", "failure_kind"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_GROUNDING_REASKS = 1
-"""Re-asks per article for quotes not found in the text."""
 
 
 class Extractor:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from llm_extract.errors import ConfigError
 
@@ -35,6 +35,8 @@ __all__ = [
     "DEFAULT_PROMPT",
     "ENV_VARIABLES",
     "MODES",
+    "OUTPUT_FORMATS",
+    "CacheMode",
     "CallSettings",
     "EndpointSettings",
     "ExtractionSettings",
@@ -48,8 +50,10 @@ DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 """The environment variable a key is read from unless another is named."""
 MODES = ("tools", "json_schema", "json", "md_json")
 """Our names for instructor's structured-output modes (the CLI's `--mode` choices)."""
-CACHE_MODES = ("use", "refresh", "off", "replay-only")
-"""The record/replay cache modes (`--cache`)."""
+CacheMode = Literal["use", "refresh", "off", "replay-only"]
+"""The record/replay cache modes (`--cache`). use: replay a hit, record a miss; refresh:
+always call, re-record; off: neither; replay-only: never call, a miss is an error."""
+CACHE_MODES: tuple[CacheMode, ...] = get_args(CacheMode)
 DEFAULT_PROMPT = "extract"
 """The prompt template used unless another is named (`prompts/extract.*.md`)."""
 DEFAULT_CHUNK_CHARS = 12_000
@@ -66,6 +70,8 @@ BATCH_MAX_REQUESTS = 50_000
 """Requests per Batch API file (the API's limit)."""
 BATCH_MAX_BYTES = 200_000_000
 """Bytes per Batch API file (the API's limit)."""
+OUTPUT_FORMATS = ("jsonl", "parquet")
+"""The result formats of a Ray run (`--format`)."""
 
 _CALL_ENV = {
     "timeout": "LLM_EXTRACT_TIMEOUT",
@@ -152,8 +158,9 @@ class EndpointSettings:
 
 @dataclass(frozen=True)
 class CallSettings:
-    """How each model call is made: transport and sampling. `from_env` reads the
-    `LLM_EXTRACT_<FIELD>` overrides listed in `_CALL_ENV` (`LLM_EXTRACT_TIMEOUT`, ...)."""
+    """How each model call is made: transport and sampling. `from_env` reads the overrides
+    listed in `_CALL_ENV` (`LLM_EXTRACT_TIMEOUT`, ...). The engine's `ClientConfig` is this
+    class under its old name."""
 
     timeout: float = 120.0
     """Seconds to wait for one answer."""
@@ -233,9 +240,6 @@ class ExtractionSettings:
         if "aliases" not in values and (env := os.environ.get("LLM_EXTRACT_ALIASES")):
             values["aliases"] = Path(env)
         return cls(**values)
-
-
-CacheMode = Literal["use", "refresh", "off", "replay-only"]
 
 
 @dataclass(frozen=True)

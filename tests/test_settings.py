@@ -3,7 +3,6 @@ to "is an endpoint configured?", and the library's entry points taking the objec
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import math
@@ -131,29 +130,6 @@ def test_run_and_extraction_settings_check_their_numbers(monkeypatch: pytest.Mon
     assert RunSettings.from_env().cache_dir == Path("/tmp/elsewhere.db")
     assert ExtractionSettings.from_env().aliases == Path("/tmp/aliases.json")
     assert RunSettings.from_env(cache_dir=Path("x.db")).cache_dir == Path("x.db")
-
-
-def test_the_engine_defaults_are_the_settings_defaults() -> None:
-    """Until the engine takes the objects, its own constants must not drift from these."""
-    from typing import get_args
-
-    from llm_extract import batch, cache, client, extraction, settings
-
-    assert tuple(client.MODES) == settings.MODES
-    assert settings.DEFAULT_API_KEY_ENV == client.DEFAULT_API_KEY_ENV
-    for name in ("DEFAULT_CHUNK_CHARS", "CHUNK_OVERLAP", "DEFAULT_MAX_REASKS"):
-        assert getattr(settings, name) == getattr(extraction, name)
-    assert settings.DEFAULT_GROUNDING_REASKS == extraction.DEFAULT_GROUNDING_REASKS
-    assert (settings.BATCH_MAX_REQUESTS, settings.BATCH_MAX_BYTES) == (
-        batch.MAX_FILE_REQUESTS,
-        batch.MAX_FILE_BYTES,
-    )
-    assert get_args(cache.CacheMode) == settings.CACHE_MODES
-    from llm_extract import distributed
-    from llm_extract.cli import distributed as ray_cli
-
-    assert distributed.OUTPUT_FORMATS == ray_cli.OUTPUT_FORMATS
-    assert dataclasses.asdict(CallSettings()) == dataclasses.asdict(client.ClientConfig())
 
 
 def test_options_left_out_are_not_passed() -> None:

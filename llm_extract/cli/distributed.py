@@ -32,6 +32,7 @@ from llm_extract.settings import (
     DEFAULT_GROUNDING_REASKS,
     DEFAULT_MAX_REASKS,
     DEFAULT_PROMPT,
+    OUTPUT_FORMATS,
     ExtractionSettings,
     client_config,
 )
@@ -39,8 +40,6 @@ from llm_extract.settings import (
 if TYPE_CHECKING:
     from llm_extract.schemas import ExtractionResult
 
-OUTPUT_FORMATS = ("jsonl", "parquet")
-"""`--format`: `distributed.OUTPUT_FORMATS`, named here so the CLI loads no engine to show it."""
 
 __all__ = ["ray_command"]
 

@@ -27,6 +27,7 @@ from llm_extract.cache import endpoint_identity
 from llm_extract.errors import ConfigError
 from llm_extract.llm import instructor_adapter
 from llm_extract.llm.instructor_adapter import Provider
+from llm_extract.settings import DEFAULT_API_KEY_ENV
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
@@ -42,9 +43,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
-"""The environment variable a key is read from unless another is named."""
 
 COMPATIBLE_ENDPOINTS: dict[str, tuple[str, str]] = {
     "anthropic": ("https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"),

@@ -117,7 +117,8 @@ def extract(
     """
     from llm_extract.extraction import extract as run_extract
 
-    return run_extract(sources, **_options(endpoint, call, extraction, run, options))
+    _use_aliases(extraction)
+    return run_extract(sources, endpoint, call, extraction, run, **options)
 
 
 def extract_article(
@@ -129,32 +130,17 @@ def extract_article(
     **options: Any,
 ) -> ExtractionResult:
     """One article's result (a path, the text itself, or an `Article`); settings as `extract`."""
-    from llm_extract.articles import Article, load_article
     from llm_extract.extraction import extract_article as run_one
 
-    settings = _options(endpoint, call, extraction, None, options)
-    published, dates = settings.pop("published", None), settings.pop("dates", None)
-    if published or dates:  # as a run dates its articles: by id, else the one date given
-        loaded = article if isinstance(article, Article) else load_article(article)
-        given = (dates or {}).get(loaded.id) or published
-        article = loaded.model_copy(update={"published": given}) if given else loaded
-    return run_one(article, **settings)
+    _use_aliases(extraction)
+    return run_one(article, endpoint, call, extraction, **options)
 
 
-def _options(
-    endpoint: EndpointSettings | None,
-    call: CallSettings | None,
-    extraction: ExtractionSettings | None,
-    run: RunSettings | None,
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    from llm_extract.settings import engine_options
-
+def _use_aliases(extraction: ExtractionSettings | None) -> None:
     if extraction is not None and extraction.aliases is not None:
         from llm_extract.aliases import use_aliases
 
         use_aliases(extraction.aliases)
-    return {**engine_options(endpoint, call, extraction, run), **options}
 
 
 __all__ = [

@@ -27,6 +27,7 @@ __all__ = [
     "BATCH_MAX_REQUESTS",
     "CACHE_MODES",
     "CHUNK_OVERLAP",
+    "COMPATIBLE_ENDPOINTS",
     "DEFAULT_API_KEY_ENV",
     "DEFAULT_CHUNK_CHARS",
     "DEFAULT_CONCURRENCY",
@@ -41,9 +42,9 @@ __all__ = [
     "EndpointSettings",
     "ExtractionSettings",
     "RunSettings",
-    "client_config",
-    "engine_options",
+    "Settings",
     "model_slug",
+    "with_keywords",
 ]
 
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
@@ -72,6 +73,19 @@ BATCH_MAX_BYTES = 200_000_000
 """Bytes per Batch API file (the API's limit)."""
 OUTPUT_FORMATS = ("jsonl", "parquet")
 """The result formats of a Ray run (`--format`)."""
+
+COMPATIBLE_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "anthropic": ("https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"),
+    "google": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
+    "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+    "groq": ("https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    "xai": ("https://api.x.ai/v1", "XAI_API_KEY"),
+    "fireworks": ("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
+    "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
+}
+"""Providers whose instructor builder needs their own SDK, reached instead through their
+OpenAI-compatible endpoint (URL, key variable): one transport, one cache format for all."""
 
 _CALL_ENV = {
     "timeout": "LLM_EXTRACT_TIMEOUT",
@@ -140,15 +154,37 @@ class EndpointSettings:
         mode: str | None = None,
     ) -> EndpointSettings:
         """What is given, over `$LLM_EXTRACT_MODEL`, `$OPENAI_BASE_URL` and `$<api_key_env>`."""
-        return cls(
+        given = cls(
             model=model or os.environ.get("LLM_EXTRACT_MODEL") or None,
             base_url=base_url,
             api_key_env=api_key_env,
             api_key=api_key,
             mode=mode,
-            env_base_url=os.environ.get("OPENAI_BASE_URL") or None,
-            env_api_key=os.environ.get(api_key_env) or None,
         )
+        return replace(
+            given,
+            env_base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            env_api_key=os.environ.get(given.key_variable) or None,
+        )
+
+    @property
+    def key_variable(self) -> str:
+        """The variable the key is read from: a compatible provider's own
+        (`anthropic/...`: `ANTHROPIC_API_KEY`) unless a variable other than the default is named."""
+        prefix, _, rest = (self.model or "").partition("/")
+        if rest and prefix in COMPATIBLE_ENDPOINTS and self.api_key_env == DEFAULT_API_KEY_ENV:
+            return COMPATIBLE_ENDPOINTS[prefix][1]
+        return self.api_key_env
+
+    @property
+    def key(self) -> str | None:
+        """The key to send: the one given, else the key variable's (never logged or stored)."""
+        return self.api_key or self.env_api_key
+
+    @property
+    def url(self) -> str | None:
+        """The base URL for a name an endpoint serves: the one given, else `$OPENAI_BASE_URL`."""
+        return self.base_url or self.env_base_url
 
     @property
     def configured(self) -> bool:
@@ -291,60 +327,50 @@ class RunSettings:
         return CallLog() if self.log else None
 
 
-def engine_options(
-    endpoint: EndpointSettings | None = None,
-    call: CallSettings | None = None,
-    extraction: ExtractionSettings | None = None,
-    run: RunSettings | None = None,
-) -> dict[str, Any]:
-    """The objects as the keyword arguments `extraction.extract` takes today.
+@dataclass(frozen=True)
+class Settings:
+    """The four objects of one run, as `with_keywords` builds them."""
 
-    The boundary until `Extractor` and `Client` take the objects themselves: only what
-    the caller gave goes on (the engine still reads `$OPENAI_BASE_URL` and the key itself,
-    so a provider string keeps its own URL and key); settings left out are not passed, so
-    the engine's defaults stay as they are. `extraction.aliases` is applied by the caller
-    (`aliases.use_aliases`), as the CLI does.
-    """
-    options: dict[str, Any] = {}
-    if endpoint is not None:
-        options.update(
-            model=endpoint.model,
-            base_url=endpoint.base_url,
-            api_key_env=endpoint.api_key_env,
-            mode=endpoint.mode,
-        )
-        if endpoint.api_key is not None:
-            options["api_key"] = endpoint.api_key
-    if call is not None:
-        options["config"] = client_config(call)
-    if extraction is not None:
-        options.update(
-            prompt=extraction.prompt,
-            max_reasks=extraction.max_reasks,
-            grounding_reasks=extraction.grounding_reasks,
-            chunking=extraction.chunking,
-            chunk_chars=extraction.chunk_chars,
-            published=extraction.published,
-            dates=extraction.dates,
-        )
-    if run is not None:
-        options.update(
-            concurrency=run.concurrency,
-            out=run.out,
-            cache=run.open_cache(),
-            call_log=run.open_call_log(),
-            retry_failed=run.retry_failed,
-            wait_for_lock=run.wait_for_lock,
-            progress=run.progress,
-        )
-    return options
+    endpoint: EndpointSettings
+    call: CallSettings | None
+    """None: the client reads `CallSettings.from_env()`."""
+    extraction: ExtractionSettings
+    run: RunSettings
 
 
-def client_config(call: CallSettings) -> Any:
-    """`call` as the engine's `ClientConfig` (the same fields), until the engine takes it."""
-    from llm_extract.client import ClientConfig
+_ENDPOINT_KEYWORDS = ("model", "base_url", "api_key", "api_key_env", "mode")
+_RUN_KEYWORDS = ("out", "concurrency", "progress", "retry_failed", "wait_for_lock")
 
-    return ClientConfig(**{f.name: getattr(call, f.name) for f in fields(call)})
+
+def with_keywords(
+    endpoint: EndpointSettings | None,
+    call: CallSettings | None,
+    extraction: ExtractionSettings | None,
+    run: RunSettings | None,
+    options: dict[str, Any],
+) -> Settings:
+    """The one place keyword arguments (`extract(..., model=..., base_url=...)`) become the
+    objects: each keyword it knows is taken out of `options` and set over its object (a
+    keyword that is None leaves the object's value). An endpoint left out is read by
+    `EndpointSettings.from_env` from the keywords; call, extraction and run settings left
+    out are their defaults (`config` is a `CallSettings`; `rpm` is set over it). What is
+    left in `options` is not a setting (`cache`, `call_log`, a ready `model` or `client`)."""
+
+    def take(names: Any) -> dict[str, Any]:
+        return {n: v for n in list(names) if n in options and (v := options.pop(n)) is not None}
+
+    model = options.get("model")
+    named = take(n for n in _ENDPOINT_KEYWORDS if n != "model" or isinstance(model, str))
+    endpoint = replace(endpoint, **named) if endpoint else EndpointSettings.from_env(**named)
+    call = options.pop("config", None) or call
+    if (rpm := options.pop("rpm", None)) is not None:
+        call = replace(call or CallSettings.from_env(), rpm=rpm)
+    given = take(f.name for f in fields(ExtractionSettings))
+    extraction = replace(extraction or ExtractionSettings(), **given)
+    ran = take(_RUN_KEYWORDS)
+    if "out" in ran:
+        ran["out"] = Path(ran["out"])
+    return Settings(endpoint, call, extraction, replace(run or RunSettings(), **ran))
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -21,7 +21,6 @@ from llm_extract.settings import (
     EndpointSettings,
     ExtractionSettings,
     RunSettings,
-    engine_options,
     model_slug,
 )
 
@@ -111,7 +110,7 @@ def test_one_answer_to_is_an_endpoint_configured(
         monkeypatch.setenv(name, value)
     endpoint = EndpointSettings.from_env(base_url=base_url)
     try:
-        resolve_model(None, base_url=base_url)
+        resolve_model(endpoint)
         engine_says = False
     except ConfigError:
         engine_says = True
@@ -130,13 +129,6 @@ def test_run_and_extraction_settings_check_their_numbers(monkeypatch: pytest.Mon
     assert RunSettings.from_env().cache_dir == Path("/tmp/elsewhere.db")
     assert ExtractionSettings.from_env().aliases == Path("/tmp/aliases.json")
     assert RunSettings.from_env(cache_dir=Path("x.db")).cache_dir == Path("x.db")
-
-
-def test_options_left_out_are_not_passed() -> None:
-    assert engine_options() == {}
-    options = engine_options(EndpointSettings(model="m"), call=CallSettings(rpm=60))
-    assert options["model"] == "m" and options["config"].rpm == 60
-    assert "api_key" not in options  # the engine still reads the key variable itself
 
 
 def test_the_library_takes_the_objects(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ from llm_extract.settings import (
     EndpointSettings,
     ExtractionSettings,
     RunSettings,
+    model_kind,
     model_slug,
 )
 
@@ -136,7 +137,7 @@ class RunMeta(BaseModel):
     @property
     def fixture(self) -> bool:
         """Hand-written responses, not a model: their scores say nothing about any real model."""
-        return (self.model or "").startswith("fixture-")
+        return model_kind(self.model or "") == "fixture"
 
     @property
     def offline(self) -> bool:

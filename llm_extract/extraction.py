@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from llm_extract.aliases import use_aliases
 from llm_extract.articles import Article, load_article
 from llm_extract.chunks import merge_extractions, split_text
 from llm_extract.errors import ArticleError, ConfigError
@@ -240,8 +241,10 @@ def extract(
     (`settings.with_keywords`: `model`, `base_url`, `api_key_env`, `mode`, `config`,
     `rpm`, `prompt`, `max_reasks`, `chunk_chars`, `out`, `concurrency`, `progress`,
     `retry_failed`, ...); besides them: `cache`, `call_log`, `status_every`, a ready
-    `model` (a `StructuredModel`) or `client`, or a ready `extractor`.
+    `model` (a `StructuredModel`) or `client`, or a ready `extractor`. `extraction.aliases`,
+    when set, becomes the process's alias file, as `--aliases` does.
     """
+    _use_aliases(extraction)
     return asyncio.run(extract_async(sources, endpoint, call, extraction, run, **options))
 
 
@@ -253,6 +256,7 @@ def extract_article(
     **options: Any,
 ) -> ExtractionResult:
     """One article's result (a path, the text itself, or an `Article`); settings as `extract`."""
+    _use_aliases(extraction)
     settings = with_keywords(endpoint, call, extraction, None, options)
     loaded = article if isinstance(article, Article) else load_article(article)
     dates, published = settings.extraction.dates, settings.extraction.published
@@ -268,3 +272,8 @@ def extract_article(
             await extractor.aclose()
 
     return asyncio.run(run())
+
+
+def _use_aliases(extraction: ExtractionSettings | None) -> None:
+    if extraction is not None and extraction.aliases is not None:
+        use_aliases(extraction.aliases)

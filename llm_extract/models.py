@@ -21,16 +21,23 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from llm_extract.articles import Article
-from llm_extract.baseline import BASELINE_MODEL, BaselineExtractor
+from llm_extract.baseline import BaselineExtractor
 from llm_extract.cache import CallLog, ReplayStore
-from llm_extract.client import CallStats, Client, is_fixture_model
+from llm_extract.client import CallStats, Client
 from llm_extract.errors import ConfigError, ExtractError
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
 from llm_extract.schemas import ArticleExtraction
-from llm_extract.settings import DEFAULT_MAX_REASKS, CallSettings, EndpointSettings
+from llm_extract.settings import (
+    BASELINE,
+    DEFAULT_MAX_REASKS,
+    CallSettings,
+    EndpointSettings,
+    ModelKind,
+    model_kind,
+)
 
 __all__ = [
     "BASELINE",
@@ -46,11 +53,6 @@ __all__ = [
     "model_kind",
     "open_model",
 ]
-
-BASELINE = BASELINE_MODEL
-"""The offline baseline's model name (`--model baseline`)."""
-
-ModelKind = Literal["baseline", "fixture", "llm"]
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,6 @@ class StructuredModel(Protocol):
         ...
 
     async def aclose(self) -> None: ...
-
-
-def model_kind(name: str) -> ModelKind:
-    """What a model name names: the baseline, a hand-written fixture model, or an LLM
-    (a provider string or a served name; `Client` tells those two apart)."""
-    if name == BASELINE:
-        return "baseline"
-    return "fixture" if is_fixture_model(name) else "llm"
 
 
 def choose_model(endpoint: EndpointSettings) -> tuple[str, bool]:

@@ -6,7 +6,11 @@ This module imports nothing heavy (no openai, instructor, numpy), so the CLI can
 options of every command from the defaults here before any engine module is loaded.
 
 Every environment variable the package reads is written out here, in `ENV_VARIABLES`, so
-that `grep LLM_EXTRACT_TEMPERATURE` finds it.
+that `grep LLM_EXTRACT_TEMPERATURE` finds it. The engine's constants that the CLI shows
+(modes, default key variable, chunk sizes, re-asks, batch limits, cache modes, the model
+names `baseline` and `fixture-…`) are defined here once and imported by the engine.
+Keyword arguments to the library (`extract(..., model=..., base_url=...)`) become these
+objects in one place, `with_keywords`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, Literal, get_args
 from llm_extract.errors import ConfigError
 
 __all__ = [
+    "BASELINE",
     "BATCH_MAX_BYTES",
     "BATCH_MAX_REQUESTS",
     "CACHE_MODES",
@@ -35,14 +40,17 @@ __all__ = [
     "DEFAULT_MAX_REASKS",
     "DEFAULT_PROMPT",
     "ENV_VARIABLES",
+    "FIXTURE_PREFIX",
     "MODES",
     "OUTPUT_FORMATS",
     "CacheMode",
     "CallSettings",
     "EndpointSettings",
     "ExtractionSettings",
+    "ModelKind",
     "RunSettings",
     "Settings",
+    "model_kind",
     "model_slug",
     "with_keywords",
 ]
@@ -87,6 +95,22 @@ COMPATIBLE_ENDPOINTS: dict[str, tuple[str, str]] = {
 """Providers whose instructor builder needs their own SDK, reached instead through their
 OpenAI-compatible endpoint (URL, key variable): one transport, one cache format for all."""
 
+BASELINE = "baseline"
+"""The offline baseline's model name (`--model baseline`)."""
+FIXTURE_PREFIX = "fixture-"
+"""What a hand-written fixture model's name starts with: it answers only from recordings."""
+
+ModelKind = Literal["baseline", "fixture", "llm"]
+
+
+def model_kind(name: str) -> ModelKind:
+    """What a model name names: the baseline, a hand-written fixture model, or an LLM
+    (a provider string or a served name; the client tells those two apart)."""
+    if name == BASELINE:
+        return "baseline"
+    return "fixture" if name.startswith(FIXTURE_PREFIX) else "llm"
+
+
 _CALL_ENV = {
     "timeout": "LLM_EXTRACT_TIMEOUT",
     "retries": "LLM_EXTRACT_RETRIES",
@@ -111,8 +135,10 @@ ENV_VARIABLES = (
 )
 """Every variable the package reads (the README's table lists them; tests clear them all).
 `LLM_EXTRACT_HOME` and `LLM_EXTRACT_PROMPTS` are read where the call log and the prompt
-templates are found (`cache.user_dir`, `prompts`); provider strings read their provider's
-key variable (`ANTHROPIC_API_KEY`, ...) in the client."""
+templates are found (`cache.user_dir`, `prompts`), `LLM_EXTRACT_CACHE_DIR` also by
+`cache.default_cache_path` for a cache opened with no folder, and `LLM_EXTRACT_ALIASES` also
+by `aliases` for a process that set none; a provider string's key variable
+(`ANTHROPIC_API_KEY`, ..., `COMPATIBLE_ENDPOINTS`) is read by `EndpointSettings.from_env`."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,12 @@ from llm_extract.cache import endpoint_identity
 from llm_extract.errors import ConfigError
 from llm_extract.llm import instructor_adapter
 from llm_extract.llm.instructor_adapter import Provider
-from llm_extract.settings import COMPATIBLE_ENDPOINTS, DEFAULT_API_KEY_ENV, EndpointSettings
+from llm_extract.settings import (
+    COMPATIBLE_ENDPOINTS,
+    DEFAULT_API_KEY_ENV,
+    EndpointSettings,
+    model_kind,
+)
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
@@ -50,13 +55,12 @@ PLACEHOLDER_KEYS = frozenset({"none", "empty", "ollama", "dummy", "fixture", "no
 """Keys local servers' docs tell users to set (vLLM's EMPTY, Ollama's ollama): not secret."""
 _KEYED_PROVIDERS = frozenset({"openai"})
 """Providers whose key variable is ours ($OPENAI_API_KEY, or the one named) and required."""
-_FIXTURE_PREFIX = "fixture-"
 _OFFLINE_URL = "http://fixture.invalid/v1"
 
 
 def is_fixture_model(model: str) -> bool:
     """Hand-written fixture models answer only from recorded conversations."""
-    return model.startswith(_FIXTURE_PREFIX)
+    return model_kind(model) == "fixture"
 
 
 @dataclass

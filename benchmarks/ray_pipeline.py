@@ -42,6 +42,7 @@ from _common import (
 from llm_extract.cache import Cache
 from llm_extract.distributed import RaySettings, connect, extract_to_file
 from llm_extract.extraction import extract_async
+from llm_extract.settings import EndpointSettings
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -136,7 +137,7 @@ def main() -> None:
         started = time.perf_counter()
         connect(num_cpus=2)
         init_s = time.perf_counter() - started
-        settings = RaySettings(model=BENCH_MODEL, base_url=url)
+        settings = RaySettings(EndpointSettings(BENCH_MODEL, base_url=url))
         options = {"concurrency": args.concurrency, "batch_size": args.batch_size}
         started = time.perf_counter()
         extract_to_file(paths[:1], settings, out=folder / "warm.jsonl", **options)

@@ -57,6 +57,7 @@ from llm_extract.client import CallStats, Client
 from llm_extract.extraction import extract_async
 from llm_extract.prompts import load_prompt
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import EndpointSettings
 
 LEVELS = (1, 4, 16, 64)
 LANGEXTRACT_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
@@ -203,7 +204,7 @@ def client_row(paths: list[Path], url: str, *, concurrency: int, latency: float)
     conversations = _conversations(paths)
 
     async def run() -> tuple[int, float, float]:
-        client = Client(BENCH_MODEL, base_url=url, api_key=BENCH_KEY)
+        client = Client(EndpointSettings.from_env(BENCH_MODEL, base_url=url, api_key=BENCH_KEY))
         slots = asyncio.Semaphore(concurrency)
         stats = CallStats()
 

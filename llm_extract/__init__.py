@@ -7,20 +7,7 @@ pays only for what it touches, and `llm-extract --version` stays quick.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from importlib import import_module
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from llm_extract.articles import Article
-    from llm_extract.schemas import ExtractionResult
-    from llm_extract.settings import (
-        CallSettings,
-        EndpointSettings,
-        ExtractionSettings,
-        RunSettings,
-    )
 
 _LAZY = {
     "Article": "llm_extract.articles",
@@ -67,6 +54,8 @@ _LAZY = {
     "compare_scorecards": "llm_extract.compare",
     "english_name": "llm_extract.normalise",
     "evaluate": "llm_extract.evaluation",
+    "extract": "llm_extract.extraction",
+    "extract_article": "llm_extract.extraction",
     "ground_extraction": "llm_extract.ground",
     "ground_quote": "llm_extract.ground",
     "json_schema": "llm_extract.schemas",
@@ -96,65 +85,6 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-def extract(
-    sources: Iterable[str | Path | Article],
-    *,
-    endpoint: EndpointSettings | None = None,
-    call: CallSettings | None = None,
-    extraction: ExtractionSettings | None = None,
-    run: RunSettings | None = None,
-    **options: Any,
-) -> list[ExtractionResult]:
-    """Extract every source (paths, folders, '-' for stdin, or `Article`s); results in input order.
-
-    The settings objects (`llm_extract.settings`; build them with their `from_env()` to
-    read the environment as the CLI does) say which endpoint, how calls are made, how each
-    article is extracted and how the run goes; keyword `options` are those of
-    `llm_extract.extraction.extract` and win over the objects. `extraction.aliases`, when
-    set, becomes the process's alias file, as `--aliases` does.
-    """
-    from llm_extract.extraction import extract as run_extract
-
-    return run_extract(sources, **_options(endpoint, call, extraction, run, options))
-
-
-def extract_article(
-    article: Article | str | Path,
-    *,
-    endpoint: EndpointSettings | None = None,
-    call: CallSettings | None = None,
-    extraction: ExtractionSettings | None = None,
-    **options: Any,
-) -> ExtractionResult:
-    """One article's result (a path, the text itself, or an `Article`); settings as `extract`."""
-    from llm_extract.articles import Article, load_article
-    from llm_extract.extraction import extract_article as run_one
-
-    settings = _options(endpoint, call, extraction, None, options)
-    published, dates = settings.pop("published", None), settings.pop("dates", None)
-    if published or dates:  # as a run dates its articles: by id, else the one date given
-        loaded = article if isinstance(article, Article) else load_article(article)
-        given = (dates or {}).get(loaded.id) or published
-        article = loaded.model_copy(update={"published": given}) if given else loaded
-    return run_one(article, **settings)
-
-
-def _options(
-    endpoint: EndpointSettings | None,
-    call: CallSettings | None,
-    extraction: ExtractionSettings | None,
-    run: RunSettings | None,
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    from llm_extract.settings import engine_options
-
-    if extraction is not None and extraction.aliases is not None:
-        from llm_extract.aliases import use_aliases
-
-        use_aliases(extraction.aliases)
-    return {**engine_options(endpoint, call, extraction, run), **options}
 
 
 __all__ = [

@@ -28,22 +28,28 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from llm_extract.articles import Article, load_article
 from llm_extract.batch_api import BATCH_URL, BatchInfo, batch_status, download, submit
 from llm_extract.cache import Cache, CacheMiss, CacheMode, CallLog
-from llm_extract.chunks import DEFAULT_CHUNK_CHARS
-from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
+from llm_extract.client import Client
 from llm_extract.errors import ArticleError, ConfigError
-from llm_extract.models import DEFAULT_MAX_REASKS
 from llm_extract.output import lock_output, open_output, resume_output, writable_output
-from llm_extract.pipeline import DEFAULT_GROUNDING_REASKS, Extractor
-from llm_extract.prompts import DEFAULT_PROMPT
+from llm_extract.pipeline import Extractor
 from llm_extract.runner import Runner, Tally
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import BATCH_MAX_BYTES as MAX_FILE_BYTES
+from llm_extract.settings import BATCH_MAX_REQUESTS as MAX_FILE_REQUESTS
+from llm_extract.settings import (
+    CallSettings,
+    EndpointSettings,
+    ExtractionSettings,
+    Settings,
+    with_keywords,
+)
 from llm_extract.sources import ArticleIds, DuplicateId, article_states, expand_sources
 
 __all__ = [
@@ -69,9 +75,6 @@ log = logging.getLogger(__name__)
 
 BATCH_MODE = "json_schema"
 """The schema as `response_format`: what the OpenAI Batch API and vLLM's run_batch both take."""
-MAX_FILE_REQUESTS = 50_000
-MAX_FILE_BYTES = 200_000_000
-"""The OpenAI Batch API's per-file limits (50,000 requests, 200 MB)."""
 
 _CUSTOM_ID = re.compile(
     r"^(?P<article>.+?)(?:#(?P<index>\d+)/(?P<count>\d+))?@(?P<key>[0-9a-f]{16})$"
@@ -159,16 +162,34 @@ class _SplitWriter:
             self._tmp.unlink(missing_ok=True)
 
 
-def offline_client(model: str, *, mode: str, config: ClientConfig | None) -> Client:
-    """A client that only renders requests (prepare never calls the endpoint)."""
+def offline_client(
+    endpoint: EndpointSettings, call: CallSettings | None = None, **options: Any
+) -> Client:
+    """A client in the batch mode that never calls an endpoint (prepare renders requests
+    with it; a collect without an endpoint replays the batch answers); `options` go to
+    `Client`. Its keys leave the server out: a batch file's keys must not depend on where
+    the answers come from."""
     return Client(
-        model,
-        base_url=_NO_ENDPOINT,
-        api_key="none",
-        mode=mode,
-        config=config,
+        replace(endpoint, base_url=_NO_ENDPOINT, api_key="none", mode=BATCH_MODE),
+        call,
         keyed_by_endpoint=False,
+        **options,
     )
+
+
+def _settings(
+    endpoint: EndpointSettings | None,
+    call: CallSettings | None,
+    extraction: ExtractionSettings | None,
+    keywords: dict[str, Any],
+) -> Settings:
+    """The objects with the keywords over them (`settings.with_keywords`); a model is needed."""
+    settings = with_keywords(endpoint, call, extraction, None, keywords)
+    if keywords:
+        raise ConfigError(f"unknown options: {', '.join(sorted(keywords))}")
+    if settings.endpoint.model is None:
+        raise ConfigError("a batch needs a model: pass --model NAME")
+    return settings
 
 
 def _articles(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, Article | str]]:
@@ -193,26 +214,28 @@ def _custom_id(article_id: str, key: str, chunk: tuple[int, int] | None) -> str:
 
 def prepare(
     sources: Iterable[str | Path | Article],
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
     *,
     out: str | Path,
-    model: str,
     body_model: str | None = None,
-    prompt: str = DEFAULT_PROMPT,
-    chunking: bool = True,
-    chunk_chars: int = DEFAULT_CHUNK_CHARS,
-    config: ClientConfig | None = None,
     max_requests: int = MAX_FILE_REQUESTS,
     max_bytes: int = MAX_FILE_BYTES,
+    **keywords: Any,
 ) -> PrepareSummary:
     """Write one Batch API request line per article (per chunk of a long one).
 
-    `model` is what results will name and what the cache keys hash; `body_model`
+    The endpoint's model is what results will name and what the cache keys hash (no
+    endpoint is called); `keywords` set the objects' fields as `extract`'s do; `body_model`
     replaces `body.model` for a server that serves the weights under another
     name (vLLM's run_batch needs a served model). A file is closed and the next
     one started before either limit would be passed.
     """
-    client = offline_client(model, mode=BATCH_MODE, config=config)
-    extractor = Extractor(client=client, prompt=prompt, chunking=chunking, chunk_chars=chunk_chars)
+    settings = _settings(endpoint, call, extraction, keywords)
+    extractor = Extractor(
+        offline_client(settings.endpoint, settings.call), extraction=settings.extraction
+    )
     writer = _SplitWriter(Path(out), max_requests=max_requests, max_bytes=max_bytes)
     summary = PrepareSummary()
     ids = ArticleIds()
@@ -490,12 +513,6 @@ def _source_map(sources: Iterable[str | Path | Article]) -> dict[str, str | Path
     return found
 
 
-def _has_endpoint(base_url: str | None, api_key: str | None, api_key_env: str) -> bool:
-    return bool(
-        base_url or api_key or os.environ.get("OPENAI_BASE_URL") or os.environ.get(api_key_env)
-    )
-
-
 class _Collector:
     """One collect run: the extractor, the batch answers, and one article at a time."""
 
@@ -552,64 +569,50 @@ class _Collector:
 async def collect_async(
     responses: Iterable[str | Path],
     sources: Iterable[str | Path | Article],
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
     *,
     out: str | Path,
-    model: str,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    api_key_env: str = DEFAULT_API_KEY_ENV,
     cache: Cache | None = None,
     call_log: CallLog | None = None,
-    config: ClientConfig | None = None,
-    prompt: str = DEFAULT_PROMPT,
-    max_reasks: int = DEFAULT_MAX_REASKS,
-    grounding_reasks: int = DEFAULT_GROUNDING_REASKS,
-    chunking: bool = True,
-    chunk_chars: int = DEFAULT_CHUNK_CHARS,
-    concurrency: int = 8,
+    **keywords: Any,
 ) -> CollectSummary:
     """Turn batch answers into results in `out`; see `collect`."""
-    if concurrency < 1:
-        raise ConfigError("concurrency must be at least 1")
+    settings = _settings(endpoint, call, extraction, keywords)
     files = [Path(p) for p in responses]
     if not files:
         raise ConfigError("no responses to collect: pass --responses FILE or --batch ID")
     out_path = writable_output(out)
     by_id = _source_map(sources)
-    live = _has_endpoint(base_url, api_key, api_key_env)
-    if not live and (max_reasks or grounding_reasks):
+    live = settings.endpoint.configured
+    extraction = settings.extraction
+    if not live and (extraction.max_reasks or extraction.grounding_reasks):
         log.warning(
             "no endpoint configured: answers that fail validation or grounding are recorded "
             "as they are, not re-asked (pass --base-url to re-ask them live)"
         )
-        max_reasks = grounding_reasks = 0
+        extraction = replace(extraction, max_reasks=0, grounding_reasks=0)
     answers = _BatchAnswers(cache, live=live)
-    client = Client(
-        model,
-        base_url=base_url if live else _NO_ENDPOINT,
-        api_key=api_key if live else "none",
-        api_key_env=api_key_env,
-        mode=BATCH_MODE,
-        config=config,
-        cache=answers,
-        call_log=call_log,
-        keyed_by_endpoint=False,  # the keys in the batch file's custom_ids
+    stores: dict[str, Any] = {"cache": answers, "call_log": call_log}
+    client = (
+        Client(
+            replace(settings.endpoint, mode=BATCH_MODE),
+            settings.call,
+            keyed_by_endpoint=False,  # the keys in the batch file's custom_ids
+            **stores,
+        )
+        if live
+        else offline_client(settings.endpoint, settings.call, **stores)
     )
-    extractor = Extractor(
-        client=client,
-        prompt=prompt,
-        max_reasks=max_reasks,
-        grounding_reasks=grounding_reasks,
-        chunking=chunking,
-        chunk_chars=chunk_chars,
-    )
+    extractor = Extractor(client, extraction=extraction)
     try:
         lock = await lock_output(out_path)
     except BaseException:
         await extractor.aclose()
         raise
     try:
-        return await _collect(files, out_path, by_id, extractor, answers, concurrency)
+        return await _collect(files, out_path, by_id, extractor, answers, settings.run.concurrency)
     finally:
         lock.release()
 
@@ -667,16 +670,21 @@ async def _collect(
 
 
 def collect(
-    responses: Iterable[str | Path], sources: Iterable[str | Path | Article], **options: Any
+    responses: Iterable[str | Path],
+    sources: Iterable[str | Path | Article],
+    endpoint: EndpointSettings | None = None,
+    call: CallSettings | None = None,
+    extraction: ExtractionSettings | None = None,
+    **options: Any,
 ) -> CollectSummary:
     """Validate, ground and normalise batch answers into the JSONL results `extract` writes.
 
     `responses` are batch output files (OpenAI's output and error files, or vLLM
     `run_batch` output); `sources` the articles given to `prepare`. An answer
     that fails validation or grounding is re-asked through the live endpoint
-    (`base_url`, or `$OPENAI_BASE_URL` / the key in `api_key_env`) and counted in
+    (`endpoint.configured`: a base URL or key given or in the environment) and counted in
     its result; without an endpoint it is recorded as it stands. A line the batch
     engine failed becomes a failed result with its reason. Re-running with the
     same `out` skips articles already there. Options as `extract`'s that apply.
     """
-    return asyncio.run(collect_async(responses, sources, **options))
+    return asyncio.run(collect_async(responses, sources, endpoint, call, extraction, **options))

@@ -17,8 +17,9 @@ from typing import Any
 
 import openai
 
-from llm_extract.client import DEFAULT_API_KEY_ENV, public_url, redact, url_secrets
+from llm_extract.client import public_url, redact, url_secrets
 from llm_extract.errors import ConfigError, TransportError
+from llm_extract.settings import EndpointSettings
 
 __all__ = ["BATCH_URL", "BatchInfo", "batch_status", "download", "submit"]
 
@@ -66,12 +67,12 @@ _FINISHED = ("completed", "expired", "cancelled")
 class _BatchAPI:
     """The openai client for the files and batches endpoints, with our errors."""
 
-    def __init__(self, base_url: str | None, api_key_env: str) -> None:
-        key = os.environ.get(api_key_env)
-        url = base_url or os.environ.get("OPENAI_BASE_URL")
-        if not key and not url:
+    def __init__(self, endpoint: EndpointSettings | None) -> None:
+        endpoint = endpoint or EndpointSettings.from_env()
+        key, url = endpoint.key, endpoint.url
+        if not endpoint.configured:
             raise ConfigError(
-                f"no endpoint for the Batch API: set ${api_key_env} (the OpenAI key) "
+                f"no endpoint for the Batch API: set ${endpoint.api_key_env} (the OpenAI key) "
                 "or pass --base-url"
             )
         self.client = openai.OpenAI(api_key=key or "none", base_url=url, max_retries=3)
@@ -101,8 +102,7 @@ class _BatchAPI:
 def submit(
     files: Sequence[str | Path],
     *,
-    base_url: str | None = None,
-    api_key_env: str = DEFAULT_API_KEY_ENV,
+    endpoint: EndpointSettings | None = None,
 ) -> list[BatchInfo]:
     """Upload each request file and start one batch per file (24 h window)."""
     paths = [Path(f) for f in files]
@@ -110,7 +110,7 @@ def submit(
         if not path.is_file():
             raise ConfigError(f"{path}: no such request file; write it with batch prepare")
     jobs = []
-    with _BatchAPI(base_url, api_key_env) as api:
+    with _BatchAPI(endpoint) as api:
         for path in paths:
             with path.open("rb") as fh:
                 uploaded = api.client.files.create(file=(path.name, fh), purpose="batch")
@@ -125,9 +125,9 @@ def submit(
 
 
 def batch_status(
-    ids: Sequence[str], *, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV
+    ids: Sequence[str], *, endpoint: EndpointSettings | None = None
 ) -> list[BatchInfo]:
-    with _BatchAPI(base_url, api_key_env) as api:
+    with _BatchAPI(endpoint) as api:
         return [BatchInfo.of(api.client.batches.retrieve(batch_id)) for batch_id in ids]
 
 
@@ -135,13 +135,12 @@ def download(
     batch_id: str,
     *,
     folder: str | Path,
-    base_url: str | None = None,
-    api_key_env: str = DEFAULT_API_KEY_ENV,
+    endpoint: EndpointSettings | None = None,
 ) -> list[Path]:
     """Save a finished batch's output and error files (streamed) and return their paths."""
     target = Path(folder)
     saved = []
-    with _BatchAPI(base_url, api_key_env) as api:
+    with _BatchAPI(endpoint) as api:
         info = BatchInfo.of(api.client.batches.retrieve(batch_id))
         if info.status == "failed":
             raise ConfigError(

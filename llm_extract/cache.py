@@ -37,12 +37,11 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, get_args
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from llm_extract.callstore import (
@@ -54,6 +53,7 @@ from llm_extract.callstore import (
     user_dir,
 )
 from llm_extract.errors import ConfigError, TransportError
+from llm_extract.settings import CACHE_MODES, CacheMode, model_slug
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -77,10 +77,6 @@ __all__ = [
     "params_digest",
     "user_dir",
 ]
-
-CacheMode = Literal["use", "refresh", "off", "replay-only"]
-"""use: replay a hit, record a miss; refresh: always call, re-record; off: neither;
-replay-only: never call, a miss is an error."""
 
 CACHE_FORMAT = "llm-extract-cache/2"
 """Entry format. /2 names the shared leading messages by digest; /1 entries (the whole
@@ -180,13 +176,6 @@ class CacheMiss(TransportError):
     """Replay-only was asked for and this exact request was never recorded."""
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _slug(model: str) -> str:
-    return _UNSAFE.sub("-", model.replace("/", "--")).strip("-") or "model"
-
-
 class ReplayStore(Protocol):
     """What the model client asks of a cache: one implementation per place answers live."""
 
@@ -243,10 +232,8 @@ class Cache:
         self, directory: str | Path | None = None, mode: CacheMode = "use", *, no_log: bool = False
     ) -> None:
         """`no_log` (the CLI's `--no-log`): write no call rows."""
-        if mode not in get_args(CacheMode):
-            raise ConfigError(
-                f"unknown cache mode {mode!r}; choose from {', '.join(get_args(CacheMode))}"
-            )
+        if mode not in CACHE_MODES:
+            raise ConfigError(f"unknown cache mode {mode!r}; choose from {', '.join(CACHE_MODES)}")
         self.directory = Path(directory) if directory is not None else default_cache_path()
         """The store: a `.db` file, or a folder."""
         self.mode: CacheMode = mode
@@ -417,7 +404,7 @@ class FolderCache(Cache):
         self._shared_written: set[str] = set()
 
     def path(self, model: str, key: str) -> Path:
-        return self.directory / _slug(model) / f"{key}.json"
+        return self.directory / model_slug(model) / f"{key}.json"
 
     def _entry(self, model: str, key: str, *, failed: bool) -> dict[str, Any] | None:
         entry = self._read_file(model, key)

@@ -23,13 +23,9 @@ from llm_extract.schemas import (
     Position,
 )
 from llm_extract.score import same_person
+from llm_extract.settings import CHUNK_OVERLAP, DEFAULT_CHUNK_CHARS
 
 __all__ = ["CHUNK_OVERLAP", "DEFAULT_CHUNK_CHARS", "merge_extractions", "shifted", "split_text"]
-
-DEFAULT_CHUNK_CHARS = 12_000
-"""About 4k tokens of Russian: room for the prompt and the answer in a 16k context."""
-CHUNK_OVERLAP = 800
-"""Characters two neighbouring chunks share, so a fact cut at the border is whole in one."""
 
 
 def split_text(text: str, size: int, overlap: int = CHUNK_OVERLAP) -> list[tuple[int, str]]:

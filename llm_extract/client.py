@@ -26,7 +26,6 @@ from pydantic import BaseModel
 
 from llm_extract.cache import CallLog, ReplayStore
 from llm_extract.errors import ConfigError
-from llm_extract.llm.config import ClientConfig
 from llm_extract.llm.endpoints import (
     COMPATIBLE_ENDPOINTS,
     DEFAULT_API_KEY_ENV,
@@ -50,6 +49,10 @@ from llm_extract.llm.recorder import Recorder
 from llm_extract.llm.stats import CallStats
 from llm_extract.llm.transport import HTTPStatusError, Pacer, Transport
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import CallSettings, EndpointSettings
+
+ClientConfig = CallSettings
+"""The call settings' old name (`settings.CallSettings`)."""
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
@@ -71,21 +74,18 @@ __all__ = [
 class Client:
     """One model behind one endpoint, built once per run and shared by all calls.
 
-    `model` is a plain name served at `base_url` (else $OPENAI_BASE_URL; Ollama,
-    vLLM, llama.cpp, LM Studio) or `provider/model` for instructor's
-    `from_provider` (openai, ollama, ... whose client is OpenAI-compatible).
-    The key is read from `api_key`, else the environment variable `api_key_env`.
+    `endpoint` names the model: a plain name served at its base URL (else
+    $OPENAI_BASE_URL; Ollama, vLLM, llama.cpp, LM Studio) or `provider/model` for
+    instructor's `from_provider` (openai, ollama, ... whose client is OpenAI-compatible);
+    the key is its `api_key`, else its key variable's. A bare model name stands for
+    `EndpointSettings.from_env(name)`, and no `call` for `CallSettings.from_env()`.
     """
 
     def __init__(
         self,
-        model: str,
+        endpoint: EndpointSettings | str,
+        call: CallSettings | None = None,
         *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        api_key_env: str = DEFAULT_API_KEY_ENV,
-        mode: str | None = None,
-        config: ClientConfig | None = None,
         cache: ReplayStore | None = None,
         call_log: CallLog | None = None,
         http_client: httpx2.AsyncClient | None = None,
@@ -95,16 +95,17 @@ class Client:
     ) -> None:
         """`keyed_by_endpoint=False` leaves the server out of cache keys (batch files,
         whose keys must not depend on where the answers come from)."""
-        if mode is not None and mode not in MODES:
-            raise ConfigError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
-        self.model = model
-        self.config = config or ClientConfig.from_env()
+        if isinstance(endpoint, str):
+            endpoint = EndpointSettings.from_env(endpoint)
+        if endpoint.model is None:
+            raise ConfigError("a client needs a model: name one (--model NAME)")
+        model = self.model = endpoint.model
+        self.config = call or CallSettings.from_env()
         self.cache = cache
         self.call_log = call_log
         self.response_model = response_model
         self.endpoint = connect(
-            model, base_url=base_url, api_key=api_key, api_key_env=api_key_env, mode=mode,
-            timeout=self.config.timeout, http_client=http_client,
+            endpoint, timeout=self.config.timeout, http_client=http_client,
             keyed_by_endpoint=keyed_by_endpoint,
         )  # fmt: skip
         self.provider = self.endpoint.provider
@@ -118,7 +119,7 @@ class Client:
             pacer or (Pacer(self.config.rpm) if self.config.rpm else None),
         )
         self.modes = ModePolicy(
-            mode or self.endpoint.default_mode,
+            endpoint.mode or self.endpoint.default_mode,
             model_name=self.model_name,
             provider=self.provider,
             config=self.config,

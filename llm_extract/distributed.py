@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -47,16 +46,14 @@ from typing import TYPE_CHECKING, Any
 
 from llm_extract.articles import Article, load_article
 from llm_extract.batch import BATCH_MODE, BATCH_URL, BatchAnswers, answer_error, offline_client
-from llm_extract.chunks import DEFAULT_CHUNK_CHARS
-from llm_extract.client import DEFAULT_API_KEY_ENV, Client, ClientConfig
+from llm_extract.client import Client
 from llm_extract.errors import ArticleError, ConfigError
-from llm_extract.models import DEFAULT_MAX_REASKS
 from llm_extract.output import check_resumable, open_output, resume_output, writable_output
-from llm_extract.pipeline import DEFAULT_GROUNDING_REASKS, Extractor
-from llm_extract.prompts import DEFAULT_PROMPT
+from llm_extract.pipeline import Extractor
 from llm_extract.runlock import OutputLock
 from llm_extract.runner import Runner, Tally
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import OUTPUT_FORMATS, CallSettings, EndpointSettings, ExtractionSettings
 from llm_extract.sources import ArticleIds, expand_sources
 
 if TYPE_CHECKING:
@@ -102,37 +99,39 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
 class RaySettings:
     """What every worker needs to render requests and finish results (pickled to them)."""
 
-    model: str
-    base_url: str | None = None
-    """The OpenAI-compatible endpoint: of every request on the HTTP path, of the re-asks
-    and further chunks on the vLLM path (None there: those fail, naming the fix)."""
-    api_key_env: str = DEFAULT_API_KEY_ENV
-    prompt: str = DEFAULT_PROMPT
-    max_reasks: int = DEFAULT_MAX_REASKS
-    grounding_reasks: int = DEFAULT_GROUNDING_REASKS
-    chunking: bool = True
-    chunk_chars: int = DEFAULT_CHUNK_CHARS
-    config: ClientConfig = field(default_factory=ClientConfig)
+    endpoint: EndpointSettings
+    """Its model names the results; its `base_url` (as given: the workers' environment is
+    not the driver's) is the OpenAI-compatible endpoint of every request on the HTTP path,
+    of the re-asks and further chunks on the vLLM path (None there: those fail, naming the
+    fix); its key is the driver's (`ray_dataset` sets it), never in a repr or a log line."""
+    call: CallSettings = field(default_factory=CallSettings)
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     body_model: str | None = None
     """body.model sent, for a server that serves the weights under another name."""
-    api_key: str | None = field(default=None, repr=False)
-    """For the re-asks from the workers, whose environment is not the driver's; default
-    `$api_key_env` on the driver. Never in a repr, so never in a log line."""
 
     def __post_init__(self) -> None:
-        if self.max_reasks < 0 or self.grounding_reasks < 0:
-            raise ConfigError("re-ask limits must be 0 or more")
+        if self.endpoint.model is None:
+            raise ConfigError("a Ray run needs a model: pass --model NAME")
+
+    @property
+    def model(self) -> str:
+        assert self.endpoint.model is not None
+        return self.endpoint.model
+
+    @property
+    def base_url(self) -> str | None:
+        return self.endpoint.base_url
+
+    @property
+    def api_key(self) -> str | None:
+        return self.endpoint.key
 
 
 @functools.cache
 def _renderer(settings: RaySettings) -> Extractor:
     """One offline extractor per worker process: it renders requests and never calls."""
-    client = offline_client(settings.model, mode=BATCH_MODE, config=settings.config)
     return Extractor(
-        client=client,
-        prompt=settings.prompt,
-        chunking=settings.chunking,
-        chunk_chars=settings.chunk_chars,
+        offline_client(settings.endpoint, settings.call), extraction=settings.extraction
     )
 
 
@@ -142,24 +141,9 @@ class _Finisher:
     def __init__(self, settings: RaySettings) -> None:
         self.loop = asyncio.new_event_loop()
         self.answers = BatchAnswers(None, live=settings.base_url is not None)
-        client = Client(
-            settings.model,
-            base_url=settings.base_url,
-            api_key=settings.api_key or os.environ.get(settings.api_key_env) or "none",
-            api_key_env=settings.api_key_env,
-            mode=BATCH_MODE,
-            config=settings.config,
-            cache=self.answers,
-            keyed_by_endpoint=False,
-        )
-        self.extractor = Extractor(
-            client=client,
-            prompt=settings.prompt,
-            max_reasks=settings.max_reasks,
-            grounding_reasks=settings.grounding_reasks,
-            chunking=settings.chunking,
-            chunk_chars=settings.chunk_chars,
-        )
+        endpoint = replace(settings.endpoint, api_key=settings.api_key or "none", mode=BATCH_MODE)
+        client = Client(endpoint, settings.call, cache=self.answers, keyed_by_endpoint=False)
+        self.extractor = Extractor(client, extraction=settings.extraction)
 
     def finish(self, article: Article, key: str, answer: dict[str, Any]) -> ExtractionResult:
         self.answers.add(key, answer)
@@ -334,8 +318,8 @@ def http_processor_config(
         qps=qps,
         concurrency=concurrency,
         batch_size=batch_size,
-        max_retries=settings.config.retries,
-        base_retry_wait_time_in_s=settings.config.backoff,
+        max_retries=settings.call.retries,
+        base_retry_wait_time_in_s=settings.call.backoff,
         session_factory=_ExactBody,
         # The HTTP workers wait on the network: a whole CPU each would leave the
         # postprocess (our CPU work) none on a small node.
@@ -368,8 +352,8 @@ def _sampling(settings: RaySettings, schema: str, max_tokens: int | None) -> dic
     dict; Arrow would rewrite a dict). No max_tokens means up to the context's end, as
     vLLM's server does; vLLM's own default would be 16 tokens."""
     sampling: dict[str, Any] = {"max_tokens": max_tokens, "structured_outputs": {"json": schema}}
-    if settings.config.temperature is not None:
-        sampling["temperature"] = settings.config.temperature
+    if settings.call.temperature is not None:
+        sampling["temperature"] = settings.call.temperature
     return sampling
 
 
@@ -392,7 +376,7 @@ def _vllm_preprocess(settings: RaySettings) -> Callable[[dict[str, Any]], dict[s
         return {
             **rendered,
             "messages": body["messages"],
-            "sampling_params": _sampling(settings, schema, settings.config.max_tokens),
+            "sampling_params": _sampling(settings, schema, settings.call.max_tokens),
         }
 
     return preprocess
@@ -402,7 +386,7 @@ def _completion(row: dict[str, Any], settings: RaySettings) -> dict[str, Any]:
     """The chat completion vLLM's server would answer for an engine row. The row has no
     finish reason: reaching a set `max_tokens` is read as cut off ("length")."""
     generated = int(row.get("num_generated_tokens") or 0)
-    cap = settings.config.max_tokens
+    cap = settings.call.max_tokens
     prompt = int(row.get("num_input_tokens") or 0)
     return {
         "id": f"vllm-{row.get('batch_uuid', '')}-{row.get('request_id', '')}",
@@ -467,8 +451,8 @@ def extract_dataset(
     engines on the cluster's GPUs answer them.
     """
     llm = require_ray()
-    key = api_key or settings.api_key or os.environ.get(settings.api_key_env)
-    settings = replace(settings, api_key=key)
+    key = api_key or settings.api_key
+    settings = replace(settings, endpoint=replace(settings.endpoint, api_key=key))
     if engine is None:
         config = http_processor_config(
             settings, concurrency=concurrency, qps=qps, batch_size=batch_size
@@ -509,9 +493,6 @@ def _rows(sources: Iterable[str | Path | Article]) -> Iterator[tuple[str, dict[s
         else:
             ids.add(Path(item).stem, item)
             yield Path(item).stem, {"path": str(Path(item).resolve()), "id": "", "text": None}
-
-
-OUTPUT_FORMATS = ("jsonl", "parquet")
 
 
 def _output_format(out: Path, format: str | None) -> str:

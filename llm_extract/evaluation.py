@@ -48,7 +48,7 @@ from llm_extract.settings import (
     EndpointSettings,
     ExtractionSettings,
     RunSettings,
-    engine_options,
+    model_kind,
     model_slug,
 )
 
@@ -137,7 +137,7 @@ class RunMeta(BaseModel):
     @property
     def fixture(self) -> bool:
         """Hand-written responses, not a model: their scores say nothing about any real model."""
-        return (self.model or "").startswith("fixture-")
+        return model_kind(self.model or "") == "fixture"
 
     @property
     def offline(self) -> bool:
@@ -479,19 +479,16 @@ def evaluate(
     The settings objects (`llm_extract.settings`) say which endpoint, how calls are made
     and how each article is extracted; from `run`, the cache (unless `cache` is given),
     the call log and the concurrency (its `out` does not apply: runs are stored under
-    `out`). `client_config` is the engine's `ClientConfig` (`config` is the scorer's).
-    Other keyword arguments go to `extract` and win over the objects.
+    `out`). `client_config` is the run's `CallSettings` over `call` (`config` is the
+    scorer's). Other keyword arguments go to `extract` and win over the objects.
     """
-    settings = engine_options(endpoint, call, extraction)
-    settings.pop("model", None)  # each run names its own
+    if client_config is not None:
+        call = client_config
     if run is not None:
         cache = cache if cache is not None else run.open_cache()
-        settings.update(concurrency=run.concurrency, progress=run.progress)
         if "call_log" not in engine:
-            settings["call_log"] = run.open_call_log()
-    if client_config is not None:
-        settings["config"] = client_config
-    engine = {**settings, **engine}
+            engine["call_log"] = run.open_call_log()
+        engine = {"concurrency": run.concurrency, "progress": run.progress, **engine}
     from llm_extract.client import is_fixture_model  # the engine: heavy, only needed here
     from llm_extract.extraction import extract
 
@@ -524,7 +521,10 @@ def evaluate(
             if not covered:
                 continue
         store = Cache(fixtures / "cache", mode="replay-only") if is_fixture_model(model) else cache
-        results = extract([sources[a] for a in covered], model=model, cache=store, **engine)
+        results = extract(
+            [sources[a] for a in covered], endpoint, call, extraction, model=model, cache=store,
+            **engine,
+        )  # fmt: skip
         run = _scored(
             model, results, covered, texts, prices, gold_path=gold, config=config, events=events
         )

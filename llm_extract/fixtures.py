@@ -16,10 +16,11 @@ import httpx2
 
 from llm_extract.articles import Article
 from llm_extract.cache import Cache
-from llm_extract.client import Client, ClientConfig
+from llm_extract.client import Client
 from llm_extract.errors import ConfigError
 from llm_extract.extraction import Extractor
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import CallSettings, EndpointSettings, ExtractionSettings
 
 __all__ = ["ScriptedReplies", "fixture_completion", "record_conversation"]
 
@@ -123,7 +124,7 @@ def record_conversation(
     model: str,
     cache: Cache,
     mode: str = "tools",
-    **options: Any,
+    extraction: ExtractionSettings | None = None,
 ) -> ExtractionResult:
     """Play hand-written replies through the real client into the cache, in order.
 
@@ -136,15 +137,14 @@ def record_conversation(
 
     async def run() -> ExtractionResult:
         client = Client(
-            model,
-            base_url="http://fixture.invalid/v1",
-            api_key="fixture",
-            mode=mode,
+            EndpointSettings(
+                model, base_url="http://fixture.invalid/v1", api_key="fixture", mode=mode
+            ),
+            CallSettings(retries=0, rpm=None),
             cache=recorder,
-            config=ClientConfig(retries=0, rpm=None),
             http_client=script.http_client(),
         )
-        extractor = Extractor(client=client, **options)
+        extractor = Extractor(client, extraction=extraction)
         try:
             return await extractor.extract(article)
         finally:

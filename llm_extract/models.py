@@ -18,18 +18,26 @@ cache), or any other name, which `Client` resolves as a provider string
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from llm_extract.articles import Article
-from llm_extract.baseline import BASELINE_MODEL, BaselineExtractor
-from llm_extract.client import DEFAULT_API_KEY_ENV, CallStats, Client, is_fixture_model
+from llm_extract.baseline import BaselineExtractor
+from llm_extract.cache import CallLog, ReplayStore
+from llm_extract.client import CallStats, Client
 from llm_extract.errors import ConfigError, ExtractError
 from llm_extract.prompts import DEFAULT_PROMPT, Prompt, load_prompt
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import (
+    BASELINE,
+    DEFAULT_MAX_REASKS,
+    CallSettings,
+    EndpointSettings,
+    ModelKind,
+    model_kind,
+)
 
 __all__ = [
     "BASELINE",
@@ -45,13 +53,6 @@ __all__ = [
     "model_kind",
     "open_model",
 ]
-
-BASELINE = BASELINE_MODEL
-"""The offline baseline's model name (`--model baseline`)."""
-DEFAULT_MAX_REASKS = 2
-"""Re-asks per call after an answer that does not validate."""
-
-ModelKind = Literal["baseline", "fixture", "llm"]
 
 
 @dataclass(frozen=True)
@@ -103,24 +104,13 @@ class StructuredModel(Protocol):
     async def aclose(self) -> None: ...
 
 
-def model_kind(name: str) -> ModelKind:
-    """What a model name names: the baseline, a hand-written fixture model, or an LLM
-    (a provider string or a served name; `Client` tells those two apart)."""
-    if name == BASELINE:
-        return "baseline"
-    return "fixture" if is_fixture_model(name) else "llm"
-
-
-def choose_model(
-    model: str | None, *, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV
-) -> tuple[str, bool]:
-    """The model to run and whether it is the offline default: the one named, else
-    $LLM_EXTRACT_MODEL, else the baseline, but only when no endpoint or key is configured
-    either (`extraction.resolve_model` announces that default)."""
-    model = model or os.environ.get("LLM_EXTRACT_MODEL")
-    if model:
-        return model, False
-    if base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get(api_key_env):
+def choose_model(endpoint: EndpointSettings) -> tuple[str, bool]:
+    """The model to run and whether it is the offline default: the one named (`from_env`
+    fills in $LLM_EXTRACT_MODEL), else the baseline, but only when no endpoint or key is
+    configured either (`extraction.resolve_model` announces that default)."""
+    if endpoint.model:
+        return endpoint.model, False
+    if endpoint.configured:
         raise ConfigError(
             "an endpoint or key is configured but no model is named: pass --model NAME "
             "(or set LLM_EXTRACT_MODEL), or --model baseline for the offline extractor"
@@ -129,23 +119,23 @@ def choose_model(
 
 
 def open_model(
-    name: str | None = None,
+    endpoint: EndpointSettings | str | None = None,
+    call: CallSettings | None = None,
     *,
-    client: Client | None = None,
     prompt: str | Prompt = DEFAULT_PROMPT,
     max_reasks: int = DEFAULT_MAX_REASKS,
-    api_key_env: str = DEFAULT_API_KEY_ENV,
-    **client_options: Any,
+    cache: ReplayStore | None = None,
+    call_log: CallLog | None = None,
 ) -> StructuredModel:
-    """The model a name (or a ready `client`) stands for; `client_options` go to `Client`."""
-    if client is not None:
-        return LLMModel(client, prompt, max_reasks=max_reasks)
-    name, _ = choose_model(name, base_url=client_options.get("base_url"), api_key_env=api_key_env)
+    """The model `endpoint` names (a bare name: `EndpointSettings.from_env(name)`); `call`,
+    `cache` and `call_log` are its client's."""
+    if not isinstance(endpoint, EndpointSettings):
+        endpoint = EndpointSettings.from_env(endpoint)
+    name, _ = choose_model(endpoint)
     if model_kind(name) == "baseline":
         return BaselineModel()
-    return LLMModel(
-        Client(name, api_key_env=api_key_env, **client_options), prompt, max_reasks=max_reasks
-    )
+    client = Client(replace(endpoint, model=name), call, cache=cache, call_log=call_log)
+    return LLMModel(client, prompt, max_reasks=max_reasks)
 
 
 class LLMModel:

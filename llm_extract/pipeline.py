@@ -23,15 +23,9 @@ from dataclasses import fields
 from typing import Any
 
 from llm_extract.articles import Article, text_hash
-from llm_extract.cache import Cache, CacheMiss, CallLog
-from llm_extract.chunks import (
-    CHUNK_OVERLAP,
-    DEFAULT_CHUNK_CHARS,
-    merge_extractions,
-    shifted,
-    split_text,
-)
-from llm_extract.client import DEFAULT_API_KEY_ENV, CallStats, Client, ClientConfig
+from llm_extract.cache import CacheMiss, CallLog, ReplayStore
+from llm_extract.chunks import CHUNK_OVERLAP, merge_extractions, shifted, split_text
+from llm_extract.client import CallStats, Client
 from llm_extract.errors import (
     ArticleError,
     ConfigError,
@@ -40,7 +34,6 @@ from llm_extract.errors import (
 )
 from llm_extract.ground import GroundingReport, check_spans, ground_extraction, iter_evidence
 from llm_extract.models import (
-    DEFAULT_MAX_REASKS,
     Answer,
     LLMModel,
     Passage,
@@ -49,7 +42,7 @@ from llm_extract.models import (
 )
 from llm_extract.normalise import normalise_extraction
 from llm_extract.output import RunIdentity
-from llm_extract.prompts import DEFAULT_PROMPT, Prompt
+from llm_extract.prompts import Prompt
 from llm_extract.schemas import (
     ArticleExtraction,
     ExtractionResult,
@@ -57,65 +50,59 @@ from llm_extract.schemas import (
     PromptInfo,
     schema_hash,
 )
+from llm_extract.settings import (
+    DEFAULT_GROUNDING_REASKS,
+    CallSettings,
+    EndpointSettings,
+    ExtractionSettings,
+)
 from llm_extract.undated import leave_open
 
 __all__ = ["DEFAULT_GROUNDING_REASKS", "Extractor", "failure_kind"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GROUNDING_REASKS = 1
-"""Re-asks per article for quotes not found in the text."""
-
 
 class Extractor:
     """Everything built once per run, and `extract(article)` for each article.
 
-    `model` is a name (see `models.open_model`) or a `StructuredModel`; `client`
-    wraps a ready `Client` as the model.
+    `model` is the endpoint to open the model from (`models.open_model`; a bare name
+    stands for `EndpointSettings.from_env(name)`, None for `from_env()`), or a ready
+    `StructuredModel`, or a ready `Client` to wrap as one. `call` and the stores
+    `cache` and `call_log` are the opened client's; `extraction` says how an article
+    is extracted (its `published` and `dates` are the run's, not the extractor's).
     """
 
     def __init__(
         self,
-        model: str | StructuredModel | None = None,
+        model: EndpointSettings | str | StructuredModel | Client | None = None,
+        call: CallSettings | None = None,
+        extraction: ExtractionSettings | None = None,
         *,
-        client: Client | None = None,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        api_key_env: str = DEFAULT_API_KEY_ENV,
-        mode: str | None = None,
-        config: ClientConfig | None = None,
-        cache: Cache | None = None,
+        cache: ReplayStore | None = None,
         call_log: CallLog | None = None,
-        prompt: str | Prompt = DEFAULT_PROMPT,
-        max_reasks: int = DEFAULT_MAX_REASKS,
-        grounding_reasks: int = DEFAULT_GROUNDING_REASKS,
-        chunking: bool = True,
-        chunk_chars: int = DEFAULT_CHUNK_CHARS,
     ) -> None:
-        if max_reasks < 0 or grounding_reasks < 0:
-            raise ConfigError("re-ask limits must be 0 or more")
-        if chunk_chars < 2 * CHUNK_OVERLAP:
-            raise ConfigError(f"chunk_chars must be at least {2 * CHUNK_OVERLAP}")
-        if model is not None and not isinstance(model, str):
-            self.llm: StructuredModel = model
-        else:
+        settings = extraction or ExtractionSettings()
+        if isinstance(model, Client):
+            self.llm: StructuredModel = LLMModel(
+                model, settings.prompt, max_reasks=settings.max_reasks
+            )
+        elif model is None or isinstance(model, str | EndpointSettings):
+            endpoint = model if isinstance(model, EndpointSettings) else None
             self.llm = open_model(
-                model,
-                client=client,
-                prompt=prompt,
-                max_reasks=max_reasks,
-                api_key_env=api_key_env,
-                base_url=base_url,
-                api_key=api_key,
-                mode=mode,
-                config=config,
+                endpoint or EndpointSettings.from_env(model),
+                call,
+                prompt=settings.prompt,
+                max_reasks=settings.max_reasks,
                 cache=cache,
                 call_log=call_log,
             )
+        else:
+            self.llm = model
         self.model = self.llm.name
-        self.grounding_reasks = grounding_reasks
-        self.chunking = chunking
-        self.chunk_chars = chunk_chars
+        self.grounding_reasks = settings.grounding_reasks
+        self.chunking = settings.chunking
+        self.chunk_chars = settings.chunk_chars
         self.schema_hash = schema_hash()
 
     @property

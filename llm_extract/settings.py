@@ -6,7 +6,11 @@ This module imports nothing heavy (no openai, instructor, numpy), so the CLI can
 options of every command from the defaults here before any engine module is loaded.
 
 Every environment variable the package reads is written out here, in `ENV_VARIABLES`, so
-that `grep LLM_EXTRACT_TEMPERATURE` finds it.
+that `grep LLM_EXTRACT_TEMPERATURE` finds it. The engine's constants that the CLI shows
+(modes, default key variable, chunk sizes, re-asks, batch limits, cache modes, the model
+names `baseline` and `fixture-…`) are defined here once and imported by the engine.
+Keyword arguments to the library (`extract(..., model=..., base_url=...)`) become these
+objects in one place, `with_keywords`.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from llm_extract.errors import ConfigError
 
 __all__ = [
+    "BASELINE",
     "BATCH_MAX_BYTES",
     "BATCH_MAX_REQUESTS",
     "CACHE_MODES",
     "CHUNK_OVERLAP",
+    "COMPATIBLE_ENDPOINTS",
     "DEFAULT_API_KEY_ENV",
     "DEFAULT_CHUNK_CHARS",
     "DEFAULT_CONCURRENCY",
@@ -34,22 +40,29 @@ __all__ = [
     "DEFAULT_MAX_REASKS",
     "DEFAULT_PROMPT",
     "ENV_VARIABLES",
+    "FIXTURE_PREFIX",
     "MODES",
+    "OUTPUT_FORMATS",
+    "CacheMode",
     "CallSettings",
     "EndpointSettings",
     "ExtractionSettings",
+    "ModelKind",
     "RunSettings",
-    "client_config",
-    "engine_options",
+    "Settings",
+    "model_kind",
     "model_slug",
+    "with_keywords",
 ]
 
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 """The environment variable a key is read from unless another is named."""
 MODES = ("tools", "json_schema", "json", "md_json")
 """Our names for instructor's structured-output modes (the CLI's `--mode` choices)."""
-CACHE_MODES = ("use", "refresh", "off", "replay-only")
-"""The record/replay cache modes (`--cache`)."""
+CacheMode = Literal["use", "refresh", "off", "replay-only"]
+"""The record/replay cache modes (`--cache`). use: replay a hit, record a miss; refresh:
+always call, re-record; off: neither; replay-only: never call, a miss is an error."""
+CACHE_MODES: tuple[CacheMode, ...] = get_args(CacheMode)
 DEFAULT_PROMPT = "extract"
 """The prompt template used unless another is named (`prompts/extract.*.md`)."""
 DEFAULT_CHUNK_CHARS = 12_000
@@ -66,6 +79,37 @@ BATCH_MAX_REQUESTS = 50_000
 """Requests per Batch API file (the API's limit)."""
 BATCH_MAX_BYTES = 200_000_000
 """Bytes per Batch API file (the API's limit)."""
+OUTPUT_FORMATS = ("jsonl", "parquet")
+"""The result formats of a Ray run (`--format`)."""
+
+COMPATIBLE_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "anthropic": ("https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"),
+    "google": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
+    "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+    "groq": ("https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    "xai": ("https://api.x.ai/v1", "XAI_API_KEY"),
+    "fireworks": ("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
+    "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
+}
+"""Providers whose instructor builder needs their own SDK, reached instead through their
+OpenAI-compatible endpoint (URL, key variable): one transport, one cache format for all."""
+
+BASELINE = "baseline"
+"""The offline baseline's model name (`--model baseline`)."""
+FIXTURE_PREFIX = "fixture-"
+"""What a hand-written fixture model's name starts with: it answers only from recordings."""
+
+ModelKind = Literal["baseline", "fixture", "llm"]
+
+
+def model_kind(name: str) -> ModelKind:
+    """What a model name names: the baseline, a hand-written fixture model, or an LLM
+    (a provider string or a served name; the client tells those two apart)."""
+    if name == BASELINE:
+        return "baseline"
+    return "fixture" if name.startswith(FIXTURE_PREFIX) else "llm"
+
 
 _CALL_ENV = {
     "timeout": "LLM_EXTRACT_TIMEOUT",
@@ -91,8 +135,10 @@ ENV_VARIABLES = (
 )
 """Every variable the package reads (the README's table lists them; tests clear them all).
 `LLM_EXTRACT_HOME` and `LLM_EXTRACT_PROMPTS` are read where the call log and the prompt
-templates are found (`cache.user_dir`, `prompts`); provider strings read their provider's
-key variable (`ANTHROPIC_API_KEY`, ...) in the client."""
+templates are found (`cache.user_dir`, `prompts`), `LLM_EXTRACT_CACHE_DIR` also by
+`cache.default_cache_path` for a cache opened with no folder, and `LLM_EXTRACT_ALIASES` also
+by `aliases` for a process that set none; a provider string's key variable
+(`ANTHROPIC_API_KEY`, ..., `COMPATIBLE_ENDPOINTS`) is read by `EndpointSettings.from_env`."""
 
 
 @dataclass(frozen=True)
@@ -134,15 +180,37 @@ class EndpointSettings:
         mode: str | None = None,
     ) -> EndpointSettings:
         """What is given, over `$LLM_EXTRACT_MODEL`, `$OPENAI_BASE_URL` and `$<api_key_env>`."""
-        return cls(
+        given = cls(
             model=model or os.environ.get("LLM_EXTRACT_MODEL") or None,
             base_url=base_url,
             api_key_env=api_key_env,
             api_key=api_key,
             mode=mode,
-            env_base_url=os.environ.get("OPENAI_BASE_URL") or None,
-            env_api_key=os.environ.get(api_key_env) or None,
         )
+        return replace(
+            given,
+            env_base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            env_api_key=os.environ.get(given.key_variable) or None,
+        )
+
+    @property
+    def key_variable(self) -> str:
+        """The variable the key is read from: a compatible provider's own
+        (`anthropic/...`: `ANTHROPIC_API_KEY`) unless a variable other than the default is named."""
+        prefix, _, rest = (self.model or "").partition("/")
+        if rest and prefix in COMPATIBLE_ENDPOINTS and self.api_key_env == DEFAULT_API_KEY_ENV:
+            return COMPATIBLE_ENDPOINTS[prefix][1]
+        return self.api_key_env
+
+    @property
+    def key(self) -> str | None:
+        """The key to send: the one given, else the key variable's (never logged or stored)."""
+        return self.api_key or self.env_api_key
+
+    @property
+    def url(self) -> str | None:
+        """The base URL for a name an endpoint serves: the one given, else `$OPENAI_BASE_URL`."""
+        return self.base_url or self.env_base_url
 
     @property
     def configured(self) -> bool:
@@ -152,8 +220,9 @@ class EndpointSettings:
 
 @dataclass(frozen=True)
 class CallSettings:
-    """How each model call is made: transport and sampling. `from_env` reads the
-    `LLM_EXTRACT_<FIELD>` overrides listed in `_CALL_ENV` (`LLM_EXTRACT_TIMEOUT`, ...)."""
+    """How each model call is made: transport and sampling. `from_env` reads the overrides
+    listed in `_CALL_ENV` (`LLM_EXTRACT_TIMEOUT`, ...). The engine's `ClientConfig` is this
+    class under its old name."""
 
     timeout: float = 120.0
     """Seconds to wait for one answer."""
@@ -235,9 +304,6 @@ class ExtractionSettings:
         return cls(**values)
 
 
-CacheMode = Literal["use", "refresh", "off", "replay-only"]
-
-
 @dataclass(frozen=True)
 class RunSettings:
     """How a run over many articles goes: load, output, cache, call log, resume, progress."""
@@ -287,60 +353,50 @@ class RunSettings:
         return CallLog() if self.log else None
 
 
-def engine_options(
-    endpoint: EndpointSettings | None = None,
-    call: CallSettings | None = None,
-    extraction: ExtractionSettings | None = None,
-    run: RunSettings | None = None,
-) -> dict[str, Any]:
-    """The objects as the keyword arguments `extraction.extract` takes today.
+@dataclass(frozen=True)
+class Settings:
+    """The four objects of one run, as `with_keywords` builds them."""
 
-    The boundary until `Extractor` and `Client` take the objects themselves: only what
-    the caller gave goes on (the engine still reads `$OPENAI_BASE_URL` and the key itself,
-    so a provider string keeps its own URL and key); settings left out are not passed, so
-    the engine's defaults stay as they are. `extraction.aliases` is applied by the caller
-    (`aliases.use_aliases`), as the CLI does.
-    """
-    options: dict[str, Any] = {}
-    if endpoint is not None:
-        options.update(
-            model=endpoint.model,
-            base_url=endpoint.base_url,
-            api_key_env=endpoint.api_key_env,
-            mode=endpoint.mode,
-        )
-        if endpoint.api_key is not None:
-            options["api_key"] = endpoint.api_key
-    if call is not None:
-        options["config"] = client_config(call)
-    if extraction is not None:
-        options.update(
-            prompt=extraction.prompt,
-            max_reasks=extraction.max_reasks,
-            grounding_reasks=extraction.grounding_reasks,
-            chunking=extraction.chunking,
-            chunk_chars=extraction.chunk_chars,
-            published=extraction.published,
-            dates=extraction.dates,
-        )
-    if run is not None:
-        options.update(
-            concurrency=run.concurrency,
-            out=run.out,
-            cache=run.open_cache(),
-            call_log=run.open_call_log(),
-            retry_failed=run.retry_failed,
-            wait_for_lock=run.wait_for_lock,
-            progress=run.progress,
-        )
-    return options
+    endpoint: EndpointSettings
+    call: CallSettings | None
+    """None: the client reads `CallSettings.from_env()`."""
+    extraction: ExtractionSettings
+    run: RunSettings
 
 
-def client_config(call: CallSettings) -> Any:
-    """`call` as the engine's `ClientConfig` (the same fields), until the engine takes it."""
-    from llm_extract.client import ClientConfig
+_ENDPOINT_KEYWORDS = ("model", "base_url", "api_key", "api_key_env", "mode")
+_RUN_KEYWORDS = ("out", "concurrency", "progress", "retry_failed", "wait_for_lock")
 
-    return ClientConfig(**{f.name: getattr(call, f.name) for f in fields(call)})
+
+def with_keywords(
+    endpoint: EndpointSettings | None,
+    call: CallSettings | None,
+    extraction: ExtractionSettings | None,
+    run: RunSettings | None,
+    options: dict[str, Any],
+) -> Settings:
+    """The one place keyword arguments (`extract(..., model=..., base_url=...)`) become the
+    objects: each keyword it knows is taken out of `options` and set over its object (a
+    keyword that is None leaves the object's value). An endpoint left out is read by
+    `EndpointSettings.from_env` from the keywords; call, extraction and run settings left
+    out are their defaults (`config` is a `CallSettings`; `rpm` is set over it). What is
+    left in `options` is not a setting (`cache`, `call_log`, a ready `model` or `client`)."""
+
+    def take(names: Any) -> dict[str, Any]:
+        return {n: v for n in list(names) if n in options and (v := options.pop(n)) is not None}
+
+    model = options.get("model")
+    named = take(n for n in _ENDPOINT_KEYWORDS if n != "model" or isinstance(model, str))
+    endpoint = replace(endpoint, **named) if endpoint else EndpointSettings.from_env(**named)
+    call = options.pop("config", None) or call
+    if (rpm := options.pop("rpm", None)) is not None:
+        call = replace(call or CallSettings.from_env(), rpm=rpm)
+    given = take(f.name for f in fields(ExtractionSettings))
+    extraction = replace(extraction or ExtractionSettings(), **given)
+    ran = take(_RUN_KEYWORDS)
+    if "out" in ran:
+        ran["out"] = Path(ran["out"])
+    return Settings(endpoint, call, extraction, replace(run or RunSettings(), **ran))
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

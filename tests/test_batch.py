@@ -34,6 +34,7 @@ from llm_extract.cli import app
 from llm_extract.client import ClientConfig
 from llm_extract.errors import ConfigError
 from llm_extract.extraction import extract, read_results
+from llm_extract.settings import EndpointSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -303,16 +304,24 @@ def test_batch_run_gives_the_results_of_live_extraction(api, stand_in, tmp_path,
     assert next(r for r in live if r.article_id == SLOPPY).reasks == 1
 
     files = prepare(SEEDS, out=tmp_path / "requests.jsonl", model=MODEL, max_requests=3).files
-    jobs = submit(files, base_url=api.url)
+    jobs = submit(files, endpoint=EndpointSettings.from_env(base_url=api.url))
     assert [j.status for j in jobs] == ["validating", "validating"]
     with pytest.raises(ConfigError, match=r"is in_progress .* wait"):
-        download(jobs[0].id, folder=tmp_path, base_url=api.url)  # the stand-in's first look
-    looks = batch_status([j.id for j in jobs], base_url=api.url)
+        download(
+            jobs[0].id, folder=tmp_path, endpoint=EndpointSettings.from_env(base_url=api.url)
+        )  # the stand-in's first look
+    looks = batch_status([j.id for j in jobs], endpoint=EndpointSettings.from_env(base_url=api.url))
     assert [(j.status, j.completed, j.total) for j in looks] == [
         ("completed", 3, 3),
         ("in_progress", 0, 2),
     ]
-    saved = [p for j in jobs for p in download(j.id, folder=tmp_path, base_url=api.url)]
+    saved = [
+        p
+        for j in jobs
+        for p in download(
+            j.id, folder=tmp_path, endpoint=EndpointSettings.from_env(base_url=api.url)
+        )
+    ]
     assert [p.name for p in saved] == [f"{jobs[0].id}.output.jsonl", f"{jobs[1].id}.output.jsonl"]
 
     before = _chat(api)
@@ -332,9 +341,9 @@ def test_lines_the_batch_engine_failed_are_kept_with_the_reason(api, stand_in, t
     files = prepare(SEEDS[:3], out=tmp_path / "requests.jsonl", model=MODEL).files
     refused = _lines(files[0])[1]["custom_id"]
     stand_in.fail_ids.add(refused)
-    [job] = submit(files, base_url=api.url)
-    batch_status([job.id], base_url=api.url)
-    saved = download(job.id, folder=tmp_path, base_url=api.url)
+    [job] = submit(files, endpoint=EndpointSettings.from_env(base_url=api.url))
+    batch_status([job.id], endpoint=EndpointSettings.from_env(base_url=api.url))
+    saved = download(job.id, folder=tmp_path, endpoint=EndpointSettings.from_env(base_url=api.url))
     assert [p.name.split(".", 1)[1] for p in saved] == ["output.jsonl", "errors.jsonl"]
     summary = collect(saved, SEEDS[:3], out=tmp_path / "out.jsonl", model=MODEL, base_url=api.url)
     assert (summary.ok, summary.failed, summary.batch_errors) == (2, 1, 1)
@@ -370,7 +379,7 @@ def test_status_prints_batch_errors_as_data_not_markup(api, stand_in, tmp_path):
     runner = CliRunner()
     requests = tmp_path / "requests.jsonl"
     prepare(SEEDS[2:3], out=requests, model=MODEL)
-    [job] = submit([requests], base_url=api.url)
+    [job] = submit([requests], endpoint=EndpointSettings.from_env(base_url=api.url))
     message = "bad [/b] line [type=literal_error, input_value='x'] [redacted]"
     stand_in.batches[job.id]["errors"] = {"object": "list", "data": [{"message": message}]}
     ran = runner.invoke(app, ["batch", "status", job.id, "--base-url", api.url],

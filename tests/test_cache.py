@@ -25,6 +25,7 @@ from llm_extract.cli import app
 from llm_extract.client import CallStats, Client, ClientConfig
 from llm_extract.errors import ConfigError
 from llm_extract.schemas import PromptInfo
+from llm_extract.settings import EndpointSettings
 
 SEED = "seeds/000_5fadb3ca50ee0a75.txt"
 SYSTEM = "Extract meetings."
@@ -46,12 +47,10 @@ def ask(client: Client, stats: CallStats | None = None) -> CallStats:
 
 def client_for(server, secret, cache: Cache | None, log: CallLog | None = None, **kw) -> Client:
     return Client(
-        "fixture-loopback",
-        base_url=server.url,
-        api_key=secret,
+        EndpointSettings.from_env("fixture-loopback", base_url=server.url, api_key=secret),
+        ClientConfig.from_env(),
         cache=cache,
         call_log=log,
-        config=ClientConfig.from_env(),
         **kw,
     )
 
@@ -76,7 +75,9 @@ def test_key_covers_model_mode_messages_and_params():
 
 
 def _key(model: str, base_url: str | None, **options) -> str:
-    client = Client(model, base_url=base_url, api_key="sk-test-key", **options)
+    client = Client(
+        EndpointSettings.from_env(model, base_url=base_url, api_key="sk-test-key"), **options
+    )
     return client.request_key(client.request("Extract.", [{"role": "user", "content": "Статья."}]))
 
 
@@ -228,7 +229,7 @@ def test_replay_only_miss_fails_the_call(server, secret, tmp_path):
 
 
 def test_fixture_model_without_endpoint_answers_only_from_the_cache(tmp_path):
-    client = Client("fixture-careful", cache=Cache(tmp_path), config=ClientConfig.from_env())
+    client = Client("fixture-careful", ClientConfig.from_env(), cache=Cache(tmp_path))
     with pytest.raises(CacheMiss, match="hand-written fixture model"):
         ask(client)
 

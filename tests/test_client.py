@@ -15,6 +15,7 @@ from llm_extract.cache import CallLog
 from llm_extract.client import CallStats, Client, ClientConfig, Completion, Pacer
 from llm_extract.errors import ConfigError, ModelOutputError, TransportError
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import EndpointSettings
 
 SYSTEM = "Extract meetings."
 TURNS = [{"role": "user", "content": "Статья."}]
@@ -22,7 +23,10 @@ TURNS = [{"role": "user", "content": "Статья."}]
 
 def make_client(server: LoopbackServer, secret: str, **options) -> Client:
     config = ClientConfig.from_env(**options.pop("config", {}))
-    return Client("fixture-loopback", base_url=server.url, api_key=secret, config=config, **options)
+    endpoint = EndpointSettings.from_env(
+        "fixture-loopback", base_url=server.url, api_key=secret, mode=options.pop("mode", None)
+    )
+    return Client(endpoint, config, **options)
 
 
 def complete(client: Client, *, max_reasks: int = 2) -> tuple[Completion, CallStats]:
@@ -360,10 +364,10 @@ def test_rpm_spaces_request_starts(server, secret):
 
 def test_the_offline_guard_stops_a_real_endpoint():
     client = Client(
-        "fixture-x",
-        base_url="http://api.example.com/v1",
-        api_key="sk-test-guard",
-        config=ClientConfig.from_env(retries=0),
+        EndpointSettings.from_env(
+            "fixture-x", base_url="http://api.example.com/v1", api_key="sk-test-guard"
+        ),
+        ClientConfig.from_env(retries=0),
     )
     message, _ = fails(client, TransportError)
     assert "cannot reach" in message and "offline" in message
@@ -380,14 +384,16 @@ def test_no_endpoint_is_a_config_error():
 )
 def test_a_base_url_that_cannot_name_an_endpoint_is_refused_at_once(url):
     with pytest.raises(ConfigError, match="is not an http\\(s\\) URL"):
-        Client("some-model", base_url=url, api_key="sk-test-x")
+        Client(EndpointSettings.from_env("some-model", base_url=url, api_key="sk-test-x"))
 
 
 def test_credentials_in_the_base_url_never_reach_errors_or_the_log(tmp_path, secret):
     log = CallLog(tmp_path / "calls.db")
     url = "http://agent:pw-SECRET42@127.0.0.1:9/v1?key=query-SECRET43"
     config = ClientConfig.from_env(retries=0)
-    client = Client("some-model", base_url=url, api_key=secret, config=config, call_log=log)
+    client = Client(
+        EndpointSettings.from_env("some-model", base_url=url, api_key=secret), config, call_log=log
+    )
     message, _ = fails(client, TransportError)
     assert message.startswith("cannot reach http://127.0.0.1:9/v1")
     stored = "\n".join(str(row) for row in log.rows())
@@ -397,12 +403,17 @@ def test_credentials_in_the_base_url_never_reach_errors_or_the_log(tmp_path, sec
 
 def test_unknown_mode_is_a_config_error():
     with pytest.raises(ConfigError, match="choose from tools"):
-        Client("some-model", base_url="http://127.0.0.1:9/v1", mode="xml")
+        Client(
+            EndpointSettings.from_env("some-model", base_url="http://127.0.0.1:9/v1", mode="xml")
+        )
 
 
 def test_provider_string_goes_through_from_provider(server, secret):
     server.script(completion(content=json.dumps(VALID)))
-    client = Client("ollama/fixture-tiny", base_url=server.url, config=ClientConfig.from_env())
+    client = Client(
+        EndpointSettings.from_env("ollama/fixture-tiny", base_url=server.url),
+        ClientConfig.from_env(),
+    )
     assert client.mode == "json"  # instructor's pick for an Ollama model without tools
     done, _ = complete(client)
     assert done.value.meetings
@@ -414,7 +425,10 @@ def test_provider_without_an_openai_client_goes_through_its_compatible_endpoint(
 ):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-anthropic")
     server.script(completion(tool=VALID))
-    client = Client("anthropic/fixture-claude", base_url=server.url, config=ClientConfig.from_env())
+    client = Client(
+        EndpointSettings.from_env("anthropic/fixture-claude", base_url=server.url),
+        ClientConfig.from_env(),
+    )
     done, _ = complete(client)
     assert done.value.meetings
     sent = server.chat_requests()[0]

@@ -43,6 +43,7 @@ from llm_extract.errors import ConfigError
 from llm_extract.extraction import extract, read_results
 from llm_extract.results_parquet import row_result
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import EndpointSettings, ExtractionSettings
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_the_seeds_give_the_results_and_requests_of_live_extraction(api, tmp_pat
     api.requests.clear()
 
     out = tmp_path / "results.jsonl"
-    settings = RaySettings(model=MODEL, base_url=api.url, api_key=secret)
+    settings = RaySettings(EndpointSettings(MODEL, base_url=api.url, api_key=secret))
     assert secret not in repr(settings)
     summary = extract_to_file(SEEDS, settings, out=out)
 
@@ -90,7 +91,9 @@ def test_the_seeds_give_the_results_and_requests_of_live_extraction(api, tmp_pat
 
 
 def test_no_reasks_leaves_the_invalid_answer_failed(api):
-    settings = RaySettings(model=MODEL, base_url=api.url, max_reasks=0)
+    settings = RaySettings(
+        EndpointSettings(MODEL, base_url=api.url), extraction=ExtractionSettings(max_reasks=0)
+    )
     rows = extract_dataset(ray.data.from_items([{"path": str(SEEDS[0])}]), settings).take_all()
     [row] = rows
     assert (row["article_id"], row["status"], row["reasks"]) == (SLOPPY, "failed", 0)
@@ -102,7 +105,7 @@ def test_a_rerun_skips_finished_articles_and_a_bad_file_fails_alone(api, tmp_pat
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     out = tmp_path / "results.jsonl"
-    settings = RaySettings(model=MODEL, base_url=api.url)
+    settings = RaySettings(EndpointSettings(MODEL, base_url=api.url))
     first = extract_to_file([*SEEDS[1:3], empty], settings, out=out)
     assert (first.ok, first.failed) == (2, 1)
     assert len(api.chat_requests()) == 2  # nothing is sent for the unreadable file
@@ -163,7 +166,7 @@ def test_parquet_out_holds_the_extract_results_and_a_rerun_skips_them(api, tmp_p
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     out = tmp_path / "results.parquet"
-    settings = RaySettings(model=MODEL, base_url=api.url)
+    settings = RaySettings(EndpointSettings(MODEL, base_url=api.url))
 
     first = extract_to_file([*SEEDS[1:3], empty], settings, out=out, part_rows=2)
     assert (first.ok, first.failed) == (2, 1)
@@ -182,7 +185,9 @@ def test_parquet_out_holds_the_extract_results_and_a_rerun_skips_them(api, tmp_p
         k: _comparable(r) for k, r in results.items() if k != "empty"
     }
     with pytest.raises(ConfigError, match="holds results of"):
-        extract_to_file(SEEDS[1:4], RaySettings(model="fixture-other", base_url=api.url), out=out)
+        extract_to_file(
+            SEEDS[1:4], RaySettings(EndpointSettings("fixture-other", base_url=api.url)), out=out
+        )
 
 
 # --- the vLLM engine path, without vLLM ---------------------------------------------------
@@ -256,7 +261,7 @@ def test_vllm_rows_carry_the_live_request_and_finish_as_live_extraction(api):
     )
     asks = [r.json for r in api.chat_requests()]
     api.requests.clear()
-    settings = RaySettings(model=MODEL, base_url=api.url)  # the re-asks' endpoint
+    settings = RaySettings(EndpointSettings(MODEL, base_url=api.url))  # the re-asks' endpoint
 
     rendered = ray.data.from_items([{"path": str(p)} for p in SEEDS]).map(
         _vllm_preprocess(settings)
@@ -292,7 +297,7 @@ def test_vllm_rows_carry_the_live_request_and_finish_as_live_extraction(api):
 
 
 def test_vllm_without_an_endpoint_fails_a_needed_reask_saying_why():
-    settings = RaySettings(model=MODEL, max_reasks=2)
+    settings = RaySettings(EndpointSettings(MODEL), extraction=ExtractionSettings(max_reasks=2))
     rows = [_vllm_preprocess(settings)({"path": str(p)}) for p in SEEDS[:2]]
     engine = _engine(rows)
     results = [
@@ -306,7 +311,7 @@ def test_vllm_without_an_endpoint_fails_a_needed_reask_saying_why():
 
 
 def test_vllm_an_engine_error_and_an_unreadable_file_fail_alone(tmp_path):
-    settings = RaySettings(model=MODEL)
+    settings = RaySettings(EndpointSettings(MODEL))
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     unread = _vllm_preprocess(settings)({"path": str(empty)})
@@ -340,7 +345,7 @@ def test_vllm_an_engine_error_and_an_unreadable_file_fail_alone(tmp_path):
     importlib.util.find_spec("transformers") is not None, reason="Ray's LLM extra is installed"
 )
 def test_vllm_without_rays_llm_extra_says_what_to_install(tmp_path):
-    settings = RaySettings(model=MODEL)
+    settings = RaySettings(EndpointSettings(MODEL))
     with pytest.raises(ConfigError, match=r"ray\[llm\]"):
         extract_dataset(
             ray.data.from_items([{"path": str(SEEDS[0])}]),
@@ -371,7 +376,9 @@ def test_cli_engine_args_become_the_vllm_engine():
 
 
 def test_vllm_an_answer_at_max_tokens_is_read_as_cut_off():
-    settings = RaySettings(model=MODEL, config=ClientConfig(max_tokens=20), max_reasks=0)
+    settings = RaySettings(
+        EndpointSettings(MODEL), ClientConfig(max_tokens=20), ExtractionSettings(max_reasks=0)
+    )
     row = _vllm_preprocess(settings)({"path": str(SEEDS[1])})
     assert row["sampling_params"]["max_tokens"] == 20
     engine = _engine([row])  # reports 20 generated tokens
@@ -380,7 +387,7 @@ def test_vllm_an_answer_at_max_tokens_is_read_as_cut_off():
     )
     assert (result.status, result.failure) == ("failed", "truncated")
 
-    roomy = RaySettings(model=MODEL, config=ClientConfig(max_tokens=21))
+    roomy = RaySettings(EndpointSettings(MODEL), ClientConfig(max_tokens=21))
     row = _vllm_preprocess(roomy)({"path": str(SEEDS[1])})
     result = ExtractionResult.model_validate_json(_vllm_postprocess(roomy)(engine(row))["result"])
     assert result.status == "ok"

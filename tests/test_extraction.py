@@ -29,6 +29,7 @@ from llm_extract.extraction import (
 from llm_extract.fixtures import record_conversation
 from llm_extract.prompts import load_prompt
 from llm_extract.schemas import ArticleExtraction, ExtractionResult, schema_hash
+from llm_extract.settings import EndpointSettings, ExtractionSettings
 
 
 def article(text: str = ARTICLE, article_id: str = "geneva") -> Article:
@@ -380,7 +381,9 @@ def test_long_article_without_chunking_is_refused(server, secret):
 
 def test_first_requests_are_what_the_client_sends(server, secret):
     server.responder = lambda _request: completion(tool=VALID)
-    extractor = Extractor(**options(server, secret, chunk_chars=2000, cache=Cache(mode="use")))
+    endpoint = EndpointSettings.from_env("fixture-loopback", base_url=server.url, api_key=secret)
+    extraction = ExtractionSettings(chunk_chars=2000)
+    extractor = Extractor(endpoint, None, extraction, cache=Cache(mode="use"))
     text = long_article()
     planned = extractor.first_requests(article(text))
     keys = [extractor.client.request_key(r) for r in planned]
@@ -409,7 +412,7 @@ def test_baseline_route(caplog):
 
 
 def test_baseline_latency_leaves_out_waiting_for_its_turn():
-    extractor = Extractor(model="baseline")
+    extractor = Extractor("baseline")
     held = 1.0
 
     async def run() -> ExtractionResult:
@@ -466,8 +469,8 @@ def test_recorded_reply_can_be_cut_short(tmp_path):
 
 def test_client_given_to_extractor_is_used(server, secret):
     server.script(completion(tool=VALID))
-    client = Client("fixture-mine", base_url=server.url, api_key=secret)
-    extractor = Extractor(client=client)
+    client = Client(EndpointSettings.from_env("fixture-mine", base_url=server.url, api_key=secret))
+    extractor = Extractor(client)
     assert extractor.model == "fixture-mine"
     (result,) = extract([article()], extractor=extractor)
     assert result.status == "ok"

@@ -18,6 +18,7 @@ from llm_extract.client import CallStats, Client, ClientConfig
 from llm_extract.llm.endpoints import connect
 from llm_extract.llm.modes import render_request
 from llm_extract.llm.transport import HTTPStatusError, Transport
+from llm_extract.settings import EndpointSettings
 
 SYSTEM = "Extract meetings."
 TURNS = [{"role": "user", "content": "Статья."}]
@@ -29,9 +30,9 @@ def test_a_status_error_keeps_its_code_and_body(server, secret):
     server.script(Reply(422, body))
     config = ClientConfig.from_env()
     endpoint = connect(
-        "fixture-loopback", base_url=server.url, api_key=secret, api_key_env="OPENAI_API_KEY",
-        mode=None, timeout=config.timeout,
-    )  # fmt: skip
+        EndpointSettings.from_env("fixture-loopback", base_url=server.url, api_key=secret),
+        timeout=config.timeout,
+    )
     transport = Transport(endpoint, config, None)
 
     async def post() -> None:
@@ -54,7 +55,10 @@ def test_a_request_renders_without_a_client_as_the_client_sends_it(server, secre
     config = ClientConfig.from_env(temperature=0.2, max_tokens=500)
     for mode in ("tools", "json_schema", "json", "md_json"):
         client = Client(
-            "fixture-loopback", base_url=server.url, api_key=secret, mode=mode, config=config
+            EndpointSettings.from_env(
+                "fixture-loopback", base_url=server.url, api_key=secret, mode=mode
+            ),
+            config,
         )
         rendered = render_request(
             SYSTEM, TURNS, model_name="fixture-loopback", mode=mode, config=config
@@ -68,7 +72,9 @@ def test_each_completion_names_the_mode_it_was_answered_in(server, secret):
         Reply(400, {"error": {"message": "tool_choice is not supported by this server"}}),
         completion(content=json.dumps(VALID)),
     )
-    client = Client("fixture-loopback", base_url=server.url, api_key=secret)
+    client = Client(
+        EndpointSettings.from_env("fixture-loopback", base_url=server.url, api_key=secret)
+    )
     before = client.mode
 
     async def run():

@@ -24,9 +24,10 @@ def test_a_library_notice_names_its_module_and_reaches_the_package_logger(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from llm_extract.extraction import resolve_model
+    from llm_extract.settings import EndpointSettings
 
     with caplog.at_level(logging.WARNING, logger="llm_extract"):
-        assert resolve_model(None) == "baseline"
+        assert resolve_model(EndpointSettings.from_env()) == "baseline"
     [record] = [r for r in caplog.records if "offline baseline" in r.getMessage()]
     assert record.name == "llm_extract.extraction"
     assert logging.getLogger(record.name).parent is logging.getLogger("llm_extract")

@@ -13,6 +13,7 @@ from llm_extract.errors import ModelOutputError
 from llm_extract.models import BaselineModel, LLMModel, ScriptedModel, model_kind, open_model
 from llm_extract.pipeline import Extractor
 from llm_extract.schemas import ExtractionResult
+from llm_extract.settings import ExtractionSettings
 
 
 def article(text: str = ARTICLE) -> Article:
@@ -55,10 +56,15 @@ def test_quotes_not_found_are_put_to_the_model_again():
 
 def test_a_long_article_is_read_in_chunks_and_merged():
     text = ARTICLE + "\n" + "\n".join(f"Абзац {n} о погоде в Женеве." for n in range(200))
-    extractor = Extractor(ScriptedModel([]), chunk_chars=1600, grounding_reasks=0)
+    extractor = Extractor(
+        ScriptedModel([]), None, ExtractionSettings(grounding_reasks=0, chunk_chars=1600)
+    )
     count = len(extractor.passages(article(text)))
     model = ScriptedModel([VALID] * count)
-    result = run(Extractor(model, chunk_chars=1600, grounding_reasks=0), article(text))
+    result = run(
+        Extractor(model, None, ExtractionSettings(grounding_reasks=0, chunk_chars=1600)),
+        article(text),
+    )
     assert count > 1 and [p.chunk for p in model.passages] == [
         (n, count) for n in range(1, count + 1)
     ]

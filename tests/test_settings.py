@@ -3,7 +3,6 @@ to "is an endpoint configured?", and the library's entry points taking the objec
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import math
@@ -22,7 +21,6 @@ from llm_extract.settings import (
     EndpointSettings,
     ExtractionSettings,
     RunSettings,
-    engine_options,
     model_slug,
 )
 
@@ -112,7 +110,7 @@ def test_one_answer_to_is_an_endpoint_configured(
         monkeypatch.setenv(name, value)
     endpoint = EndpointSettings.from_env(base_url=base_url)
     try:
-        resolve_model(None, base_url=base_url)
+        resolve_model(endpoint)
         engine_says = False
     except ConfigError:
         engine_says = True
@@ -131,36 +129,6 @@ def test_run_and_extraction_settings_check_their_numbers(monkeypatch: pytest.Mon
     assert RunSettings.from_env().cache_dir == Path("/tmp/elsewhere.db")
     assert ExtractionSettings.from_env().aliases == Path("/tmp/aliases.json")
     assert RunSettings.from_env(cache_dir=Path("x.db")).cache_dir == Path("x.db")
-
-
-def test_the_engine_defaults_are_the_settings_defaults() -> None:
-    """Until the engine takes the objects, its own constants must not drift from these."""
-    from typing import get_args
-
-    from llm_extract import batch, cache, client, extraction, settings
-
-    assert tuple(client.MODES) == settings.MODES
-    assert settings.DEFAULT_API_KEY_ENV == client.DEFAULT_API_KEY_ENV
-    for name in ("DEFAULT_CHUNK_CHARS", "CHUNK_OVERLAP", "DEFAULT_MAX_REASKS"):
-        assert getattr(settings, name) == getattr(extraction, name)
-    assert settings.DEFAULT_GROUNDING_REASKS == extraction.DEFAULT_GROUNDING_REASKS
-    assert (settings.BATCH_MAX_REQUESTS, settings.BATCH_MAX_BYTES) == (
-        batch.MAX_FILE_REQUESTS,
-        batch.MAX_FILE_BYTES,
-    )
-    assert get_args(cache.CacheMode) == settings.CACHE_MODES
-    from llm_extract import distributed
-    from llm_extract.cli import distributed as ray_cli
-
-    assert distributed.OUTPUT_FORMATS == ray_cli.OUTPUT_FORMATS
-    assert dataclasses.asdict(CallSettings()) == dataclasses.asdict(client.ClientConfig())
-
-
-def test_options_left_out_are_not_passed() -> None:
-    assert engine_options() == {}
-    options = engine_options(EndpointSettings(model="m"), call=CallSettings(rpm=60))
-    assert options["model"] == "m" and options["config"].rpm == 60
-    assert "api_key" not in options  # the engine still reads the key variable itself
 
 
 def test_the_library_takes_the_objects(tmp_path: Path) -> None:

@@ -18,11 +18,12 @@ from llm_extract.baseline.nlp import load_models, parse
 from llm_extract.baseline.positions import find_positions
 from llm_extract.errors import ArticleError
 from llm_extract.schemas import ArticleExtraction
+from llm_extract.settings import BASELINE
 
 __all__ = ["BASELINE_MODEL", "BaselineExtractor"]
 
-BASELINE_MODEL = "baseline"
-"""The model name results carry and `--model` selects."""
+BASELINE_MODEL = BASELINE
+"""The model name results carry and `--model` selects (`settings.BASELINE`)."""
 
 
 class BaselineExtractor:

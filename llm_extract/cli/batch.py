@@ -45,7 +45,6 @@ from llm_extract.settings import (
     DEFAULT_PROMPT,
     EndpointSettings,
     ExtractionSettings,
-    client_config,
 )
 
 if TYPE_CHECKING:
@@ -109,13 +108,11 @@ def prepare_command(
         )
         summary = prepare(
             paths,
+            EndpointSettings(model=model),
+            call_settings(max_tokens=max_tokens),
+            extraction,
             out=requests,
-            model=model,
             body_model=body_model,
-            prompt=extraction.prompt,
-            chunking=extraction.chunking,
-            chunk_chars=extraction.chunk_chars,
-            config=client_config(call_settings(max_tokens=max_tokens)),
             max_requests=max_requests,
             max_bytes=max_bytes,
         )
@@ -142,7 +139,9 @@ def submit_command(
     from llm_extract.batch import submit
 
     with user_errors():
-        jobs = submit(files, base_url=base_url, api_key_env=api_key_env)
+        jobs = submit(
+            files, endpoint=EndpointSettings.from_env(base_url=base_url, api_key_env=api_key_env)
+        )
     _print_jobs(jobs, as_json)
 
 
@@ -157,7 +156,9 @@ def status_command(
     from llm_extract.batch import batch_status
 
     with user_errors():
-        jobs = batch_status(ids, base_url=base_url, api_key_env=api_key_env)
+        jobs = batch_status(
+            ids, endpoint=EndpointSettings.from_env(base_url=base_url, api_key_env=api_key_env)
+        )
     _print_jobs(jobs, as_json)
 
 
@@ -222,23 +223,15 @@ def collect_command(
         files = list(responses or [])
         for batch_id in batch or []:
             folder = save_dir or results.parent
-            files.extend(
-                download(batch_id, folder=folder, base_url=base_url, api_key_env=api_key_env)
-            )
+            files.extend(download(batch_id, folder=folder, endpoint=endpoint))
         summary = collect(
             files,
             paths,
-            out=run.out,
-            model=model,
-            base_url=endpoint.base_url,
-            api_key_env=endpoint.api_key_env,
-            prompt=extraction.prompt,
-            max_reasks=extraction.max_reasks,
-            grounding_reasks=extraction.grounding_reasks,
-            chunking=extraction.chunking,
-            chunk_chars=extraction.chunk_chars,
+            endpoint,
+            call,
+            extraction,
+            out=results,
             concurrency=run.concurrency,
-            config=client_config(call),
             cache=run.open_cache(),
             call_log=run.open_call_log(),
         )

@@ -32,15 +32,14 @@ from llm_extract.settings import (
     DEFAULT_GROUNDING_REASKS,
     DEFAULT_MAX_REASKS,
     DEFAULT_PROMPT,
+    OUTPUT_FORMATS,
+    EndpointSettings,
     ExtractionSettings,
-    client_config,
 )
 
 if TYPE_CHECKING:
     from llm_extract.schemas import ExtractionResult
 
-OUTPUT_FORMATS = ("jsonl", "parquet")
-"""`--format`: `distributed.OUTPUT_FORMATS`, named here so the CLI loads no engine to show it."""
 
 __all__ = ["ray_command"]
 
@@ -154,15 +153,9 @@ def ray_command(
             chunk_chars=chunk_chars,
         )
         settings = RaySettings(
-            model=model,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            prompt=extraction.prompt,
-            max_reasks=extraction.max_reasks,
-            grounding_reasks=extraction.grounding_reasks,
-            chunking=extraction.chunking,
-            chunk_chars=extraction.chunk_chars,
-            config=client_config(call_settings(max_tokens=max_tokens, timeout=timeout)),
+            EndpointSettings.from_env(model, base_url=base_url, api_key_env=api_key_env),
+            call_settings(max_tokens=max_tokens, timeout=timeout),
+            extraction,
             body_model=body_model,
         )
         options = _engine_options(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,12 @@ from llm_extract.cache import endpoint_identity
 from llm_extract.errors import ConfigError
 from llm_extract.llm import instructor_adapter
 from llm_extract.llm.instructor_adapter import Provider
+from llm_extract.settings import (
+    COMPATIBLE_ENDPOINTS,
+    DEFAULT_API_KEY_ENV,
+    EndpointSettings,
+    model_kind,
+)
 
 __all__ = [
     "COMPATIBLE_ENDPOINTS",
@@ -43,22 +48,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
-"""The environment variable a key is read from unless another is named."""
-
-COMPATIBLE_ENDPOINTS: dict[str, tuple[str, str]] = {
-    "anthropic": ("https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"),
-    "google": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
-    "gemini": ("https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"),
-    "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
-    "groq": ("https://api.groq.com/openai/v1", "GROQ_API_KEY"),
-    "xai": ("https://api.x.ai/v1", "XAI_API_KEY"),
-    "fireworks": ("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
-    "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
-}
-"""Providers whose instructor builder needs their own SDK, reached instead through their
-OpenAI-compatible endpoint (URL, key variable): one transport, one cache format for all."""
-
 MIN_SECRET_CHARS = 8
 """Shorter keys and passwords are refused: removing every occurrence of "x" or "b" from
 our error messages would garble them, and leaving them in would leak them."""
@@ -66,13 +55,12 @@ PLACEHOLDER_KEYS = frozenset({"none", "empty", "ollama", "dummy", "fixture", "no
 """Keys local servers' docs tell users to set (vLLM's EMPTY, Ollama's ollama): not secret."""
 _KEYED_PROVIDERS = frozenset({"openai"})
 """Providers whose key variable is ours ($OPENAI_API_KEY, or the one named) and required."""
-_FIXTURE_PREFIX = "fixture-"
 _OFFLINE_URL = "http://fixture.invalid/v1"
 
 
 def is_fixture_model(model: str) -> bool:
     """Hand-written fixture models answer only from recorded conversations."""
-    return model.startswith(_FIXTURE_PREFIX)
+    return model_kind(model) == "fixture"
 
 
 @dataclass
@@ -104,31 +92,34 @@ class Endpoint:
 
 
 def connect(
-    model: str,
+    settings: EndpointSettings,
     *,
-    base_url: str | None,
-    api_key: str | None,
-    api_key_env: str,
-    mode: str | None,
     timeout: float,
     http_client: httpx2.AsyncClient | None = None,
     keyed_by_endpoint: bool = True,
 ) -> Endpoint:
-    """The endpoint of `model`; the key is `api_key`, else the variable `api_key_env`.
+    """The endpoint `settings` name (its model must be set); the key is `api_key`, else
+    what `from_env` found in the key variable; the URL `base_url`, else `$OPENAI_BASE_URL`
+    as `from_env` found it, for a plain name only.
 
     `keyed_by_endpoint=False` leaves the server out of cache keys (batch files,
     whose keys must not depend on where the answers come from)."""
-    prefix, _, rest = model.partition("/")
-    if rest and prefix in COMPATIBLE_ENDPOINTS and api_key_env == DEFAULT_API_KEY_ENV:
-        api_key_env = COMPATIBLE_ENDPOINTS[prefix][1]
-    key = api_key or os.environ.get(api_key_env)
+    assert settings.model is not None
+    model, base_url, api_key, mode = (
+        settings.model,
+        settings.base_url,
+        settings.api_key,
+        settings.mode,
+    )
+    api_key_env = settings.key_variable
+    key = settings.key
     offline = is_fixture_model(model) and http_client is None and base_url is None
     key_env = None if api_key else api_key_env
-    given_url = base_url or os.environ.get("OPENAI_BASE_URL") or ""
+    given_url = base_url or settings.env_base_url or ""
     secrets = _checked_secrets(key, given_url, key_env)
     provider, model_name, openai_client, default_mode, plain = _resolve(
-        model, base_url=base_url, api_key=key, api_key_env=api_key_env, mode=mode,
-        offline=offline, secrets=secrets,
+        model, base_url=base_url, env_base_url=settings.env_base_url, api_key=key,
+        api_key_env=api_key_env, mode=mode, offline=offline, secrets=secrets,
     )  # fmt: skip
     url = str(openai_client.base_url)
     if urlsplit(url).query:
@@ -169,6 +160,7 @@ def _resolve(
     model: str,
     *,
     base_url: str | None,
+    env_base_url: str | None,
     api_key: str | None,
     api_key_env: str,
     mode: str | None,
@@ -178,8 +170,8 @@ def _resolve(
     """Provider, served name, client, default mode, and whether the name is a plain one."""
     if base_url is not None:
         _checked_url(base_url, "the base URL")
-    elif os.environ.get("OPENAI_BASE_URL"):
-        _checked_url(os.environ["OPENAI_BASE_URL"], "$OPENAI_BASE_URL")
+    elif env_base_url:
+        _checked_url(env_base_url, "$OPENAI_BASE_URL")
     prefix, _, rest = model.partition("/")
     if rest and prefix in COMPATIBLE_ENDPOINTS:
         if api_key is None:
@@ -192,7 +184,7 @@ def _resolve(
             model, base_url=base_url, api_key=api_key, api_key_env=api_key_env, mode=mode,
             secrets=secrets,
         )  # fmt: skip
-    url = base_url or os.environ.get("OPENAI_BASE_URL")
+    url = base_url or env_base_url
     if offline:
         url, api_key = _OFFLINE_URL, "fixture"
     if url is None and api_key is None:

@@ -16,6 +16,8 @@ from instructor.core import IncompleteOutputException
 from instructor.v2.core.providers import Provider
 from instructor.v2.core.registry import mode_registry
 
+from llm_extract import settings
+
 __all__ = [
     "MODES",
     "OPENAI",
@@ -26,13 +28,9 @@ __all__ = [
     "providers",
 ]
 
-MODES: dict[str, Mode] = {
-    "tools": Mode.TOOLS,
-    "json_schema": Mode.JSON_SCHEMA,
-    "json": Mode.JSON,
-    "md_json": Mode.MD_JSON,
-}
-"""Our names for instructor's modes (the CLI's `--mode` choices)."""
+MODES: dict[str, Mode] = {name: Mode[name.upper()] for name in settings.MODES}
+"""Our names for instructor's modes (`settings.MODES`, the CLI's `--mode` choices):
+`tools` is `Mode.TOOLS`, `md_json` is `Mode.MD_JSON`, and so on."""
 
 _MODE_NAMES = {mode: name for name, mode in MODES.items()}
 OPENAI = Provider.OPENAI

@@ -31,11 +31,11 @@ from pydantic import BaseModel, ValidationError
 from llm_extract.cache import SharedMessages, params_digest
 from llm_extract.errors import ModelOutputError, TransportError
 from llm_extract.llm import instructor_adapter
-from llm_extract.llm.config import ClientConfig
 from llm_extract.llm.instructor_adapter import IncompleteOutputException, Provider
 from llm_extract.llm.stats import CallStats
 from llm_extract.llm.transport import HTTPStatusError, times
 from llm_extract.schemas import ArticleExtraction, strict_schema
+from llm_extract.settings import CallSettings
 
 __all__ = [
     "FALLBACK_MODES",
@@ -127,7 +127,7 @@ def prepare(
     *,
     model_name: str,
     provider: Provider = instructor_adapter.OPENAI,
-    config: ClientConfig | None = None,
+    config: CallSettings | None = None,
     response_model: type[BaseModel] = ArticleExtraction,
 ) -> Prepared:
     """`mode`'s request for `system` with the article left open, from instructor's handlers."""
@@ -171,7 +171,7 @@ def render_request(
     model_name: str,
     mode: str,
     provider: Provider = instructor_adapter.OPENAI,
-    config: ClientConfig | None = None,
+    config: CallSettings | None = None,
     response_model: type[BaseModel] = ArticleExtraction,
 ) -> dict[str, Any]:
     """The first request a client would send for `turns`, without a client (batch files);
@@ -223,7 +223,7 @@ class ModePolicy:
         *,
         model_name: str,
         provider: Provider,
-        config: ClientConfig,
+        config: CallSettings,
         response_model: type[BaseModel],
         notices: list[str],
     ) -> None:

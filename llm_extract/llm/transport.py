@@ -29,9 +29,9 @@ from tenacity import (
 )
 
 from llm_extract.errors import ConfigError, TransportError
-from llm_extract.llm.config import ClientConfig
 from llm_extract.llm.endpoints import Endpoint
 from llm_extract.llm.stats import CallStats
+from llm_extract.settings import CallSettings
 
 __all__ = ["HTTPStatusError", "Pacer", "Transport", "times"]
 
@@ -97,7 +97,7 @@ class _Deadline(Exception):
 class Transport:
     """The run's POSTs to one endpoint, and what they have shown of it so far."""
 
-    def __init__(self, endpoint: Endpoint, config: ClientConfig, pacer: Pacer | None) -> None:
+    def __init__(self, endpoint: Endpoint, config: CallSettings, pacer: Pacer | None) -> None:
         self.endpoint = endpoint
         self.config = config
         self.pacer = pacer

@@ -250,6 +250,12 @@ def test_timeline_links_events_to_their_articles(
     assert links.count() == 2 and "Sources (2)" in page.inner_text("#event-detail")
     source = two["sources"][1]
     links.nth(1).click()
+    # The article opens after the click's handler has run: wait for it, as a reader would.
+    page.locator("#app").wait_for(state="visible")
+    page.wait_for_function(
+        "name => document.querySelector('.article-head h2')?.innerText === name",
+        arg=source["article"],
+    )
     assert page.locator("#app").is_visible()
     assert page.inner_text(".article-head h2") == source["article"]
     selected = page.locator(".card.selected")

@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/answers/check_answers.py FOLDER, where FOLDER holds `requests/` (pending
 requests as `answer_server.py` writes them) and `answers/` (`{"key": ..., "answer": {...}}`).
+Needs `jsonschema` (installed with the `[ray]` extra, or `pip install jsonschema`).
 """
 
 from __future__ import annotations

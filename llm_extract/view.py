@@ -20,12 +20,10 @@ scores count.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from importlib.resources import files
@@ -37,6 +35,7 @@ from jinja2 import Environment, select_autoescape
 from llm_extract.articles import load_article
 from llm_extract.errors import ArticleError, ConfigError
 from llm_extract.events import date_bounds
+from llm_extract.results import gc_paused
 from llm_extract.schemas import (
     ArticleExtraction,
     Event,
@@ -469,22 +468,7 @@ def _published(prediction: Prediction | None) -> str | None:
     return result.published.isoformat() if result and result.published else None
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a view is built: the build makes hundreds of
-    thousands of long-lived objects and no cycles, and every full collection walked them all
-    again (a third of the time on 1,000 articles). Reference counting still frees what is
-    dropped; the collector is back on (if it was) when the build ends, however it ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_no_cycle_collection()
+@gc_paused()
 def build_view(
     results: Path,
     *,

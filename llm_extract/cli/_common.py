@@ -411,21 +411,19 @@ def _no_type(ctx: Any) -> None:
     return None
 
 
-class PlainHelpCommand(TyperCommand):
-    """Every command's `--help` with placeholders in words (see `_plain_metavar`)."""
+class _PlainHelp:
+    """`--help` with placeholders in words (see `_plain_metavar`), for commands and groups."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
+        params = super().get_params(ctx)  # type: ignore[misc]
         for param in params:
             _plain_metavar(param, ctx)
         return params
 
 
-class PlainHelpGroup(TyperGroup):
-    """The same for a command group (`llm-extract --help`, `llm-extract batch --help`)."""
+class PlainHelpCommand(_PlainHelp, TyperCommand):
+    """Every command's `--help`."""
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
-        for param in params:
-            _plain_metavar(param, ctx)
-        return params
+
+class PlainHelpGroup(_PlainHelp, TyperGroup):
+    """A command group's (`llm-extract --help`, `llm-extract batch --help`)."""

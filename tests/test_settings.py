@@ -115,6 +115,7 @@ def test_one_answer_to_is_an_endpoint_configured(
     except ConfigError:
         engine_says = True
     assert endpoint.configured is engine_says
+    assert endpoint.configured is bool(environment or base_url)  # the rule itself, per case
 
 
 def test_run_and_extraction_settings_check_their_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
